@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
+#include "tests/unit/fake_vm.h"
+
+static int fake_set_irq_line(void *vm, unsigned int gsi, int level)
+{
+	struct fake_vm *f = vm;
+
+	if (gsi >= FAKE_VM_MAX_GSI)
+		return -EINVAL;
+	if (level && !f->irq_level[gsi])
+		f->irq_raises[gsi]++;
+	f->irq_level[gsi] = !!level;
+	return 0;
+}
+
+static int fake_signal_msi(void *vm, uint64_t addr, uint32_t data)
+{
+	struct fake_vm *f = vm;
+
+	if (f->nr_msi < FAKE_VM_MAX_MSI) {
+		f->msi[f->nr_msi].addr = addr;
+		f->msi[f->nr_msi].data = data;
+	}
+	f->nr_msi++;
+	return 0;
+}
+
+static int fake_add_memslot(void *vm, uint64_t gpa, uint64_t size, void *hva,
+			    unsigned int flags, int *slot)
+{
+	struct fake_vm *f = vm;
+
+	for (int i = 0; i < FAKE_VM_MAX_SLOTS; i++) {
+		if (f->slots[i].used)
+			continue;
+		f->slots[i] = (struct fake_memslot){ 1, gpa, size, hva, flags };
+		*slot = i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static int fake_remove_memslot(void *vm, int slot)
+{
+	struct fake_vm *f = vm;
+
+	if (slot < 0 || slot >= FAKE_VM_MAX_SLOTS || !f->slots[slot].used)
+		return -ENOENT;
+	f->slots[slot].used = 0;
+	return 0;
+}
+
+static int fake_add_ioeventfd(void *vm, uint64_t addr, unsigned int len,
+			      uint64_t datamatch, unsigned int flags, int fd)
+{
+	((struct fake_vm *)vm)->nr_ioeventfds++;
+	return 0;
+}
+
+static int fake_remove_ioeventfd(void *vm, uint64_t addr, unsigned int len,
+				 uint64_t datamatch, unsigned int flags, int fd)
+{
+	((struct fake_vm *)vm)->nr_ioeventfds--;
+	return 0;
+}
+
+static int fake_add_irqfd(void *vm, unsigned int gsi, int fd, int resample_fd)
+{
+	((struct fake_vm *)vm)->nr_irqfds++;
+	return 0;
+}
+
+static int fake_remove_irqfd(void *vm, unsigned int gsi, int fd)
+{
+	((struct fake_vm *)vm)->nr_irqfds--;
+	return 0;
+}
+
+static void fake_request_stop(void *vm, enum vm_stop_reason reason, int code)
+{
+	struct fake_vm *f = vm;
+
+	if (!f->nr_stops++) {
+		f->stop_reason = reason;
+		f->stop_code = code;
+	}
+}
+
+void fake_vm_init(struct fake_vm *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->stop_reason = VM_STOP_NONE;
+	f->ops = (struct vm_ops){
+		.vm = f,
+		.set_irq_line = fake_set_irq_line,
+		.signal_msi = fake_signal_msi,
+		.add_memslot = fake_add_memslot,
+		.remove_memslot = fake_remove_memslot,
+		.add_ioeventfd = fake_add_ioeventfd,
+		.remove_ioeventfd = fake_remove_ioeventfd,
+		.add_irqfd = fake_add_irqfd,
+		.remove_irqfd = fake_remove_irqfd,
+		.request_stop = fake_request_stop,
+	};
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake VM behind struct vm_ops: it records what a device asked for
+ * (interrupt levels, MSIs, memslots, stop requests) so a unit test can
+ * assert on it, with no /dev/kvm anywhere.
+ */
+#ifndef MINIVMM_TEST_FAKE_VM_H
+#define MINIVMM_TEST_FAKE_VM_H
+
+#include <stdint.h>
+
+#include "devices/device.h"
+
+#define FAKE_VM_MAX_GSI		64
+#define FAKE_VM_MAX_MSI		64
+#define FAKE_VM_MAX_SLOTS	32
+
+struct fake_memslot {
+	int used;
+	uint64_t gpa, size;
+	void *hva;
+	unsigned int flags;
+};
+
+struct fake_vm {
+	struct vm_ops ops;
+	int irq_level[FAKE_VM_MAX_GSI];
+	unsigned int irq_raises[FAKE_VM_MAX_GSI];	/* 0 -> 1 transitions */
+	unsigned int nr_msi;
+	struct { uint64_t addr; uint32_t data; } msi[FAKE_VM_MAX_MSI];
+	struct fake_memslot slots[FAKE_VM_MAX_SLOTS];
+	unsigned int nr_ioeventfds, nr_irqfds;
+	enum vm_stop_reason stop_reason;
+	int stop_code;
+	unsigned int nr_stops;
+};
+
+void fake_vm_init(struct fake_vm *fvm);
+
+#endif

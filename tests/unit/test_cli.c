@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing: the good forms and every bad-input case. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "vmm/cli.h"
+
+#define ARGS(...) ((char *[]){ "minivmm", __VA_ARGS__, NULL })
+#define NARGS(...) (int)(sizeof((char *[]){ "minivmm", __VA_ARGS__ }) / sizeof(char *))
+#define PARSE(cfg, ...) cli_parse(NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), cfg)
+
+static void test_size(void **state)
+{
+	uint64_t b;
+
+	assert_int_equal(cli_parse_size("512M", &b), 0);
+	assert_int_equal(b, 512 * MiB);
+	assert_int_equal(cli_parse_size("16G", &b), 0);
+	assert_int_equal(b, 16 * GiB);
+	assert_int_equal(cli_parse_size("16g", &b), 0);
+	assert_int_equal(cli_parse_size("2GiB", &b), 0);
+	assert_int_equal(b, 2 * GiB);
+	assert_int_equal(cli_parse_size("1024", &b), 0);	/* MiB, like QEMU */
+	assert_int_equal(b, GiB);
+	assert_int_equal(cli_parse_size("65536K", &b), 0);
+	assert_int_equal(b, 64 * MiB);
+	assert_int_equal(cli_parse_size("1T", &b), 0);
+	assert_int_equal(b, 1024 * GiB);
+	assert_int_equal(cli_parse_size("", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("G", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("-1G", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("1.5G", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("12X", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("1GG", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("99999999999999999999", &b), -EINVAL);
+	assert_int_equal(cli_parse_size("17179869184T", &b), -EINVAL);	/* overflow */
+}
+
+static void test_cpu_list(void **state)
+{
+	int cpus[16];
+
+	assert_int_equal(cli_parse_cpu_list("14-17,32-35", cpus, 16), 8);
+	assert_int_equal(cpus[0], 14);
+	assert_int_equal(cpus[3], 17);
+	assert_int_equal(cpus[4], 32);
+	assert_int_equal(cpus[7], 35);
+	assert_int_equal(cli_parse_cpu_list("3", cpus, 16), 1);
+	assert_int_equal(cli_parse_cpu_list("0,2,4", cpus, 16), 3);
+	assert_int_equal(cpus[2], 4);
+	assert_int_equal(cli_parse_cpu_list("", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("1-", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("-3", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("5-2", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("1,,2", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("1,", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("a", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("1 2", cpus, 16), -EINVAL);
+	assert_int_equal(cli_parse_cpu_list("0-100", cpus, 16), -E2BIG);
+	assert_int_equal(cli_parse_cpu_list("99999", cpus, 16), -EINVAL);
+}
+
+static void test_cpu_online(void **state)
+{
+	assert_true(cli_cpu_in_list("0-3,8", 0));
+	assert_true(cli_cpu_in_list("0-3,8", 3));
+	assert_true(cli_cpu_in_list("0-3,8", 8));
+	assert_false(cli_cpu_in_list("0-3,8", 4));
+	assert_false(cli_cpu_in_list("0-3,8", 9));
+	assert_true(cli_cpu_in_list("0", 0));
+	assert_false(cli_cpu_in_list("", 0));
+}
+
+static void test_defaults_and_full(void **state)
+{
+	struct vm_config c;
+
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin"), 0);
+	assert_int_equal(c.mem_size, 512 * MiB);
+	assert_int_equal(c.nr_cpus, 1);
+	assert_int_equal(c.backing, MEM_BACKING_ANON);
+	assert_int_equal(c.serial, SERIAL_STDIO);
+	assert_string_equal(c.firmware, "fw.bin");
+
+	assert_int_equal(PARSE(&c, "--memory", "16G", "--cpus", "4", "--pin", "14-17,32-35",
+			       "--hugepages", "1G", "--firmware=fw.bin", "--serial", "file:/tmp/s",
+			       "--debugcon", "/tmp/d", "--testdev", "--hide-kvm", "--stats"), 0);
+	assert_int_equal(c.mem_size, 16 * GiB);
+	assert_int_equal(c.nr_cpus, 4);
+	assert_int_equal(c.nr_pin, 8);
+	assert_int_equal(c.pin[3], 17);
+	assert_int_equal(c.backing, MEM_BACKING_HUGE_1G);
+	assert_int_equal(c.serial, SERIAL_FILE);
+	assert_string_equal(c.serial_path, "/tmp/s");
+	assert_string_equal(c.debugcon, "/tmp/d");
+	assert_true(c.testdev);
+	assert_true(c.hide_kvm);
+	assert_true(c.stats);
+
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--hugepages", "2M", "--serial", "none"), 0);
+	assert_int_equal(c.backing, MEM_BACKING_HUGE_2M);
+	assert_int_equal(c.serial, SERIAL_NONE);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--serial", "pty"), 0);
+	assert_int_equal(c.serial, SERIAL_PTY);
+}
+
+static void test_help_version(void **state)
+{
+	struct vm_config c;
+
+	assert_int_equal(PARSE(&c, "--help"), 1);
+	assert_int_equal(PARSE(&c, "--version"), 1);
+}
+
+static void test_bad_input(void **state)
+{
+	struct vm_config c;
+
+	/* Each prints one line to stderr and returns -EINVAL. */
+	assert_int_equal(PARSE(&c, "--frobnicate"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "-x"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware"), -EINVAL);		/* no value */
+	assert_int_equal(PARSE(&c, "--firmware", "f", "stray"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--memory", "lots"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--memory", "1.5G"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--memory", "16M"), -EINVAL);	/* too small */
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--memory", "0"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--memory", "128T"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "0"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "two"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "100000"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "1-x"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "3-1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "4", "--pin", "0-2"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "0-5000"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--hugepages", "4K"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--serial", "tcp:1234"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--serial", "file:"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--memory", "1G"), -EINVAL);	/* no firmware */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_cpu_list),
+		cmocka_unit_test(test_cpu_online),
+		cmocka_unit_test(test_defaults_and_full),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_bad_input),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Command-line parsing. Every bad input gets one line that names the
+ * option, what is wrong and what would be right, and exit status 2.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/cli.h"
+#include "vmm/log.h"
+
+#define MINIVMM_VERSION "0.1.0"
+
+enum {
+	OPT_MEMORY = 0x100, OPT_CPUS, OPT_PIN, OPT_HUGEPAGES, OPT_FIRMWARE,
+	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
+	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS,
+};
+
+static const struct option cli_options[] = {
+	{ "memory",    required_argument, NULL, OPT_MEMORY },
+	{ "cpus",      required_argument, NULL, OPT_CPUS },
+	{ "pin",       required_argument, NULL, OPT_PIN },
+	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
+	{ "firmware",  required_argument, NULL, OPT_FIRMWARE },
+	{ "serial",    required_argument, NULL, OPT_SERIAL },
+	{ "debugcon",  required_argument, NULL, OPT_DEBUGCON },
+	{ "testdev",   no_argument,       NULL, OPT_TESTDEV },
+	{ "hide-kvm",  no_argument,       NULL, OPT_HIDE_KVM },
+	{ "stats",     no_argument,       NULL, OPT_STATS },
+	{ "verbose",   no_argument,       NULL, OPT_VERBOSE },
+	{ "help",      no_argument,       NULL, OPT_HELP },
+	{ "version",   no_argument,       NULL, OPT_VERSION },
+	{ "sysfs",     required_argument, NULL, OPT_SYSFS },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_usage(void)
+{
+	fputs(
+"usage: minivmm [options]\n"
+"       minivmm check|groups|bind|unbind ...   (host preparation, see docs/host-setup.md)\n"
+"\n"
+"  --memory SIZE        guest RAM, e.g. 512M, 16G (default 512M; bare number = MiB)\n"
+"  --cpus N             number of vCPUs (default 1)\n"
+"  --pin LIST           pin vCPU i to the i-th host CPU of LIST, e.g. 14-17,32-35\n"
+"  --hugepages 2M|1G    back guest RAM with preallocated, locked hugetlb pages\n"
+"  --firmware FILE      raw firmware image, mapped read-only below 4 GiB and\n"
+"                       started at the reset vector\n"
+"  --serial stdio|pty|file:PATH|none\n"
+"                       where COM1 (0x3f8) goes (default stdio)\n"
+"  --debugcon FILE      write the debug console port 0x402 to FILE\n"
+"  --testdev            test device: exit port 0xf4, scratch port 0xe0,\n"
+"                       scratch MMIO at 0xff000000 (as QEMU's pc-testdev)\n"
+"  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
+"  --stats              print exit statistics when the VM stops\n"
+"  --verbose            more log lines\n"
+"  --help, --version\n"
+"\n"
+"exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
+"3 guest reset, 4 guest crashed, 128+N killed by signal N, and a test payload's\n"
+"own code written to the --testdev exit port\n", stdout);
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = MiB;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'K': mult = KiB; end++; break;
+	case 'M': mult = MiB; end++; break;
+	case 'G': mult = GiB; end++; break;
+	case 'T': mult = 1024 * GiB; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > UINT64_MAX / mult)
+		return -EINVAL;
+	*bytes = v * mult;
+	return 0;
+}
+
+/* Parse a decimal CPU number; -1 if there is none. */
+static long cpu_number(const char **p)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)**p))
+		return -1;
+	errno = 0;
+	v = strtol(*p, &end, 10);
+	if (errno || v >= CLI_MAX_CPUS)
+		return -1;
+	*p = end;
+	return v;
+}
+
+int cli_parse_cpu_list(const char *s, int *cpus, unsigned int max)
+{
+	unsigned int n = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (;;) {
+		long lo = cpu_number(&p), hi = lo;
+
+		if (lo < 0)
+			return -EINVAL;
+		if (*p == '-') {
+			p++;
+			hi = cpu_number(&p);
+			if (hi < lo)
+				return -EINVAL;
+		}
+		for (long c = lo; c <= hi; c++) {
+			if (n == max)
+				return -E2BIG;
+			cpus[n++] = (int)c;
+		}
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return -EINVAL;
+	}
+	return (int)n;
+}
+
+bool cli_cpu_in_list(const char *online_list, int cpu)
+{
+	const char *p = online_list;
+
+	while (p && *p) {
+		long lo = cpu_number(&p), hi = lo;
+
+		if (lo < 0)
+			return false;
+		if (*p == '-') {
+			p++;
+			hi = cpu_number(&p);
+		}
+		if (cpu >= lo && cpu <= hi)
+			return true;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return false;
+}
+
+static int parse_cpus(const char *arg, struct vm_config *cfg)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || n < 1) {
+		pr_err("--cpus '%s': not a number of vCPUs (use a whole number from 1 to %d)",
+		       arg, CLI_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (n > CLI_MAX_VCPUS) {
+		pr_err("--cpus %ld: more vCPUs than minivmm supports (at most %d)",
+		       n, CLI_MAX_VCPUS);
+		return -EINVAL;
+	}
+	cfg->nr_cpus = (unsigned int)n;
+	return 0;
+}
+
+static int parse_serial(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "stdio")) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (!strcmp(arg, "pty")) {
+		cfg->serial = SERIAL_PTY;
+	} else if (!strcmp(arg, "none")) {
+		cfg->serial = SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else {
+		pr_err("--serial '%s': unknown serial backend (use stdio, pty, none or file:PATH)", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct vm_config *cfg)
+{
+	const char *pin = NULL;
+	int opt, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = 512 * MiB;
+	cfg->nr_cpus = 1;
+	cfg->serial = SERIAL_STDIO;
+	cfg->sysfs_root = "/sys";
+
+	opterr = 0;	/* our own messages, one line each */
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":", cli_options, NULL)) != -1) {
+		const char *arg = optarg;
+
+		switch (opt) {
+		case OPT_MEMORY:
+			if (cli_parse_size(arg, &cfg->mem_size)) {
+				pr_err("--memory '%s': not a size (write it like 512M or 16G)", arg);
+				return -EINVAL;
+			}
+			if (cfg->mem_size < MEM_MIN_SIZE) {
+				pr_err("--memory %s: too small, the guest needs at least %" PRIu64 " MiB",
+				       arg, MEM_MIN_SIZE / MiB);
+				return -EINVAL;
+			}
+			if (cfg->mem_size > (1ULL << 46)) {
+				pr_err("--memory %s: larger than the 64 TiB minivmm can map", arg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(arg, cfg))
+				return -EINVAL;
+			break;
+		case OPT_PIN:
+			pin = arg;
+			break;
+		case OPT_HUGEPAGES:
+			if (!strcasecmp(arg, "2M") || !strcasecmp(arg, "2MB")) {
+				cfg->backing = MEM_BACKING_HUGE_2M;
+			} else if (!strcasecmp(arg, "1G") || !strcasecmp(arg, "1GB")) {
+				cfg->backing = MEM_BACKING_HUGE_1G;
+			} else {
+				pr_err("--hugepages '%s': unknown page size (use 2M or 1G)", arg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_FIRMWARE:
+			cfg->firmware = arg;
+			break;
+		case OPT_SERIAL:
+			if (parse_serial(arg, cfg))
+				return -EINVAL;
+			break;
+		case OPT_DEBUGCON:
+			cfg->debugcon = arg;
+			break;
+		case OPT_TESTDEV:
+			cfg->testdev = true;
+			break;
+		case OPT_HIDE_KVM:
+			cfg->hide_kvm = true;
+			break;
+		case OPT_STATS:
+			cfg->stats = true;
+			break;
+		case OPT_VERBOSE:
+			cfg->verbose++;
+			break;
+		case OPT_SYSFS:
+			cfg->sysfs_root = arg;
+			break;
+		case OPT_HELP:
+			cli_usage();
+			return 1;
+		case OPT_VERSION:
+			printf("minivmm %s\n", MINIVMM_VERSION);
+			return 1;
+		case ':':
+			pr_err("option '%s' needs a value (see minivmm --help)", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			pr_err("unknown option '%s' (see minivmm --help)", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (options start with --; see minivmm --help)",
+		       argv[optind]);
+		return -EINVAL;
+	}
+
+	if (pin) {
+		ret = cli_parse_cpu_list(pin, cfg->pin, CLI_MAX_VCPUS);
+		if (ret == -E2BIG) {
+			pr_err("--pin '%s': lists more host CPUs than the %d vCPUs minivmm supports",
+			       pin, CLI_MAX_VCPUS);
+			return -EINVAL;
+		}
+		if (ret < 0) {
+			pr_err("--pin '%s': not a CPU list (write it like 2-5 or 14-17,32-35)", pin);
+			return -EINVAL;
+		}
+		if ((unsigned int)ret < cfg->nr_cpus) {
+			pr_err("--pin '%s': names %d host CPUs for %u vCPUs (give one host CPU per vCPU)",
+			       pin, ret, cfg->nr_cpus);
+			return -EINVAL;
+		}
+		cfg->nr_pin = (unsigned int)ret;
+	}
+	if (!cfg->firmware) {
+		pr_err("no firmware to boot (give --firmware FILE)");
+		return -EINVAL;
+	}
+	return 0;
+}

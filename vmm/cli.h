@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line -> struct vm_config. Pure parsing: no device is opened here. */
+#ifndef MINIVMM_CLI_H
+#define MINIVMM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/memory.h"
+
+#define CLI_MAX_CPUS	1024	/* what a cpu list may name; KVM's own limit is checked later */
+#define CLI_MAX_VCPUS	288
+
+enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_PTY, SERIAL_NONE };
+
+struct vm_config {
+	uint64_t mem_size;
+	enum mem_backing backing;
+	unsigned int nr_cpus;
+	int pin[CLI_MAX_VCPUS];		/* host CPU per vCPU, when nr_pin > 0 */
+	unsigned int nr_pin;
+	const char *firmware;		/* --firmware: raw image at the top of 4 GiB */
+	enum serial_kind serial;
+	const char *serial_path;
+	const char *debugcon;		/* file for port 0x402 output */
+	bool testdev;
+	bool hide_kvm;
+	bool stats;
+	int verbose;
+	const char *sysfs_root;		/* for tests: where /sys is */
+};
+
+/*
+ * Parse argv into cfg. Returns 0 to run a VM, 1 when --help/--version was
+ * printed (exit 0), or -EINVAL after printing one line that names the bad
+ * input and the fix.
+ */
+int cli_parse(int argc, char **argv, struct vm_config *cfg);
+void cli_usage(void);
+
+/* "16G", "512M", "1024" (MiB, as QEMU's -m) -> bytes. -EINVAL if not a size. */
+int cli_parse_size(const char *s, uint64_t *bytes);
+
+/*
+ * taskset-style list "14-17,32-35" into cpus[], in order, at most max.
+ * Returns the count or -EINVAL (malformed) / -E2BIG (more than max).
+ */
+int cli_parse_cpu_list(const char *s, int *cpus, unsigned int max);
+
+/* Is host CPU cpu online according to a kernel "online" list (e.g. "0-3,8")? */
+bool cli_cpu_in_list(const char *online_list, int cpu);
+
+#endif

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KVM VM setup and the VM-level ioctls behind struct vm_ops.
+ * API reference: Documentation/virt/kvm/api.rst in the Linux tree.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+
+static const struct {
+	int cap;
+	const char *name;
+} kvm_required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
+	{ KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+};
+
+static int kvm_open(struct kvm *kvm, const char *path)
+{
+	int ret;
+
+	kvm->dev_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (kvm->dev_fd < 0) {
+		ret = -errno;
+		if (errno == ENOENT)
+			pr_err("%s does not exist: no KVM on this host (enable VT-x/AMD-V in the firmware setup, then 'modprobe kvm_intel' or 'modprobe kvm_amd'; 'minivmm check' tells more)",
+			       path);
+		else if (errno == EACCES || errno == EPERM)
+			pr_err("%s: permission denied (add yourself to the 'kvm' group: 'sudo usermod -aG kvm $USER', then log in again)",
+			       path);
+		else
+			pr_err("cannot open %s: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = ioctl(kvm->dev_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		pr_err("%s speaks KVM API version %d, minivmm needs %d (use a Linux kernel from the last decade)",
+		       path, ret, KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
+		if (ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0) {
+			pr_err("this kernel's KVM lacks %s, which minivmm needs (use Linux 4.12 or newer)",
+			       kvm_required_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	ret = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (ret <= 0)
+		ret = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	kvm->max_vcpus = ret > 0 ? (unsigned int)ret : 4;
+	ret = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	kvm->nr_slots = ret > 0 && ret < KVM_MAX_SLOTS ? (unsigned int)ret : KVM_MAX_SLOTS;
+	kvm->vcpu_mmap_size = ioctl(kvm->dev_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (kvm->vcpu_mmap_size <= 0) {
+		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int kvm_get_supported_cpuid(struct kvm *kvm)
+{
+	/* Grow the buffer until KVM stops saying E2BIG. */
+	for (unsigned int n = 128; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = n;
+		if (ioctl(kvm->dev_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			kvm->supported_cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG) {
+			pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return -E2BIG;
+}
+
+int kvm_init(struct kvm *kvm, const char *kvm_path)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	int ret;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->vm_fd = -1;
+	pthread_mutex_init(&kvm->slot_lock, NULL);
+	ret = kvm_open(kvm, kvm_path);
+	if (ret)
+		goto close_dev;
+	ret = kvm_get_supported_cpuid(kvm);
+	if (ret)
+		goto close_dev;
+
+	kvm->vm_fd = ioctl(kvm->dev_fd, KVM_CREATE_VM, 0);
+	if (kvm->vm_fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VM: %s (is another hypervisor, e.g. VirtualBox, holding the CPU's virtualization extensions?)",
+		       strerror(errno));
+		goto free_cpuid;
+	}
+	/*
+	 * Intel VMX needs a TSS and an identity-mapped page table page for
+	 * real-mode guests; harmless on AMD. Both live just below the
+	 * firmware window, where no RAM or device is.
+	 */
+	if (ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
+	    ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0) {
+		ret = -errno;
+		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
+		goto close_vm;
+	}
+	/* PIC + IOAPIC + per-vCPU LAPIC in the kernel, with default GSI
+	 * routes (GSI n = IOAPIC pin n, 0-15 also to the PIC). */
+	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		goto close_vm;
+	}
+	/* The i8254 PIT in the kernel; port 0x61 too (dummy speaker). */
+	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
+		goto close_vm;
+	}
+	return 0;
+
+close_vm:
+	close(kvm->vm_fd);
+	kvm->vm_fd = -1;
+free_cpuid:
+	free(kvm->supported_cpuid);
+	kvm->supported_cpuid = NULL;
+close_dev:
+	if (kvm->dev_fd >= 0)
+		close(kvm->dev_fd);
+	kvm->dev_fd = -1;
+	return ret;
+}
+
+void kvm_exit(struct kvm *kvm)
+{
+	if (kvm->vm_fd >= 0)
+		close(kvm->vm_fd);
+	if (kvm->dev_fd >= 0)
+		close(kvm->dev_fd);
+	free(kvm->supported_cpuid);
+	kvm->supported_cpuid = NULL;
+	kvm->vm_fd = kvm->dev_fd = -1;
+}
+
+int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
+		    unsigned int flags, int *slot)
+{
+	struct kvm_userspace_memory_region r = {
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+	int ret = -ENOSPC;
+
+	if (flags & VM_MEMSLOT_READONLY)
+		r.flags |= KVM_MEM_READONLY;
+	if (flags & VM_MEMSLOT_LOG_DIRTY)
+		r.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+
+	pthread_mutex_lock(&kvm->slot_lock);
+	for (unsigned int i = 0; i < kvm->nr_slots; i++) {
+		if (kvm->slot_used[i / 64] & (1ULL << (i % 64)))
+			continue;
+		r.slot = i;
+		if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+			ret = -errno;
+			pr_err("KVM_SET_USER_MEMORY_REGION [%#llx, +%#llx): %s",
+			       (unsigned long long)gpa, (unsigned long long)size,
+			       strerror(errno));
+			break;
+		}
+		kvm->slot_used[i / 64] |= 1ULL << (i % 64);
+		*slot = (int)i;
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&kvm->slot_lock);
+	return ret;
+}
+
+int kvm_remove_memslot(struct kvm *kvm, int slot)
+{
+	struct kvm_userspace_memory_region r = { .slot = (uint32_t)slot };
+	int ret = 0;
+
+	if (slot < 0 || (unsigned int)slot >= kvm->nr_slots)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slot_lock);
+	/* A zero-sized region deletes the slot. */
+	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		ret = -errno;
+	else
+		kvm->slot_used[slot / 64] &= ~(1ULL << (slot % 64));
+	pthread_mutex_unlock(&kvm->slot_lock);
+	return ret;
+}
+
+static int ops_set_irq_line(void *vm, unsigned int gsi, int level)
+{
+	struct kvm *kvm = vm;
+	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)!!level };
+
+	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+}
+
+static int ops_signal_msi(void *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm *kvm = vm;
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+
+	/* Returns >0 delivered, 0 blocked by the guest: both fine. */
+	return ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
+static int ops_add_memslot(void *vm, uint64_t gpa, uint64_t size, void *hva,
+			   unsigned int flags, int *slot)
+{
+	return kvm_add_memslot(vm, gpa, size, hva, flags, slot);
+}
+
+static int ops_remove_memslot(void *vm, int slot)
+{
+	return kvm_remove_memslot(vm, slot);
+}
+
+static int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, unsigned int len,
+			 uint64_t datamatch, unsigned int flags, int fd, bool deassign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch, .addr = addr, .len = len, .fd = fd,
+	};
+
+	if (flags & VM_IOEVENTFD_PIO)
+		io.flags |= KVM_IOEVENTFD_FLAG_PIO;
+	if (flags & VM_IOEVENTFD_DATAMATCH)
+		io.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+	if (deassign)
+		io.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static int ops_add_ioeventfd(void *vm, uint64_t addr, unsigned int len,
+			     uint64_t datamatch, unsigned int flags, int fd)
+{
+	return kvm_ioeventfd(vm, addr, len, datamatch, flags, fd, false);
+}
+
+static int ops_remove_ioeventfd(void *vm, uint64_t addr, unsigned int len,
+				uint64_t datamatch, unsigned int flags, int fd)
+{
+	return kvm_ioeventfd(vm, addr, len, datamatch, flags, fd, true);
+}
+
+static int ops_add_irqfd(void *vm, unsigned int gsi, int fd, int resample_fd)
+{
+	struct kvm *kvm = vm;
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi };
+
+	if (resample_fd >= 0) {
+		irqfd.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		irqfd.resamplefd = (uint32_t)resample_fd;
+	}
+	return ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
+}
+
+static int ops_remove_irqfd(void *vm, unsigned int gsi, int fd)
+{
+	struct kvm *kvm = vm;
+	struct kvm_irqfd irqfd = {
+		.fd = (uint32_t)fd, .gsi = gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
+}
+
+static void ops_request_stop(void *vm, enum vm_stop_reason reason, int code)
+{
+	struct kvm *kvm = vm;
+
+	if (kvm->stop)
+		kvm->stop(kvm->stop_opaque, reason, code);
+}
+
+void kvm_vm_ops(struct kvm *kvm, struct vm_ops *ops)
+{
+	*ops = (struct vm_ops){
+		.vm = kvm,
+		.set_irq_line = ops_set_irq_line,
+		.signal_msi = ops_signal_msi,
+		.add_memslot = ops_add_memslot,
+		.remove_memslot = ops_remove_memslot,
+		.add_ioeventfd = ops_add_ioeventfd,
+		.remove_ioeventfd = ops_remove_ioeventfd,
+		.add_irqfd = ops_add_irqfd,
+		.remove_irqfd = ops_remove_irqfd,
+		.request_stop = ops_request_stop,
+	};
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM VM: /dev/kvm, the VM file descriptor, the in-kernel irqchip and
+ * PIT, memslots, irqfd/ioeventfd. Everything a device may use is offered
+ * through struct vm_ops (devices/device.h); only vmm/ calls ioctl(2) on KVM.
+ */
+#ifndef MINIVMM_KVM_H
+#define MINIVMM_KVM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/device.h"
+
+#define KVM_MAX_SLOTS		512
+/* Below the flash and the testdev window, like QEMU's choice. */
+#define KVM_IDENTITY_MAP_ADDR	0xFEFFC000ULL
+#define KVM_TSS_ADDR		0xFEFFD000ULL
+
+struct kvm {
+	int dev_fd;			/* /dev/kvm */
+	int vm_fd;
+	int vcpu_mmap_size;
+	unsigned int max_vcpus;
+	struct kvm_cpuid2 *supported_cpuid;
+	pthread_mutex_t slot_lock;
+	uint64_t slot_used[KVM_MAX_SLOTS / 64];
+	unsigned int nr_slots;		/* what KVM allows */
+	/* request_stop lands here (vm.c decides what stopping means) */
+	void (*stop)(void *opaque, enum vm_stop_reason reason, int code);
+	void *stop_opaque;
+};
+
+/*
+ * Open kvm_path (normally /dev/kvm), check the API version and every
+ * capability minivmm uses, create the VM with in-kernel PIC/IOAPIC/LAPIC
+ * and PIT. Each failure is one line naming the cause and the fix.
+ */
+int kvm_init(struct kvm *kvm, const char *kvm_path);
+void kvm_exit(struct kvm *kvm);
+
+/* Fill ops with this VM's implementations. */
+void kvm_vm_ops(struct kvm *kvm, struct vm_ops *ops);
+
+/* Direct forms, for vmm/ itself. */
+int kvm_add_memslot(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva,
+		    unsigned int flags, int *slot);
+int kvm_remove_memslot(struct kvm *kvm, int slot);
+
+#endif

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU threads and exit dispatch.
+ *
+ * Each vCPU is one thread looping on KVM_RUN. An exit KVM cannot finish in
+ * the kernel (port I/O or MMIO to a userspace device) is handed to the
+ * matching bus; the device callback runs right here on the vCPU thread and
+ * KVM_RUN resumes the guest with the result. docs/architecture.md follows
+ * this path step by step.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/cpuid.h"
+#include "vmm/log.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+static void vcpu_kick_handler(int sig)
+{
+	/* Nothing: the signal's only job is to make KVM_RUN return EINTR. */
+}
+
+void vcpu_signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
+{
+	struct cpuid_topology topo = {
+		.apic_id = index,
+		.nr_vcpus = vm->nr_vcpus,
+		.hide_kvm = vm->cfg->hide_kvm,
+	};
+	struct kvm_cpuid2 *cpuid;
+	int ret;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->index = index;
+	vcpu->host_cpu = vm->cfg->nr_pin ? vm->cfg->pin[index] : -1;
+	/* The vCPU id is its APIC ID; id 0 is the BSP, the others wait in
+	 * the in-kernel LAPIC for INIT/SIPI. */
+	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (vcpu->fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VCPU %u: %s", index, strerror(errno));
+		return ret;
+	}
+	vcpu->run = mmap(NULL, (size_t)vm->kvm.vcpu_mmap_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		pr_err("mmap of vCPU %u's kvm_run: %s", index, strerror(errno));
+		goto close_fd;
+	}
+	cpuid = cpuid_build(vm->kvm.supported_cpuid, &topo);
+	if (!cpuid) {
+		ret = -ENOMEM;
+		goto unmap_run;
+	}
+	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+	if (ret < 0) {
+		ret = -errno;
+		pr_err("KVM_SET_CPUID2 on vCPU %u: %s", index, strerror(errno));
+		goto unmap_run;
+	}
+	return 0;
+
+unmap_run:
+	munmap(vcpu->run, (size_t)vm->kvm.vcpu_mmap_size);
+close_fd:
+	close(vcpu->fd);
+	vcpu->fd = -1;
+	return ret;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run && vcpu->run != MAP_FAILED)
+		munmap(vcpu->run, (size_t)vcpu->vm->kvm.vcpu_mmap_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->fd = -1;
+	vcpu->run = NULL;
+}
+
+static void vcpu_dump(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	pr_err("vCPU %u: rip=%#llx rsp=%#llx rax=%#llx cs=%#x(base %#llx) cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx",
+	       vcpu->index, r.rip, r.rsp, r.rax, s.cs.selector, s.cs.base,
+	       s.cr0, s.cr3, s.cr4, s.efer);
+}
+
+/*
+ * KVM_EXIT_IO: count > 1 for string instructions (rep ins/outs); the data
+ * for all of them sits in the kvm_run page at data_offset.
+ */
+static void vcpu_handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	unsigned int size = run->io.size;
+	struct bus *pio = &vcpu->vm->pio;
+
+	vcpu->stats.io++;
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			bus_write(pio, run->io.port, data, size);
+		else
+			bus_read(pio, run->io.port, data, size);
+	}
+}
+
+static void vcpu_handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned int len = run->mmio.len;
+
+	vcpu->stats.mmio++;
+	if (len > sizeof(run->mmio.data))
+		len = sizeof(run->mmio.data);
+	if (run->mmio.is_write)
+		bus_write(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+	else
+		bus_read(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+}
+
+static void vcpu_handle_system_event(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(vm, VM_STOP_POWEROFF, 0);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(vm, VM_STOP_RESET, 0);
+		break;
+	default:
+		pr_err("vCPU %u: guest crashed (system event %u)", vcpu->index,
+		       vcpu->run->system_event.type);
+		vm_request_stop(vm, VM_STOP_CRASH, 0);
+		break;
+	}
+}
+
+/* Returns false when the loop must end. */
+static bool vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		vcpu->stats.intr++;
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault: a PC resets, and some guests reboot
+		 * exactly this way. */
+		pr_info("vCPU %u: triple fault, resetting", vcpu->index);
+		vm_request_stop(vm, VM_STOP_RESET, 0);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_handle_system_event(vcpu);
+		return false;
+	case KVM_EXIT_HLT:
+		/* Only reached without an in-kernel LAPIC; keep going. */
+		vcpu->stats.other++;
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		pr_err("vCPU %u: KVM could not enter the guest (hardware reason %#llx)",
+		       vcpu->index,
+		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		pr_err("vCPU %u: KVM internal error, suberror %u (the guest ran something KVM cannot emulate)",
+		       vcpu->index, run->internal.suberror);
+		break;
+	default:
+		pr_err("vCPU %u: unexpected KVM exit reason %u", vcpu->index,
+		       run->exit_reason);
+		break;
+	}
+	vcpu_dump(vcpu);
+	vm_request_stop(vm, VM_STOP_CRASH, 0);
+	return false;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	sigset_t set;
+
+	/* Only this thread takes the kick signal; SIGINT/SIGTERM go to the
+	 * main thread's signalfd. */
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!vm_stopping(vm)) {
+		vcpu->stats.exits++;
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->stats.intr++;
+				vcpu->run->immediate_exit = 0;
+				continue;
+			}
+			pr_err("vCPU %u: KVM_RUN: %s", vcpu->index, strerror(errno));
+			vcpu_dump(vcpu);
+			vm_request_stop(vm, VM_STOP_CRASH, 0);
+			break;
+		}
+		if (!vcpu_handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int ret;
+
+	pthread_attr_init(&attr);
+	if (vcpu->host_cpu >= 0) {
+		/* Pin before the thread runs guest code: no migration
+		 * window, and the kernel refuses offline CPUs here. */
+		CPU_ZERO(&cpus);
+		CPU_SET(vcpu->host_cpu, &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	}
+	ret = -pthread_create(&vcpu->thread, &attr, vcpu_thread, vcpu);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		pr_err("cannot start vCPU %u%s: %s", vcpu->index,
+		       vcpu->host_cpu >= 0 ? " on its pinned host CPU" : "",
+		       strerror(-ret));
+		return ret;
+	}
+	vcpu->started = 1;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	/* immediate_exit covers the window between the thread's stop check
+	 * and its next KVM_RUN; the signal covers a thread inside KVM_RUN. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (vcpu->started)
+		pthread_join(vcpu->thread, NULL);
+	vcpu->started = 0;
+}

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Putting a VM together and running it: KVM, guest RAM, firmware, devices,
+ * vCPU threads, and the main thread's loop (console input, signals, stop).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "devices/legacy/acpi_pm.h"
+#include "devices/legacy/debugcon.h"
+#include "devices/legacy/reset.h"
+#include "devices/legacy/rtc.h"
+#include "devices/legacy/testdev.h"
+#include "devices/legacy/uart.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define COM1_BASE	0x3f8
+#define COM1_GSI	4
+#define DEBUGCON_PORT	0x402
+#define ACPI_PM_BASE	0x600	/* where OVMF puts PMBASE on q35 */
+#define ACPI_SCI_GSI	9
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void terminal_restore(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	termios_saved = false;
+}
+
+/* Raw mode so every key (Ctrl-C included) goes to the guest; Ctrl-A x
+ * quits, as in QEMU. */
+static void terminal_raw(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	termios_saved = true;
+	atexit(terminal_restore);
+	t = saved_termios;
+	cfmakeraw(&t);
+	t.c_oflag |= OPOST | ONLCR;	/* keep the host's own messages tidy */
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code)
+{
+	int none = VM_STOP_NONE;
+	uint64_t one = 1;
+
+	/* The first request wins: a reset that follows a power-off, or a
+	 * second Ctrl-C, must not change the verdict. */
+	if (!__atomic_compare_exchange_n(&vm->stop_reason, &none, (int)reason,
+					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	vm->stop_code = code;
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		pr_warn("stop request: %s", strerror(errno));
+}
+
+static void vm_stop_cb(void *opaque, enum vm_stop_reason reason, int code)
+{
+	vm_request_stop(opaque, reason, code);
+}
+
+static int vm_open_serial(struct vm *vm, const struct vm_config *cfg)
+{
+	int fd;
+
+	vm->serial_in_fd = vm->serial_out_fd = -1;
+	switch (cfg->serial) {
+	case SERIAL_STDIO:
+		vm->serial_in_fd = STDIN_FILENO;
+		vm->serial_out_fd = STDOUT_FILENO;
+		return 0;
+	case SERIAL_FILE:
+		fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			pr_err("--serial file:%s: %s (give a writable path)",
+			       cfg->serial_path, strerror(errno));
+			return -errno;
+		}
+		vm->serial_out_fd = fd;
+		return 0;
+	case SERIAL_PTY:
+		fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || grantpt(fd) || unlockpt(fd)) {
+			pr_err("--serial pty: cannot allocate a pseudo-terminal: %s (is /dev/pts mounted?)",
+			       strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -EIO;
+		}
+		pr_info("serial console on %s", ptsname(fd));
+		vm->serial_in_fd = vm->serial_out_fd = fd;
+		return 0;
+	case SERIAL_NONE:
+		return 0;
+	}
+	return 0;
+}
+
+static void vm_close_serial(struct vm *vm)
+{
+	if (vm->serial_out_fd > STDERR_FILENO)
+		close(vm->serial_out_fd);
+	vm->serial_in_fd = vm->serial_out_fd = -1;
+}
+
+/* Refuse pinning to a CPU the host does not have online. */
+static int vm_check_pinning(const struct vm_config *cfg)
+{
+	char path[256], online[1024] = "";
+	FILE *f;
+
+	if (!cfg->nr_pin)
+		return 0;
+	snprintf(path, sizeof(path), "%s/devices/system/cpu/online", cfg->sysfs_root);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;	/* cannot tell; the kernel will refuse instead */
+	if (!fgets(online, sizeof(online), f))
+		online[0] = '\0';
+	fclose(f);
+	online[strcspn(online, "\n")] = '\0';
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+		if (!cli_cpu_in_list(online, cfg->pin[i])) {
+			pr_err("--pin: host CPU %d (for vCPU %u) is offline or does not exist (this host's online CPUs: %s)",
+			       cfg->pin[i], i, online);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int vm_map_ram(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->mem.nr_regions; i++) {
+		const struct mem_region *r = &vm->mem.regions[i];
+		int slot;
+		int ret = kvm_add_memslot(&vm->kvm, r->gpa, r->size,
+					  vm->mem.base + r->offset, 0, &slot);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int vm_create_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct rtc_config rtc_cfg = {
+		.localtime = false,
+		.ram_below_4g = vm->mem.low_end,
+		.ram_above_4g = vm->mem.high_size,
+		.nr_cpus = vm->nr_vcpus,
+	};
+	int ret;
+
+	vm->uart = uart_create(&vm->ops, COM1_GSI, vm->serial_out_fd);
+	if (!vm->uart)
+		return -ENOMEM;
+	ret = uart_attach(vm->uart, &vm->pio, COM1_BASE);
+	if (ret)
+		return ret;
+
+	if (cfg->debugcon) {
+		vm->debugcon_fd = open(cfg->debugcon, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->debugcon_fd < 0) {
+			pr_err("--debugcon %s: %s (give a writable path)", cfg->debugcon,
+			       strerror(errno));
+			return -errno;
+		}
+		vm->debugcon = debugcon_create(vm->debugcon_fd);
+		if (!vm->debugcon)
+			return -ENOMEM;
+		ret = debugcon_attach(vm->debugcon, &vm->pio, DEBUGCON_PORT);
+		if (ret)
+			return ret;
+	}
+	if (cfg->testdev) {
+		vm->testdev = testdev_create(&vm->ops);
+		if (!vm->testdev)
+			return -ENOMEM;
+		ret = testdev_attach(vm->testdev, &vm->pio, &vm->mmio);
+		if (ret)
+			return ret;
+	}
+	vm->reset = reset_ctl_create(&vm->ops);
+	if (!vm->reset)
+		return -ENOMEM;
+	ret = reset_ctl_attach(vm->reset, &vm->pio);
+	if (ret)
+		return ret;
+	vm->rtc = rtc_create(&vm->ops, &rtc_cfg);
+	if (!vm->rtc)
+		return -ENOMEM;
+	ret = rtc_attach(vm->rtc, &vm->pio);
+	if (ret)
+		return ret;
+	vm->acpi_pm = acpi_pm_create(&vm->ops, ACPI_SCI_GSI);
+	if (!vm->acpi_pm)
+		return -ENOMEM;
+	return acpi_pm_attach(vm->acpi_pm, &vm->pio, ACPI_PM_BASE);
+}
+
+static void vm_destroy_devices(struct vm *vm)
+{
+	if (vm->acpi_pm)
+		acpi_pm_destroy(vm->acpi_pm);
+	if (vm->rtc)
+		rtc_destroy(vm->rtc);
+	if (vm->reset)
+		reset_ctl_destroy(vm->reset);
+	if (vm->testdev)
+		testdev_destroy(vm->testdev);
+	if (vm->debugcon)
+		debugcon_destroy(vm->debugcon);
+	if (vm->uart)
+		uart_destroy(vm->uart);
+	if (vm->debugcon_fd >= 0)
+		close(vm->debugcon_fd);
+	vm->acpi_pm = NULL;
+	vm->rtc = NULL;
+	vm->reset = NULL;
+	vm->testdev = NULL;
+	vm->debugcon = NULL;
+	vm->uart = NULL;
+	vm->debugcon_fd = -1;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->stop_reason = VM_STOP_NONE;
+	vm->debugcon_fd = vm->serial_in_fd = vm->serial_out_fd = -1;
+	vm->nr_vcpus = cfg->nr_cpus;
+	vm->fw.slot = vm->fw.isa_slot = -1;
+	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
+	vm->mem.fd = -1;
+
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return -errno;
+	ret = bus_init(&vm->pio, "pio");
+	if (ret)
+		goto close_stop;
+	ret = bus_init(&vm->mmio, "mmio");
+	if (ret)
+		goto exit_pio;
+
+	ret = vm_check_pinning(cfg);
+	if (ret)
+		goto exit_mmio;
+	ret = fw_image_open(&vm->fw, cfg->firmware);
+	if (ret)
+		goto exit_mmio;
+	ret = kvm_init(&vm->kvm, "/dev/kvm");
+	if (ret)
+		goto close_fw;
+	if (cfg->nr_cpus > vm->kvm.max_vcpus) {
+		pr_err("--cpus %u: KVM on this host allows at most %u vCPUs (use --cpus %u or fewer)",
+		       cfg->nr_cpus, vm->kvm.max_vcpus, vm->kvm.max_vcpus);
+		ret = -EINVAL;
+		goto exit_kvm;
+	}
+	vm->kvm.stop = vm_stop_cb;
+	vm->kvm.stop_opaque = vm;
+	kvm_vm_ops(&vm->kvm, &vm->ops);
+
+	ret = mem_layout(&vm->mem, cfg->mem_size, vm->fw.isa_size);
+	if (ret) {
+		pr_err("--memory %" PRIu64 "M: cannot lay out guest RAM", cfg->mem_size / MiB);
+		goto exit_kvm;
+	}
+	ret = mem_alloc(&vm->mem, cfg->backing, cfg->sysfs_root);
+	if (ret)
+		goto exit_kvm;
+	ret = vm_map_ram(vm);
+	if (ret)
+		goto free_mem;
+	ret = fw_image_map(&vm->fw, &vm->ops, &vm->mmio);
+	if (ret)
+		goto free_mem;
+
+	ret = vm_open_serial(vm, cfg);
+	if (ret)
+		goto free_mem;
+	ret = vm_create_devices(vm);
+	if (ret)
+		goto destroy_devices;
+
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		ret = -ENOMEM;
+		goto destroy_devices;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].fd = -1;
+		ret = vcpu_create(vm, &vm->vcpus[i], i);
+		if (ret)
+			goto destroy_vcpus;
+	}
+	pr_debug("VM: %u vCPUs, %" PRIu64 " MiB RAM (%s), firmware %s",
+		 vm->nr_vcpus, cfg->mem_size / MiB, mem_backing_name(cfg->backing),
+		 cfg->firmware);
+	return 0;
+
+destroy_vcpus:
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+destroy_devices:
+	vm_destroy_devices(vm);
+	vm_close_serial(vm);
+free_mem:
+	mem_free(&vm->mem);
+exit_kvm:
+	kvm_exit(&vm->kvm);
+close_fw:
+	fw_image_close(&vm->fw);
+exit_mmio:
+	bus_exit(&vm->mmio);
+exit_pio:
+	bus_exit(&vm->pio);
+close_stop:
+	close(vm->stop_fd);
+	vm->stop_fd = -1;
+	return ret;
+}
+
+static void vm_print_stats(struct vm *vm)
+{
+	struct vcpu_stats sum = { 0 };
+	struct bus *buses[] = { &vm->pio, &vm->mmio };
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu_stats *s = &vm->vcpus[i].stats;
+
+		sum.exits += s->exits;
+		sum.io += s->io;
+		sum.mmio += s->mmio;
+		sum.intr += s->intr;
+		sum.other += s->other;
+	}
+	fprintf(stderr, "stats: userspace exits %" PRIu64 " (pio %" PRIu64 ", mmio %" PRIu64
+		", signal %" PRIu64 ", other %" PRIu64 ")\n",
+		sum.exits, sum.io, sum.mmio, sum.intr, sum.other);
+	for (unsigned int b = 0; b < 2; b++) {
+		struct bus *bus = buses[b];
+
+		pthread_rwlock_rdlock(&bus->lock);
+		for (size_t i = 0; i < bus->nr_ranges; i++) {
+			const struct bus_range *r = &bus->ranges[i];
+
+			if (r->accesses)
+				fprintf(stderr, "stats: %s %-12s %#" PRIx64 " %" PRIu64 "\n",
+					bus->name, r->name, r->base, r->accesses);
+		}
+		pthread_rwlock_unlock(&bus->lock);
+		fprintf(stderr, "stats: %s unhandled %" PRIu64 "\n", bus->name, bus->unhandled);
+	}
+}
+
+/*
+ * Console input. On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends a
+ * literal Ctrl-A, as in QEMU.
+ */
+static void vm_console_input(struct vm *vm, int *in_fd, bool *escape)
+{
+	uint8_t buf[256], out[256];
+	size_t n_out = 0;
+	ssize_t n = read(*in_fd, buf, sizeof(buf));
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			*in_fd = -1;	/* EOF: the guest keeps running */
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (termios_saved && *escape) {
+			*escape = false;
+			if (buf[i] == 'x') {
+				vm_request_stop(vm, VM_STOP_SIGNAL, SIGINT);
+				return;
+			}
+			if (buf[i] != 0x01)
+				continue;
+		} else if (termios_saved && buf[i] == 0x01) {
+			*escape = true;
+			continue;
+		}
+		out[n_out++] = buf[i];
+	}
+	if (n_out && uart_receive(vm->uart, out, n_out) < n_out)
+		pr_warn_once("serial input arrives faster than the guest reads it; some was dropped");
+}
+
+static int vm_exit_status(const struct vm *vm)
+{
+	switch (vm->stop_reason) {
+	case VM_STOP_POWEROFF:
+		pr_debug("guest powered off");
+		return 0;
+	case VM_STOP_RESET:
+		pr_info("guest reset");
+		return 3;
+	case VM_STOP_CRASH:
+		return 4;
+	case VM_STOP_TESTDEV:
+		pr_debug("test device exit with code %d", vm->stop_code);
+		return vm->stop_code & 0xff;
+	case VM_STOP_SIGNAL:
+		pr_info("stopped by signal %d", vm->stop_code);
+		return 128 + vm->stop_code;
+	default:
+		return 1;
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	struct signalfd_siginfo si;
+	sigset_t sigs, old;
+	bool escape = false;
+	int in_fd = vm->serial_in_fd;
+	int sfd, ret = 0;
+	unsigned int started = 0;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, VCPU_KICK_SIGNAL);
+	/* Blocked before the vCPU threads exist, so they inherit the mask
+	 * and only the main thread's signalfd sees these. */
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	sigdelset(&sigs, VCPU_KICK_SIGNAL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		ret = -errno;
+		goto restore_mask;
+	}
+	vcpu_signals_init();
+	if (vm->cfg->serial == SERIAL_STDIO)
+		terminal_raw();
+
+	for (; started < vm->nr_vcpus; started++) {
+		ret = vcpu_start(&vm->vcpus[started]);
+		if (ret) {
+			vm_request_stop(vm, VM_STOP_ERROR, 0);
+			break;
+		}
+	}
+
+	while (!vm_stopping(vm)) {
+		struct pollfd p[3] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = in_fd, .events = POLLIN },
+		};
+
+		if (poll(p, in_fd >= 0 ? 3 : 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			vm_request_stop(vm, VM_STOP_ERROR, 0);
+			break;
+		}
+		if (p[1].revents & POLLIN &&
+		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1)
+				vm_print_stats(vm);
+			else
+				vm_request_stop(vm, VM_STOP_SIGNAL, (int)si.ssi_signo);
+		}
+		if (in_fd >= 0 && p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			vm_console_input(vm, &in_fd, &escape);
+	}
+
+	for (unsigned int i = 0; i < started; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < started; i++)
+		vcpu_join(&vm->vcpus[i]);
+	terminal_restore();
+	if (vm->cfg->stats)
+		vm_print_stats(vm);
+	close(sfd);
+restore_mask:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret ? 1 : vm_exit_status(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpus) {
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+		vm->vcpus = NULL;
+	}
+	vm_destroy_devices(vm);
+	vm_close_serial(vm);
+	mem_free(&vm->mem);
+	kvm_exit(&vm->kvm);
+	fw_image_close(&vm->fw);
+	bus_exit(&vm->mmio);
+	bus_exit(&vm->pio);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	vm->stop_fd = -1;
+}

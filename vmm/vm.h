@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* One virtual machine: KVM, memory, buses, devices, vCPUs. */
+#ifndef MINIVMM_VM_H
+#define MINIVMM_VM_H
+
+#include <stdbool.h>
+
+#include "devices/bus.h"
+#include "devices/device.h"
+#include "firmware/image.h"
+#include "vmm/cli.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+#include "vmm/vcpu.h"
+
+struct uart;
+struct debugcon;
+struct testdev;
+struct reset_ctl;
+struct rtc;
+struct acpi_pm;
+
+struct vm {
+	const struct vm_config *cfg;
+	struct kvm kvm;
+	struct vm_ops ops;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct fw_image fw;
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+
+	/* devices */
+	struct uart *uart;
+	struct debugcon *debugcon;
+	struct testdev *testdev;
+	struct reset_ctl *reset;
+	struct rtc *rtc;
+	struct acpi_pm *acpi_pm;
+	int serial_in_fd, serial_out_fd, debugcon_fd;
+
+	/* stopping: the first request wins; stop_fd wakes the main loop */
+	int stop_fd;
+	int stop_reason;	/* enum vm_stop_reason, atomic */
+	int stop_code;
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Run until the guest or a signal stops the VM; returns the exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code);
+static inline bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_STOP_NONE;
+}
+
+#endif
