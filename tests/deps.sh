@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make deps: install (idempotently) every Debian package that building and
+# testing minivmm needs, then prepare the nested KVM/VFIO environment
+# (patched L1 QEMU, Debian kernel, initramfs; cached outside the clone).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+	build-essential pkg-config
+	liburing-dev libpci-dev libcmocka-dev	# the VMM and its unit tests
+	pciutils pci.ids			# device names for 'minivmm groups'
+	clang					# fuzz targets (libFuzzer)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${MINIVMM_SKIP_NESTED:-0}" != 1 ]; then
+	tests/nested/prepare.sh
+fi
