@@ -8,8 +8,8 @@
 
 #include "vmm/memory.h"
 
-#define CLI_MAX_CPUS	1024	/* what a cpu list may name; KVM's own limit is checked later */
-#define CLI_MAX_VCPUS	288
+#define CLI_MAX_CPUS	8192	/* what a cpu list may name; KVM's own limit is checked later */
+#define CLI_MAX_VCPUS	4096	/* KVM_CAP_MAX_VCPUS is the real limit, checked later */
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_PTY, SERIAL_NONE };
 

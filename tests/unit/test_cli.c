@@ -138,7 +138,7 @@ static void test_bad_input(void **state)
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "1-x"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "3-1"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "4", "--pin", "0-2"), -EINVAL);
-	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "0-5000"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "0-9000"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--hugepages", "4K"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--serial", "tcp:1234"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--serial", "file:"), -EINVAL);
