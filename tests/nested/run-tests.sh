@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# tests/nested/run-tests.sh — run the nested test cases (tests/nested/cases/*.sh).
+#
+# Usage: tests/nested/run-tests.sh [-v] [-k] [PATTERN...]
+#   PATTERN   run only cases whose name contains one of these (e.g. smoke, 00-)
+#   -v        verbose: show each case's output (and L1 consoles) as it runs
+#   -k        keep the artifacts of passing cases too (failing ones are always kept)
+#
+# Each case runs on L0 from the repo root and boots L1 itself (through lib.sh's
+# l1_run). Prints "PASS name" or "FAIL name (reason, log)" per case, then the line
+# "N passed, N failed"; exits non-zero if any case failed (or none matched).
+# Environment: NESTED_ARTIFACTS (where case artifacts go; default a new temp dir),
+# NESTED_CASE_TIMEOUT (seconds per case, default 1800), MINIVMM_CACHE (prepare.sh).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+VERBOSE=0 KEEP=0 PATTERNS=()
+while (( $# )); do
+    case $1 in
+        -v) VERBOSE=1 ;;
+        -k) KEEP=1 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "run-tests: unknown option $1" >&2; exit 2 ;;
+        *) PATTERNS+=("$1") ;;
+    esac
+    shift
+done
+
+matches() {
+    local name=$1 p
+    (( ${#PATTERNS[@]} == 0 )) && return 0
+    for p in "${PATTERNS[@]}"; do [[ $name == *"$p"* ]] && return 0; done
+    return 1
+}
+
+cases=()
+for f in "$HERE"/cases/*.sh; do
+    [[ -f $f ]] && matches "$(basename "$f" .sh)" && cases+=("$f")
+done
+if (( ${#cases[@]} == 0 )); then
+    echo "run-tests: no case matches '${PATTERNS[*]}'" >&2
+    echo "0 passed, 0 failed"
+    exit 1
+fi
+
+# Once for the whole run (builds QEMU on a cold cache, ~1 s when warm); the cases'
+# run-l1.sh calls then skip it.
+if ! "$HERE/prepare.sh" --quiet --no-paths; then
+    echo "FAIL prepare (tests/nested/prepare.sh failed)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+export MINIVMM_NESTED_PREPARED=1
+
+ARTIFACTS=${NESTED_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/minivmm-nested.XXXXXX")}
+mkdir -p "$ARTIFACTS"
+echo "nested tests: ${#cases[@]} case(s), artifacts in $ARTIFACTS"
+
+passed=0 failed=0 start=$SECONDS
+for f in "${cases[@]}"; do
+    name=$(basename "$f" .sh)
+    dir=$ARTIFACTS/$name
+    rm -rf "$dir"; mkdir -p "$dir"
+    export NESTED_CASE=$name NESTED_CASE_DIR=$dir NESTED_REASON_FILE=$dir/reason
+    export NESTED_VERBOSE=$VERBOSE
+    t0=$SECONDS
+    set +e
+    if (( VERBOSE )); then
+        (cd "$REPO_ROOT" && timeout -k 10 "${NESTED_CASE_TIMEOUT:-1800}" bash "$f") 2>&1 | tee "$dir/case.log"
+        rc=${PIPESTATUS[0]}
+    else
+        (cd "$REPO_ROOT" && timeout -k 10 "${NESTED_CASE_TIMEOUT:-1800}" bash "$f") > "$dir/case.log" 2>&1
+        rc=$?
+    fi
+    set -e
+    if (( rc == 0 )); then
+        passed=$((passed + 1))
+        echo "PASS $name"
+        (( KEEP )) || rm -rf "$dir"
+    else
+        failed=$((failed + 1))
+        if [[ -s $dir/reason ]]; then
+            reason=$(head -1 "$dir/reason")
+            [[ $reason == *"$dir"* ]] || reason+=", $dir/case.log"
+        elif (( rc == 124 )); then
+            reason="case timed out after ${NESTED_CASE_TIMEOUT:-1800}s, $dir/case.log"
+        else
+            reason="exit status $rc: $(tail -1 "$dir/case.log"), $dir/case.log"
+        fi
+        echo "FAIL $name ($reason)"
+    fi
+    (( VERBOSE )) && echo "($name took $((SECONDS - t0))s)"
+done
+echo "nested tests took $((SECONDS - start))s"
+echo "$passed passed, $failed failed"
+(( failed == 0 ))
