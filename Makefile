@@ -60,6 +60,71 @@ check-unit: $(UNIT_BINS)
 
 # Guest payloads (tests/guest) ----------------------------------------------
 #@guest-begin
+# Bare-metal test payloads (64 KiB firmware images starting at the reset
+# vector), run by both minivmm and QEMU; see tests/guest/README.md.
+#   make guest          build every tests/guest/*.bin
+#   make guest-clean    remove them and tests/guest/build/
+GUEST_DIR     := tests/guest
+GUEST_BUILD   := $(GUEST_DIR)/build
+GUEST_CC      ?= gcc
+GUEST_LD      ?= ld
+GUEST_OBJCOPY ?= objcopy
+GUEST_BENCH_N ?= 100000
+GUEST_CPPFLAGS := -I$(GUEST_DIR)
+GUEST_CFLAGS  := -m64 -std=gnu11 -O2 -ffreestanding -fno-pic -fno-pie -mcmodel=small \
+                 -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+                 -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+                 -fno-builtin -fno-tree-loop-distribute-patterns -nostdlib \
+                 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+                 -Wpointer-arith -Wundef
+GUEST_ASFLAGS := -m64 -Wa,--fatal-warnings
+GUEST_LDFLAGS := -m elf_x86_64 -nostdlib -static --build-id=none -z noexecstack \
+                 --fatal-warnings -T $(GUEST_DIR)/guest.ld
+
+# payload name -> objects (and the defines its longmode.c object is built with)
+GUEST_LM_NAMES := longmode longmode-fail longmode-reset bench bench-empty
+GUEST_BINS    := $(patsubst %,$(GUEST_DIR)/%.bin,realmode $(GUEST_LM_NAMES))
+GUEST_LM_DEFS_longmode       :=
+GUEST_LM_DEFS_longmode-fail  := -DGUEST_FAIL
+GUEST_LM_DEFS_longmode-reset := -DGUEST_RESET
+GUEST_LM_DEFS_bench          := -DGUEST_BENCH -DBENCH_N=$(GUEST_BENCH_N)
+GUEST_LM_DEFS_bench-empty    := -DGUEST_BENCH -DBENCH_N=0
+
+guest: $(GUEST_BINS)
+
+$(GUEST_BUILD)/%.o: $(GUEST_DIR)/%.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_ASFLAGS) -MMD -MP -c -o $@ $<
+
+$(GUEST_BUILD)/lib.o: $(GUEST_DIR)/lib.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GUEST_BUILD)/longmode-main-%.o: $(GUEST_DIR)/longmode.c $(MAKEFILE_LIST)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_LM_DEFS_$*) -MMD -MP -c -o $@ $<
+
+$(GUEST_BUILD)/realmode.elf: $(GUEST_BUILD)/realmode.o $(GUEST_BUILD)/gdt.o $(GUEST_DIR)/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(GUEST_BUILD)/%.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
+                      $(GUEST_BUILD)/longmode-main-%.o $(GUEST_DIR)/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(GUEST_DIR)/%.bin: $(GUEST_BUILD)/%.elf
+	$(GUEST_OBJCOPY) -O binary $< $@
+	@test $$(stat -c %s $@) -eq 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
+
+.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode $(GUEST_LM_NAMES)) \
+            $(patsubst %,$(GUEST_BUILD)/longmode-main-%.o,$(GUEST_LM_NAMES)) \
+            $(patsubst %,$(GUEST_BUILD)/%.o,realmode boot64 gdt lib)
+.PHONY: guest-clean
+guest-clean:
+	rm -rf $(GUEST_BUILD) $(GUEST_BINS)
+clean: guest-clean
+
+$(GUEST_BUILD)/%.d: ;
+-include $(wildcard $(GUEST_BUILD)/*.d)
 #@guest-end
 
 # Nested KVM/VFIO tests (tests/nested) --------------------------------------
