@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test device for guest payloads, compatible with what kvm-unit-tests and
+ * similar payloads expect from QEMU's "-device pc-testdev" plus
+ * "-device isa-debug-exit,iobase=0xf4,iosize=0x4":
+ *
+ *   PIO  0xE0-0xE3  32-bit scratch register, byte-lane accurate
+ *   PIO  0xE4-0xE7  "flush page" (accepted, ignored)
+ *   PIO  0xE8-0xEB  byte-granular view of the same scratch register
+ *   PIO  0xF4-0xF7  exit: writing v stops the VM, exit status v & 0xff
+ *   MMIO 0xFF000000 + 64 KiB scratch memory, accesses of 1/2/4/8 bytes
+ */
+#ifndef MINIVMM_LEGACY_TESTDEV_H
+#define MINIVMM_LEGACY_TESTDEV_H
+
+#include "devices/bus.h"
+#include "devices/device.h"
+
+#define TESTDEV_PORT_SCRATCH	0xE0
+#define TESTDEV_PORT_FLUSH	0xE4
+#define TESTDEV_PORT_BYTES	0xE8
+#define TESTDEV_PORT_EXIT	0xF4
+#define TESTDEV_MMIO_BASE	0xFF000000ull
+#define TESTDEV_MMIO_SIZE	0x10000ull
+
+struct testdev;
+
+/* NULL (errno set) on failure. ops must outlive the device. */
+struct testdev *testdev_create(const struct vm_ops *ops);
+/* Registers every range above; on failure none stays registered. */
+int testdev_attach(struct testdev *td, struct bus *pio, struct bus *mmio);
+/* Unregisters the ranges (so call it before bus_exit()) and frees. */
+void testdev_destroy(struct testdev *td);
+
+#endif
