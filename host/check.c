@@ -18,6 +18,7 @@
 
 #include "host/check.h"
 #include "host/sysfs.h"
+#include "vmm/cli.h"
 #include "vmm/log.h"
 
 /* ---- small readers ------------------------------------------------------ */
@@ -536,7 +537,7 @@ int host_check_main(int argc, char **argv)
 			vfio[o.n_vfio++] = optarg;
 			break;
 		case HOST_OPT_MEMORY:
-			if (host_parse_size(optarg, &o.memory)) {
+			if (cli_parse_size(optarg, &o.memory)) {
 				pr_err("check: --memory %s: not a size (use e.g. 8G or 4096M)", optarg);
 				goto free_lists;
 			}

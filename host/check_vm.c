@@ -77,8 +77,12 @@ static bool check_group_node(const struct host_env *env, int group, struct host_
 	return true;
 }
 
-static void check_one(const struct host_env *env, const char *bdf, bool gpu,
-		      struct host_report *r)
+/*
+ * One function. not_display: warn that a --gpu is no display controller.
+ * members: list the group (once per group for a slot's functions).
+ */
+static void check_one(const struct host_env *env, const char *bdf, bool not_display,
+		      bool members_shown, struct host_report *r)
 {
 	struct host_pci_dev dev, *members = NULL;
 	bool viable = true;
@@ -119,15 +123,16 @@ static void check_one(const struct host_env *env, const char *bdf, bool gpu,
 			    viable ? "viable, but the device is not on vfio-pci" : "not viable for VFIO");
 		host_fix(r, "minivmm bind %s   (moves every function of group %d to vfio-pci)",
 			 bdf, dev.group);
-		note_members(r, dev.group, members, n);
+		if (!members_shown)
+			note_members(r, dev.group, members, n);
 	} else if (check_group_node(env, dev.group, r, &dev, desc)) {
 		host_report(r, HOST_OK, "%s %s: vfio-pci, IOMMU group %d viable, %s/vfio/%d", bdf,
 			    desc, dev.group, env->devfs, dev.group);
-		if (n > 1)
+		if (n > 1 && !members_shown)
 			note_members(r, dev.group, members, n);
 	}
 
-	if (gpu && (dev.class >> 16) != 0x03)
+	if (not_display)
 		host_report(r, HOST_WARN, "%s: named with --gpu but its class %04x is not a display controller",
 			    bdf, dev.class >> 8);
 	if (dev.boot_vga) {
@@ -159,8 +164,28 @@ void host_check_device(const struct host_env *env, const char *arg, bool gpu,
 		host_fix(r, "list the devices with: minivmm groups (or lspci -D)");
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		check_one(env, bdfs[i], gpu, r);
+	/* A GPU's slot also holds its audio (and USB-C) functions: the class
+	 * warning is for a --gpu without any display controller. */
+	bool display = false;
+	int shown[8];
+	size_t nshown = 0;
+
+	for (size_t i = 0; gpu && i < n; i++) {
+		struct host_pci_dev dev;
+
+		display |= !host_pci_read(env, bdfs[i], &dev) && (dev.class >> 16) == 0x03;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct host_pci_dev dev;
+		int group = host_pci_read(env, bdfs[i], &dev) ? -1 : dev.group;
+		bool seen = false;
+
+		for (size_t k = 0; k < nshown; k++)
+			seen |= shown[k] == group;
+		check_one(env, bdfs[i], gpu && !display && i == 0, seen, r);
+		if (!seen && group >= 0 && nshown < sizeof(shown) / sizeof(shown[0]))
+			shown[nshown++] = group;
+	}
 	free(bdfs);
 }
 

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The environment (which trees to read) and the check report's format. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "host/host.h"
@@ -87,37 +85,6 @@ void host_note(struct host_report *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vline(r->out, "          ", fmt, ap);
 	va_end(ap);
-}
-
-int host_parse_size(const char *s, uint64_t *bytes)
-{
-	unsigned long long v;
-	unsigned shift;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	case '\0': shift = 20; break;	/* a bare number is MiB, as QEMU's -m */
-	default: return -EINVAL;
-	}
-	/* Accept "8G", "8GB" and "8GiB". */
-	if (*end == 'i')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v == 0 || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*bytes = (uint64_t)v << shift;
-	return 0;
 }
 
 enum host_cpu_vendor host_cpu_vendor(const struct host_env *env)

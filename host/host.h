@@ -111,9 +111,6 @@ void host_check_ovmf(const struct host_env *env, const char *file,
 /* Memory needed locked beyond guest RAM when devices are passed through. */
 #define HOST_MEMLOCK_MARGIN (1ULL << 30)
 
-/* "8G", "512M", "2048" (MiB, as QEMU's -m), "1T", "64K". 0 or -EINVAL. */
-int host_parse_size(const char *s, uint64_t *bytes);
-
 /* Which IOMMU the CPU vendor implies: for the kernel parameter in fixes. */
 enum host_cpu_vendor { HOST_CPU_OTHER, HOST_CPU_INTEL, HOST_CPU_AMD };
 enum host_cpu_vendor host_cpu_vendor(const struct host_env *env);
