@@ -125,10 +125,15 @@ static void walk(const struct host_env *env, struct found *f, const char *dir,
 		    lstat(child, &st) || !S_ISDIR(st.st_mode))
 			continue;
 		if (host_path(path, sizeof(path), "%s/subsystem", child) ||
-		    host_link_name(path, sub, sizeof(sub)))
+		    host_link_name(path, sub, sizeof(sub))) {
+			bool part = !host_path(path, sizeof(path), "%s/partition", child) &&
+				    host_exists(path);
+
 			snprintf(sub, sizeof(sub), "%s",
-				 !strcmp(parent, "block") || (is_nvme_ns(names[i]) && !strncmp(parent, "nvme", 4)) ?
-				 "block" : !strcmp(parent, "net") ? "net" : "");
+				 part || !strcmp(parent, "block") ||
+				 (is_nvme_ns(names[i]) && !strncmp(parent, "nvme", 4)) ? "block" :
+				 !strcmp(parent, "net") ? "net" : "");
+		}
 		if (!strcmp(sub, "block")) {
 			if (host_path(path, sizeof(path), "%s/dev", child) ||
 			    host_read_str(path, buf, sizeof(buf)))

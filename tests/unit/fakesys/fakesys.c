@@ -60,6 +60,19 @@ void fs_mkdir(struct fakesys *fs, const char *rel)
 	mkdirs(path);
 }
 
+void fs_write_bin(struct fakesys *fs, const char *rel, const void *data, size_t len)
+{
+	char path[1024];
+	FILE *f;
+
+	abs_path(fs, rel, path, sizeof(path));
+	parent_dirs(path);
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, len, f) != len)
+		fs_die("write", path);
+	fclose(f);
+}
+
 void fs_write(struct fakesys *fs, const char *rel, const char *content)
 {
 	char path[1024];

@@ -51,6 +51,7 @@ void fs_teardown(struct fakesys *fs);
 
 /* Paths relative to fs->root ("sys/class/iommu/dmar0/..."); parents made. */
 void fs_write(struct fakesys *fs, const char *rel, const char *content);
+void fs_write_bin(struct fakesys *fs, const char *rel, const void *data, size_t len);
 void fs_mkdir(struct fakesys *fs, const char *rel);
 void fs_symlink(struct fakesys *fs, const char *target, const char *rel);
 void fs_remove(struct fakesys *fs, const char *rel);
