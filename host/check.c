@@ -158,24 +158,26 @@ void host_fix_grub(struct host_report *r, const char *params)
 /* How to turn the IOMMU on, for this CPU vendor. */
 static void fix_iommu_on(const struct host_env *env, struct host_report *r)
 {
-	switch (host_cpu_vendor(env)) {
-	case HOST_CPU_INTEL:
-		host_fix(r, "enable VT-d in the firmware (BIOS/UEFI) setup");
-		host_fix_grub(r, "intel_iommu=on iommu=pt");
-		break;
-	case HOST_CPU_AMD:
-		/* amd_iommu has no "on": the kernel enables AMD-Vi whenever the
-		 * firmware describes it (IVRS), unless told amd_iommu=off. */
-		host_fix(r, "enable the IOMMU (AMD-Vi, \"IOMMU\" in the chipset/NBIO menu) in the firmware (BIOS/UEFI) setup");
-		host_fix_grub(r, "iommu=pt (the kernel turns AMD-Vi on by itself; remove any amd_iommu=off)");
-		break;
-	default:
-		host_fix(r, "enable the IOMMU (Intel VT-d / AMD-Vi) in the firmware (BIOS/UEFI) setup");
-		host_fix_grub(r, "intel_iommu=on iommu=pt (Intel) or iommu=pt (AMD)");
-		break;
-	}
+	enum host_cpu_vendor vendor = host_cpu_vendor(env);
+
+	/* A VM has no firmware setup to visit: its IOMMU comes from its host. */
 	if (in_vm(env))
 		host_fix(r, "this host is itself a VM: give it a virtual IOMMU (QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on)");
+	else if (vendor == HOST_CPU_INTEL)
+		host_fix(r, "enable VT-d in the firmware (BIOS/UEFI) setup");
+	else if (vendor == HOST_CPU_AMD)
+		host_fix(r, "enable the IOMMU (AMD-Vi, \"IOMMU\" in the chipset/NBIO menu) in the firmware (BIOS/UEFI) setup");
+	else
+		host_fix(r, "enable the IOMMU (Intel VT-d / AMD-Vi) in the firmware (BIOS/UEFI) setup");
+	/* QEMU's intel-iommu is VT-d whatever the CPU: it needs intel_iommu=on. */
+	if (vendor == HOST_CPU_AMD && !in_vm(env)) {
+		/* amd_iommu has no "on": the kernel enables AMD-Vi whenever the
+		 * firmware describes it (IVRS), unless told amd_iommu=off. */
+		host_fix_grub(r, "iommu=pt");
+		host_note(r, "(AMD-Vi needs no kernel parameter to turn on; remove any amd_iommu=off or iommu=off)");
+	} else {
+		host_fix_grub(r, "intel_iommu=on iommu=pt");
+	}
 }
 
 /* ---- the checks ----------------------------------------------------------- */

@@ -170,12 +170,19 @@ static void test_iommu_missing_amd_in_vm(void **state)
 {
 	struct fakesys *fs = *state;
 
-	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm hypervisor\n");
+	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm\n");
 	host_check_iommu(&fs->env, &rep);
 	assert_out(fs, "AMD-Vi");
-	assert_out(fs, "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub: iommu=pt");
+	assert_out(fs, "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub: iommu=pt\n");
 	refute_out(fs, "intel_iommu=on");
+	refute_out(fs, "virtual IOMMU");
+	/* in a VM the advice is QEMU's intel-iommu, which is VT-d */
+	clear(fs);
+	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm hypervisor\n");
+	host_check_iommu(&fs->env, &rep);
+	refute_out(fs, "firmware (BIOS/UEFI) setup");
 	assert_out(fs, "give it a virtual IOMMU");
+	assert_out(fs, "intel_iommu=on iommu=pt");
 }
 
 static void test_iommu_units_without_groups(void **state)
