@@ -100,8 +100,9 @@ _l1_trouble() {
         echo "L1 setup failed: ${line#MINIVMM-L1-FAILED: }"
     elif grep -aq 'Kernel panic' "$L1_LOG"; then
         echo "L1 kernel panicked"
-    elif line=$(grep -a -m1 'assertion failed\|qemu-system-x86_64: ' "$L1_LOG" | grep -v 'TCG doesn'); then
-        echo "L1 QEMU: $line"
+    elif line=$(grep -a 'assertion failed\|^qemu-system-x86_64: ' "$L1_LOG" |
+                grep -v "TCG doesn't support" | head -1) && [[ -n $line ]]; then
+        echo "L1's QEMU failed: $line"
     else
         echo "L1 ended without running COMMAND to the end"
     fi

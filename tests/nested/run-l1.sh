@@ -199,8 +199,13 @@ if [[ -z $rc ]]; then
         echo "run-l1: L1 timed out after ${TIMEOUT}s without COMMAND finishing (log: $LOG)" >&2
         exit 124
     fi
-    if grep -q 'Kernel panic' "$LOG"; then
+    if grep -aq 'Kernel panic' "$LOG"; then
         die "L1 kernel panicked (log: $LOG)"
+    fi
+    # QEMU's own complaint (bad option, missing file, an abort), TCG warnings aside.
+    if why=$(grep -a 'assertion failed\|^qemu-system-x86_64: ' "$LOG" | grep -v "TCG doesn't support" | head -1) &&
+       [[ -n $why ]]; then
+        die "L1's QEMU failed (status $qemu_status): $why (log: $LOG)"
     fi
     die "L1 ended (QEMU status $qemu_status) without reporting COMMAND's status (log: $LOG)"
 fi

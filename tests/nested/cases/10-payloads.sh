@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# 10-payloads: minivmm on real KVM (inside L1) runs the test payloads of
+# tests/guest on 1 and 4 vCPUs, pinned, on anonymous memory and on 2 MiB
+# hugepages; the exit status carries the payload's verdict (and a payload
+# that fails makes minivmm fail); guest reset, SIGTERM and every bad-input
+# case that needs a real /dev/kvm end with the right status and one line.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+
+HUGEPAGES=80	# 160 MiB of 2 MiB pages: a 128M guest fits, a 1G one does not
+
+if in_l1; then
+	log=$MINIVMM_L1_OUT/minivmm.log
+	# run EXPECTED_STATUS minivmm-args... : the status and the console go to $log
+	run() {
+		local want=$1 rc; shift
+		set +e
+		timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
+		rc=$?
+		set -e
+		echo "--- minivmm $* -> status $rc"
+		sed 's/^/    /' "$log"
+		[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
+	}
+	has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }
+
+	for p in realmode longmode; do
+		run 0 --firmware tests/guest/$p.bin --testdev --cpus 1 --pin 1
+		has "cpus: 1 up"; has "RESULT: PASS"
+		run 0 --firmware tests/guest/$p.bin --testdev --cpus 4 --pin 0,1,0,1 --memory 256M
+		has "cpus: 4 up"; has "RESULT: PASS"
+	done
+	run 0 --firmware tests/guest/longmode.bin --testdev --cpus 2 --memory 128M --hugepages 2M
+	has "cpus: 2 up"; has "RESULT: PASS"
+	echo "ok: payloads pass on 1 and 4 pinned vCPUs and on hugepages"
+
+	# A failing payload fails minivmm with its own code.
+	run 33 --firmware tests/guest/longmode-fail.bin --testdev --cpus 2
+	has "RESULT: FAIL"
+	# Guest-initiated reset (0xCF9) ends minivmm with status 3.
+	run 3 --firmware tests/guest/longmode-reset.bin --testdev
+	has "guest reset"
+	echo "ok: failure and reset statuses"
+
+	# SIGTERM: a guest that halts forever; minivmm ends with 128+15.
+	{ head -c 4080 /dev/zero; printf '\xfa\xf4\xeb\xfd'; head -c 12 /dev/zero; } > /tmp/hlt.bin
+	timeout 60 ./minivmm --firmware /tmp/hlt.bin > "$log" 2>&1 < /dev/null &
+	pid=$!
+	# Signal it only once the vCPU thread runs (signals are set up by
+	# then): starting a binary over 9p under TCG can take seconds.
+	for _ in $(seq 600); do
+		[[ $(ls /proc/$pid/task 2>/dev/null | wc -l) -ge 2 ]] && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	set +e; wait $pid; rc=$?; set -e
+	[[ $rc == 143 ]] || fail "SIGTERM: status $rc, expected 143"
+	has "stopped by signal 15"
+	echo "ok: SIGTERM ends the VM with status 143"
+
+	# Bad input that needs the real host: each one line, non-zero.
+	run 1 --firmware tests/guest/longmode.bin --memory 1G --hugepages 2M
+	has "only 80 free (echo 512 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)"
+	run 1 --firmware tests/guest/longmode.bin --memory 1G --hugepages 1G
+	has "guest RAM needs 1 pages of 1G, only 0 free"
+	run 1 --firmware tests/guest/longmode.bin --cpus 2000
+	has "KVM on this host allows at most"
+	run 1 --firmware tests/guest/longmode.bin --cpus 2 --pin 0,7
+	has "host CPU 7 (for vCPU 1) is offline or does not exist"
+	run 1 --firmware tests/guest/does-not-exist.bin
+	has "No such file or directory"
+	# No permission on /dev/kvm.
+	chmod 0600 /dev/kvm
+	set +e
+	setpriv --reuid=65534 --regid=65534 --clear-groups ./minivmm \
+		--firmware tests/guest/longmode.bin > "$log" 2>&1 < /dev/null
+	rc=$?
+	set -e
+	[[ $rc == 1 ]] || fail "non-root without access to /dev/kvm: status $rc, expected 1"
+	has "/dev/kvm: permission denied (add yourself to the 'kvm' group"
+	echo "ok: bad input gives one line and a non-zero status"
+	echo "PAYLOADS-OK"
+	exit 0
+fi
+
+l1_run --hugepages-2m "$HUGEPAGES" --timeout 900 -- bash "$NESTED_CASE_FILE"
+assert_rc 0
+assert_log_contains "PAYLOADS-OK"
+assert_log_contains "apic ids: 0 1 2 3"
