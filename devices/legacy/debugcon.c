@@ -20,6 +20,7 @@
 struct debugcon {
 	pthread_mutex_t lock;	/* keeps bytes from several vCPUs whole */
 	int out_fd;
+	bool out_stalled;	/* see fdout_write() */
 	struct bus *pio;
 	uint16_t base;
 	bool attached;
@@ -39,7 +40,7 @@ static void debugcon_write(void *opaque, uint64_t offset, const void *data,
 	int ret;
 
 	pthread_mutex_lock(&dc->lock);
-	ret = fdout_write(dc->out_fd, &byte, 1);
+	ret = fdout_write(dc->out_fd, &byte, 1, &dc->out_stalled);
 	pthread_mutex_unlock(&dc->lock);
 	if (ret)
 		pr_warn_once("debugcon: output dropped: %d (is the reader of the debug log still there?)",

@@ -200,7 +200,8 @@ static uint8_t rtc_encode_hour(const struct rtc *r, unsigned int hour)
 
 	if (r->cmos[REG_B] & B_24H)
 		return rtc_encode(r, hour);
-	/* 12-hour mode: 12, 1..11 with bit 7 set for PM (MC146818A Table 3). */
+	/* 12-hour mode: 12, 1..11, bit 7 set for PM (MC146818A, "Time,
+	 * Calendar and Alarm Data Modes"). */
 	h12 = hour % 12 ? hour % 12 : 12;
 	return rtc_encode(r, h12) | (hour >= 12 ? HOUR_PM : 0);
 }
@@ -289,8 +290,8 @@ static bool rtc_alarm_matches(const struct rtc *r, int64_t secs)
 }
 
 /* Divider ticks per periodic interrupt for register A's RS bits, 0 if
- * off (MC146818A Table 5, 32.768 kHz column: RS 1 and 2 are 256 and 128
- * Hz, RS n >= 3 is 65536 >> n Hz). */
+ * off (MC146818A, "Periodic Interrupt Rate" table, 32.768 kHz column:
+ * RS 1 and 2 are 256 and 128 Hz, RS n >= 3 is 65536 >> n Hz). */
 static int64_t rtc_period_ticks(const struct rtc *r)
 {
 	unsigned int rs = r->cmos[REG_A] & A_RS_MASK;
@@ -444,19 +445,14 @@ static void rtc_kick(struct rtc *r)
 	r->thread_started = true;
 }
 
-/* Freeze the calendar registers at the current time. */
-static void rtc_stop_time(struct rtc *r, int64_t now)
-{
-	rtc_fill_time(r, now);
-}
-
 static void rtc_write_a(struct rtc *r, uint8_t v, int64_t now)
 {
 	bool was_running = rtc_time_running(r);
 	bool div_was_running = rtc_divider_running(r);
 
+	/* Should the divider stop, the registers keep this moment's time. */
 	if (was_running)
-		rtc_stop_time(r, now);
+		rtc_fill_time(r, now);
 	/* UIP is read-only. */
 	r->cmos[REG_A] = v & ~A_UIP;
 	if (!was_running && rtc_time_running(r))
@@ -476,7 +472,7 @@ static void rtc_write_b(struct rtc *r, uint8_t v, int64_t now)
 		v &= ~B_UIE;
 	/* Freeze with the old data mode: it is the one the registers are in. */
 	if (was_running && (v & B_SET))
-		rtc_stop_time(r, now);
+		rtc_fill_time(r, now);
 	r->cmos[REG_B] = v;
 	/* Clearing SET starts a new second from the written time, in the
 	 * data mode now in force (as QEMU does). */

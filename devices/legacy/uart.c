@@ -19,7 +19,7 @@
 #include "devices/legacy/uart.h"
 #include "vmm/log.h"
 
-/* Register offsets (§8, Table 2). */
+/* Register offsets (§8, the register summary table). */
 #define UART_RBR	0	/* read, DLAB=0 */
 #define UART_THR	0	/* write, DLAB=0 */
 #define UART_DLL	0	/* DLAB=1 */
@@ -39,7 +39,7 @@
 #define IER_EDSSI	0x08	/* modem status */
 #define IER_MASK	0x0f
 
-/* §8.6, Table 4: interrupt identification, highest priority first. */
+/* §8.6, "Interrupt Control Functions": IIR codes, highest priority first. */
 #define IIR_NO_INT	0x01
 #define IIR_RLS		0x06	/* 1: overrun/parity/framing error, break */
 #define IIR_RDA		0x04	/* 2: data at/above the trigger level */
@@ -95,6 +95,7 @@ struct uart {
 	const struct vm_ops *ops;
 	unsigned int gsi;
 	int out_fd;
+	bool out_stalled;		/* see fdout_write() */
 	int irq_level;
 
 	uint8_t ier, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
@@ -272,7 +273,7 @@ static void uart_transmit(struct uart *u, uint8_t c)
 		uart_rx_push(u, c);
 		return;
 	}
-	ret = fdout_write(u->out_fd, &c, 1);
+	ret = fdout_write(u->out_fd, &c, 1, &u->out_stalled);
 	if (ret)
 		pr_warn_once("uart: output dropped: %d (is the console reader still there?)",
 			     ret);
@@ -325,8 +326,9 @@ static uint8_t uart_reg_read(struct uart *u, unsigned int reg)
 		return u->lcr & LCR_DLAB ? u->dlm : u->ier;
 	case UART_IIR:
 		v = uart_iir(u);
-		/* §8.6, Table 4: reading IIR while it reports THRE is one
-		 * of the two ways to reset that interrupt. */
+		/* §8.6 (Interrupt Control Functions): reading IIR while it
+		 * reports THRE is one of the two ways to reset that
+		 * interrupt. */
 		if ((v & IIR_ID_MASK) == IIR_THRE)
 			u->thr_ipending = false;
 		return v;
@@ -464,7 +466,7 @@ struct uart *uart_create(const struct vm_ops *ops, unsigned int gsi, int out_fd)
 	u->ops = ops;
 	u->gsi = gsi;
 	u->out_fd = out_fd;
-	/* Reset values, §8 Table 3 ("Master Reset" column). */
+	/* Reset values: the datasheet's "UART Reset Configuration" table. */
 	u->lsr = LSR_THRE | LSR_TEMT;
 	u->msr = MSR_HOST_INPUTS;
 	/* The divisor is undefined after reset; 12 is 9600 baud. */

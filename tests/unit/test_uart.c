@@ -169,6 +169,32 @@ static void test_output_dropped_without_fd(void **state)
 	bus_exit(&pio);
 }
 
+/* Nobody reads the (non-blocking) output: bytes are dropped after a
+ * bounded wait instead of wedging the vCPU, and output resumes once the
+ * reader catches up. */
+static void test_output_stalled_reader(void **state)
+{
+	struct fixture *f = *state;
+	static char junk[4096];
+	char buf[16];
+	ssize_t n;
+
+	memset(junk, '.', sizeof(junk));
+	while (write(f->pipe[1], junk, sizeof(junk)) > 0)
+		;
+	while (write(f->pipe[1], junk, 1) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	for (int i = 0; i < 100; i++)
+		wr(f, THR, 'x');	/* one bounded wait, then no waits */
+	assert_int_equal(rd(f, LSR) & 0x60, 0x60);
+	while ((n = read(f->pipe[0], junk, sizeof(junk))) > 0)
+		assert_null(memchr(junk, 'x', (size_t)n));
+	wr(f, THR, 'y');
+	assert_int_equal(drain_pipe(f, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'y');
+}
+
 static void test_thre_interrupt(void **state)
 {
 	struct fixture *f = *state;
@@ -501,6 +527,7 @@ int main(void)
 		T(test_dlab_and_scratch),
 		T(test_output_reaches_fd),
 		cmocka_unit_test(test_output_dropped_without_fd),
+		T(test_output_stalled_reader),
 		T(test_thre_interrupt),
 		T(test_rx_non_fifo),
 		T(test_rx_fifo_trigger_and_timeout),
