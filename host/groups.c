@@ -25,11 +25,11 @@ static void print_group(const struct host_env *env, int group,
 	}
 	fprintf(env->out, "IOMMU group %d", group);
 	/* Say what matters for passthrough only where it is in play. */
-	if (any_vfio && viable && !host_path(node, sizeof(node), "%s/vfio/%d", env->devfs, group) &&
-	    host_exists(node))
-		fprintf(env->out, " (ready for VFIO: %s)", node);
-	else if (any_vfio)
+	if (any_vfio && !viable)
 		fprintf(env->out, " (not viable: a member is on a host driver)");
+	else if (any_vfio && !host_path(node, sizeof(node), "%s/vfio/%d", env->devfs, group))
+		fprintf(env->out, host_exists(node) ? " (ready for VFIO: %s)" :
+			" (on vfio-pci, but %s is missing)", node);
 	fputs(":\n", env->out);
 	if (!n)
 		fputs("    (no PCI devices)\n", env->out);

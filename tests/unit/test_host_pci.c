@@ -234,9 +234,11 @@ static void test_groups_list_vfio_state(void **state)
 	fs_pci_add(fs, "0000:01:00.1", 0x10de, 0x1aef, 0x040300, 1, "vfio-pci");
 	fs_pci_add(fs, "0000:02:00.0", 0x144d, 0xa808, 0x010802, 2, "vfio-pci");
 	fs_pci_add(fs, "0000:02:00.1", 0x144d, 0xa808, 0x010802, 2, "nvme");
-	fs_write(fs, "dev/vfio/1", "");
+	fs_pci_add(fs, "0000:03:00.0", 0x1b36, 0x0010, 0x010802, 3, "vfio-pci");
+	fs_remove(fs, "dev/vfio/3");
 	assert_int_equal(host_groups_list(&fs->env), 0);
 	assert_out(fs, "IOMMU group 1 (ready for VFIO: ");
+	assert_out(fs, "IOMMU group 3 (on vfio-pci, but ");
 	assert_out(fs, "IOMMU group 2 (not viable: a member is on a host driver):");
 }
 
@@ -301,6 +303,7 @@ static void test_device_ready_and_node(void **state)
 
 	fs_host_ready(fs);
 	fs_pci_add(fs, "0000:04:00.0", 0x1b36, 0x0010, 0x010802, 4, "vfio-pci");
+	fs_remove(fs, "dev/vfio/4");
 	host_check_device(&fs->env, "0000:04:00.0", false, &rep);
 	assert_int_equal(rep.n_fail, 1);
 	assert_out(fs, "/dev/vfio/4 is missing");

@@ -16,6 +16,17 @@ static void fs_die(const char *what, const char *path)
 	abort();
 }
 
+/* Bounded copy; snprintf("%s") draws -Wformat-truncation at -O3. */
+static void fs_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void abs_path(struct fakesys *fs, const char *rel, char *buf, size_t len)
 {
 	if ((size_t)snprintf(buf, len, "%s/%s", fs->root, rel) >= len)
@@ -26,8 +37,9 @@ static void mkdirs(const char *path)
 {
 	char tmp[1024];
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp))
+	if (strlen(path) >= sizeof(tmp))
 		abort();
+	fs_copy(tmp, sizeof(tmp), path);
 	for (char *p = tmp + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -44,7 +56,7 @@ static void parent_dirs(const char *path)
 {
 	char tmp[1024], *slash;
 
-	snprintf(tmp, sizeof(tmp), "%s", path);
+	fs_copy(tmp, sizeof(tmp), path);
 	slash = strrchr(tmp, '/');
 	if (slash) {
 		*slash = '\0';
@@ -159,7 +171,7 @@ const char *fs_driver(struct fakesys *fs, const char *bdf, char *buf, size_t len
 		return buf;
 	target[n] = '\0';
 	base = strrchr(target, '/');
-	snprintf(buf, len, "%s", base ? base + 1 : target);
+	fs_copy(buf, len, base ? base + 1 : target);
 	return buf;
 }
 
@@ -175,11 +187,26 @@ void fs_driver_add(struct fakesys *fs, const char *name)
 
 static void link_driver(struct fakesys *fs, const char *bdf, const char *driver)
 {
-	char rel[512], target[512];
+	char rel[600], target[512], path[1024];
+	const char *group;
+	ssize_t n;
 
 	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver", bdf);
 	snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
 	fs_symlink(fs, target, rel);
+	/* vfio creates the group's node when a vfio driver takes a member. */
+	if (strcmp(driver, "vfio-pci"))
+		return;
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/iommu_group", bdf);
+	abs_path(fs, rel, path, sizeof(path));
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	group = strrchr(target, '/');
+	snprintf(rel, sizeof(rel), "dev/vfio/%s", group ? group + 1 : target);
+	if (!fs_exists(fs, rel))
+		fs_write(fs, rel, "");
 }
 
 struct fs_dev *fs_dev(struct fakesys *fs, const char *bdf)
@@ -231,8 +258,8 @@ void fs_pci_add(struct fakesys *fs, const char *bdf, unsigned vendor, unsigned d
 		abort();
 	d = &fs->devs[fs->ndevs++];
 	memset(d, 0, sizeof(*d));
-	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
-	snprintf(d->natural, sizeof(d->natural), "%s", driver ? driver : "");
+	fs_copy(d->bdf, sizeof(d->bdf), bdf);
+	fs_copy(d->natural, sizeof(d->natural), driver ? driver : "");
 }
 
 /* ---- the kernel's side of a write ------------------------------------------ */
@@ -259,17 +286,17 @@ static int fake_kernel(const struct host_env *env, const char *path, const char 
 	size_t rl = strlen(fs->root);
 	struct fs_dev *d;
 
-	snprintf(rel, sizeof(rel), "%s", !strncmp(path, fs->root, rl) ? path + rl + 1 : path);
+	fs_copy(rel, sizeof(rel), !strncmp(path, fs->root, rl) ? path + rl + 1 : path);
 	if (fs->nlog < FS_MAX_LOG) {
-		snprintf(fs->log[fs->nlog].path, sizeof(fs->log[0].path), "%s", rel);
-		snprintf(fs->log[fs->nlog].value, sizeof(fs->log[0].value), "%s", value);
+		fs_copy(fs->log[fs->nlog].path, sizeof(fs->log[0].path), rel);
+		fs_copy(fs->log[fs->nlog].value, sizeof(fs->log[0].value), value);
 		fs->nlog++;
 	}
 	if (fs->fail_suffix && fs->fail_count > 0 && ends_with(rel, fs->fail_suffix)) {
 		fs->fail_count--;
 		return -fs->fail_errno;
 	}
-	snprintf(bdf, sizeof(bdf), "%s", value);
+	fs_copy(bdf, sizeof(bdf), value);
 	bdf[strcspn(bdf, "\n")] = '\0';
 
 	if (sscanf(rel, "sys/bus/pci/drivers/%63[^/]/unbind", drv) == 1) {
