@@ -110,10 +110,11 @@ size_t host_dir_count(const char *path, char *first, size_t len)
 	char **names;
 	size_t n;
 
+	if (first && len)
+		first[0] = '\0';
 	if (host_list_dir(path, &names, &n))
 		return 0;
 	if (first && len) {
-		first[0] = '\0';
 		for (size_t i = 0; i < n; i++) {
 			if (strlen(first) + strlen(names[i]) + 2 > len)
 				break;
@@ -266,14 +267,12 @@ close_fd:
 
 void host_check_iommu(const struct host_env *env, struct host_report *r)
 {
-	char units[256];
+	char units[256] = "";
 	size_t nunits = iommu_units(env, units, sizeof(units));
 	size_t ngroups = host_iommu_group_count(env);
 	const char *kind = !strncmp(units, "dmar", 4) ? "Intel VT-d (DMAR)" :
 			   !strncmp(units, "ivhd", 4) ? "AMD-Vi" : "IOMMU";
 
-	if (!nunits)
-		units[0] = '\0';
 	if (nunits && ngroups) {
 		host_report(r, HOST_OK, "IOMMU: %s active (%s), %zu IOMMU groups", kind, units, ngroups);
 	} else if (!nunits && !ngroups) {

@@ -44,7 +44,8 @@ void host_report_init(struct host_report *r, FILE *out)
 	r->out = out;
 }
 
-static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vline(FILE *out, const char *prefix, const char *fmt, va_list ap)
 {
 	fputs(prefix, out);
 	vfprintf(out, fmt, ap);

@@ -295,7 +295,7 @@ bool host_pci_vfio_ok(const struct host_pci_dev *dev)
 
 static struct pci_access *names_pacc;
 
-static void __attribute__((noreturn)) pacc_error(char *msg, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) pacc_error(char *msg, ...)
 {
 	char line[512];
 	va_list ap;
@@ -308,7 +308,7 @@ static void __attribute__((noreturn)) pacc_error(char *msg, ...)
 	exit(HOST_EXIT_FAIL);
 }
 
-static void pacc_warning(char *msg, ...)
+static void __attribute__((format(printf, 1, 2))) pacc_warning(char *msg, ...)
 {
 	char line[512];
 	va_list ap;
@@ -319,7 +319,7 @@ static void pacc_warning(char *msg, ...)
 	pr_warn("libpci: %s", line);
 }
 
-static void pacc_debug(char *msg, ...)
+static void __attribute__((format(printf, 1, 2))) pacc_debug(char *msg, ...)
 {
 	(void)msg;
 }
