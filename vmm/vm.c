@@ -216,6 +216,9 @@ static int vm_create_devices(struct vm *vm)
 	vm->acpi_pm = acpi_pm_create(&vm->ops, ACPI_SCI_GSI);
 	if (!vm->acpi_pm)
 		return -ENOMEM;
+	/* No SMI port: the FADT says SMI_CMD = 0, so by ACPI 6.4 §4.8.2.5
+	 * the platform is always in ACPI mode and SCI_EN reads as 1. */
+	acpi_pm_set_acpi_mode(vm->acpi_pm, true);
 	return acpi_pm_attach(vm->acpi_pm, &vm->pio, ACPI_PM_BASE);
 }
 
@@ -462,6 +465,8 @@ int vm_run(struct vm *vm)
 		goto restore_mask;
 	}
 	vcpu_signals_init();
+	/* A console reader that goes away must cost output, not the VM. */
+	signal(SIGPIPE, SIG_IGN);
 	if (vm->cfg->serial == SERIAL_STDIO)
 		terminal_raw();
 
