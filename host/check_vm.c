@@ -198,6 +198,7 @@ struct hp_pool {
 static int hp_read(const struct host_env *env, unsigned long kb, struct hp_pool *p)
 {
 	char path[HOST_PATH_MAX];
+	unsigned long resv;
 	int ret;
 
 	p->kb = kb;
@@ -210,6 +211,11 @@ static int hp_read(const struct host_env *env, unsigned long kb, struct hp_pool 
 				env->sysfs, kb);
 	if (!ret)
 		ret = host_read_ulong(path, &p->free, 10);
+	/* Reserved pages are promised to mappings already: free, but taken. */
+	if (!ret && !host_path(path, sizeof(path), "%s/kernel/mm/hugepages/hugepages-%lukB/resv_hugepages",
+			       env->sysfs, kb) &&
+	    !host_read_ulong(path, &resv, 10))
+		p->free = resv < p->free ? p->free - resv : 0;
 	return ret;
 }
 
