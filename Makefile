@@ -33,7 +33,7 @@ HOST_OBJS    := host/env.o host/sysfs.o host/pci.o host/check.o host/check_vm.o 
                 host/groups.o host/inuse.o host/bind.o
 LIB_OBJS     := $(VMM_OBJS) $(DEVICE_OBJS) $(FIRMWARE_OBJS) $(HOST_OBJS) vmm/log.o
 
-.PHONY: all deps check check-unit check-nested bench clean guest fuzz
+.PHONY: all deps check check-unit check-nested nested-prepare bench demo clean guest fuzz
 all: minivmm guest
 
 minivmm: vmm/main.o libminivmm.a
@@ -129,6 +129,17 @@ $(GUEST_BUILD)/%.d: ;
 
 # Nested KVM/VFIO tests (tests/nested) --------------------------------------
 #@nested-begin
+check-nested: minivmm guest
+	tests/nested/run-tests.sh
+
+nested-prepare:
+	tests/nested/prepare.sh
+
+bench: minivmm guest
+	tests/bench/run.sh
+
+demo: minivmm guest
+	tests/nested/demo.sh
 #@nested-end
 
 check: check-unit check-nested
