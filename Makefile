@@ -28,7 +28,8 @@ VMM_OBJS     := vmm/cli.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o
 DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
                 devices/legacy/acpi_pm.o
-FIRMWARE_OBJS:= firmware/image.o
+FIRMWARE_OBJS:= firmware/image.o \
+                firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o
 HOST_OBJS    := host/env.o host/sysfs.o host/pci.o host/check.o host/check_vm.o \
                 host/groups.o host/inuse.o host/bind.o
 LIB_OBJS     := $(VMM_OBJS) $(DEVICE_OBJS) $(FIRMWARE_OBJS) $(HOST_OBJS) vmm/log.o
