@@ -19,7 +19,8 @@
 enum {
 	OPT_MEMORY = 0x100, OPT_CPUS, OPT_PIN, OPT_HUGEPAGES, OPT_FIRMWARE,
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
-	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS,
+	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
+	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME,
 };
 
 static const struct option cli_options[] = {
@@ -37,6 +38,12 @@ static const struct option cli_options[] = {
 	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ "version",   no_argument,       NULL, OPT_VERSION },
 	{ "sysfs",     required_argument, NULL, OPT_SYSFS },
+	{ "ovmf",      required_argument, NULL, OPT_OVMF },
+	{ "ovmf-vars", required_argument, NULL, OPT_OVMF_VARS },
+	{ "rtc",       required_argument, NULL, OPT_RTC },
+	{ "uuid",      required_argument, NULL, OPT_UUID },
+	{ "serial-number", required_argument, NULL, OPT_SERIAL_NUMBER },
+	{ "name",      required_argument, NULL, OPT_NAME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -50,6 +57,13 @@ void cli_usage(void)
 "  --cpus N             number of vCPUs (default 1)\n"
 "  --pin LIST           pin vCPU i to the i-th host CPU of LIST, e.g. 14-17,32-35\n"
 "  --hugepages 2M|1G    back guest RAM with preallocated, locked hugetlb pages\n"
+"  --ovmf FILE          UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its vars\n"
+"  --ovmf-vars FILE     this VM's UEFI variable store (writable, persistent); a\n"
+"                       distribution template is copied per VM first\n"
+"  --name NAME          VM name: where per-VM state (the vars copy) is kept\n"
+"  --rtc utc|localtime  what the guest's RTC shows (Windows wants localtime)\n"
+"  --uuid UUID          SMBIOS system UUID (default: random)\n"
+"  --serial-number S    SMBIOS system serial number\n"
 "  --firmware FILE      raw firmware image, mapped read-only below 4 GiB and\n"
 "                       started at the reset vector\n"
 "  --serial stdio|pty|file:PATH|none\n"
@@ -65,6 +79,35 @@ void cli_usage(void)
 "exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
 "3 guest reset, 4 guest crashed, 128+N killed by signal N, and a test payload's\n"
 "own code written to the --testdev exit port\n", stdout);
+}
+
+int cli_parse_uuid(const char *s, uint8_t uuid[16])
+{
+	/* 8-4-4-4-12 hex digits, stored in the order written (SMBIOS 3.x
+	 * §7.2.1 wants the first three fields little-endian: that is the
+	 * SMBIOS encoder's business, not the parser's). */
+	static const int dash[] = { 8, 13, 18, 23 };
+	unsigned int n = 0;
+
+	if (!s || strlen(s) != 36)
+		return -EINVAL;
+	for (int i = 0, d = 0; i < 36; i++) {
+		int hi, lo;
+
+		if (d < 4 && i == dash[d]) {
+			if (s[i] != '-')
+				return -EINVAL;
+			d++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
+			return -EINVAL;
+		hi = isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10;
+		lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' : tolower((unsigned char)s[i + 1]) - 'a' + 10;
+		uuid[n++] = (uint8_t)(hi << 4 | lo);
+		i++;
+	}
+	return n == 16 ? 0 : -EINVAL;
 }
 
 int cli_parse_size(const char *s, uint64_t *bytes)
@@ -215,6 +258,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->nr_cpus = 1;
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
+	cfg->name = "minivmm";
 
 	opterr = 0;	/* our own messages, one line each */
 	optind = 1;
@@ -279,6 +323,43 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_SYSFS:
 			cfg->sysfs_root = arg;
 			break;
+		case OPT_OVMF:
+			cfg->ovmf = arg;
+			break;
+		case OPT_OVMF_VARS:
+			cfg->ovmf_vars = arg;
+			break;
+		case OPT_NAME:
+			if (!*arg || strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, "..")) {
+				pr_err("--name '%s': not a usable VM name (use letters, digits, - and _)", arg);
+				return -EINVAL;
+			}
+			cfg->name = arg;
+			break;
+		case OPT_RTC:
+			if (!strcmp(arg, "utc")) {
+				cfg->rtc_localtime = false;
+			} else if (!strcmp(arg, "localtime")) {
+				cfg->rtc_localtime = true;
+			} else {
+				pr_err("--rtc '%s': unknown clock base (use utc or localtime)", arg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_UUID:
+			if (cli_parse_uuid(arg, cfg->uuid)) {
+				pr_err("--uuid '%s': not a UUID (write it like 6b1f3c2e-8a9d-4f10-b2c3-0123456789ab)", arg);
+				return -EINVAL;
+			}
+			cfg->has_uuid = true;
+			break;
+		case OPT_SERIAL_NUMBER:
+			if (strlen(arg) > 64) {
+				pr_err("--serial-number: longer than 64 characters (shorten it)");
+				return -EINVAL;
+			}
+			cfg->serial_number = arg;
+			break;
 		case OPT_HELP:
 			cli_usage();
 			return 1;
@@ -317,8 +398,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		}
 		cfg->nr_pin = (unsigned int)ret;
 	}
-	if (!cfg->firmware) {
-		pr_err("no firmware to boot (give --firmware FILE)");
+	if (cfg->firmware && cfg->ovmf) {
+		pr_err("--firmware and --ovmf both given (boot one firmware: --ovmf for UEFI, --firmware for a raw image)");
+		return -EINVAL;
+	}
+	if (cfg->ovmf_vars && !cfg->ovmf) {
+		pr_err("--ovmf-vars without --ovmf (name the code image too: --ovmf OVMF_CODE_4M.fd)");
+		return -EINVAL;
+	}
+	if (!cfg->firmware && !cfg->ovmf) {
+		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, or --firmware FILE)");
 		return -EINVAL;
 	}
 	return 0;

@@ -20,6 +20,13 @@ struct vm_config {
 	int pin[CLI_MAX_VCPUS];		/* host CPU per vCPU, when nr_pin > 0 */
 	unsigned int nr_pin;
 	const char *firmware;		/* --firmware: raw image at the top of 4 GiB */
+	const char *ovmf;		/* --ovmf: OVMF.fd or OVMF_CODE*.fd */
+	const char *ovmf_vars;		/* --ovmf-vars: this VM's variable store */
+	const char *name;		/* --name: per-VM state lives under it */
+	bool rtc_localtime;
+	uint8_t uuid[16];
+	bool has_uuid;
+	const char *serial_number;
 	enum serial_kind serial;
 	const char *serial_path;
 	const char *debugcon;		/* file for port 0x402 output */
@@ -37,6 +44,9 @@ struct vm_config {
  */
 int cli_parse(int argc, char **argv, struct vm_config *cfg);
 void cli_usage(void);
+
+/* "6b1f3c2e-8a9d-4f10-b2c3-0123456789ab" -> 16 bytes in written order. */
+int cli_parse_uuid(const char *s, uint8_t uuid[16]);
 
 /* "16G", "512M", "1024" (MiB, as QEMU's -m) -> bytes. -EINVAL if not a size. */
 int cli_parse_size(const char *s, uint64_t *bytes);

@@ -109,6 +109,46 @@ static void test_defaults_and_full(void **state)
 	assert_int_equal(c.serial, SERIAL_PTY);
 }
 
+static void test_uuid(void **state)
+{
+	uint8_t u[16];
+
+	assert_int_equal(cli_parse_uuid("6b1f3c2e-8a9d-4f10-b2c3-0123456789AB", u), 0);
+	assert_int_equal(u[0], 0x6b);
+	assert_int_equal(u[4], 0x8a);
+	assert_int_equal(u[15], 0xab);
+	assert_int_equal(cli_parse_uuid("6b1f3c2e8a9d4f10b2c30123456789ab", u), -EINVAL);
+	assert_int_equal(cli_parse_uuid("6b1f3c2e-8a9d-4f10-b2c3-0123456789ag", u), -EINVAL);
+	assert_int_equal(cli_parse_uuid("6b1f3c2e-8a9d-4f10-b2c3-0123456789a", u), -EINVAL);
+	assert_int_equal(cli_parse_uuid("6b1f3c2e-8a9d-4f10-b2c30-123456789ab", u), -EINVAL);
+}
+
+static void test_ovmf_options(void **state)
+{
+	struct vm_config c;
+
+	assert_int_equal(PARSE(&c, "--ovmf", "/usr/share/ovmf/OVMF.fd"), 0);
+	assert_string_equal(c.ovmf, "/usr/share/ovmf/OVMF.fd");
+	assert_null(c.firmware);
+	assert_string_equal(c.name, "minivmm");
+	assert_false(c.rtc_localtime);
+	assert_int_equal(PARSE(&c, "--ovmf", "code.fd", "--ovmf-vars", "vars.fd", "--name", "win10",
+			       "--rtc", "localtime", "--uuid", "6b1f3c2e-8a9d-4f10-b2c3-0123456789ab",
+			       "--serial-number", "SN42"), 0);
+	assert_string_equal(c.ovmf_vars, "vars.fd");
+	assert_string_equal(c.name, "win10");
+	assert_true(c.rtc_localtime);
+	assert_true(c.has_uuid);
+	assert_string_equal(c.serial_number, "SN42");
+
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--firmware", "b"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf-vars", "v"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--rtc", "gmt"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--uuid", "xyz"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--name", "../etc"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--name", ""), -EINVAL);
+}
+
 static void test_help_version(void **state)
 {
 	struct vm_config c;
@@ -152,6 +192,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_cpu_online),
 		cmocka_unit_test(test_defaults_and_full),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_ovmf_options),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_bad_input),
 	};
