@@ -20,14 +20,6 @@
 #include "tests/unit/fakesys/fakesys.h"
 #include "tests/unit/fakesys/fakesys.c"
 
-#define assert_out(fs, needle) do {                                            \
-	const char *o_ = fs_output(fs);                                        \
-	if (!strstr(o_, needle)) {                                             \
-		print_message("--- output:\n%s--- lacks: %s\n", o_, needle);    \
-		fail();                                                        \
-	}                                                                      \
-} while (0)
-
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__ })
 #define NARGS(...) (sizeof(ARGS(__VA_ARGS__)) / sizeof(char *))
 #define BIND(fs, force, ...) host_bind(&(fs)->env, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), force)

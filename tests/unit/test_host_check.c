@@ -15,21 +15,6 @@
 #include "tests/unit/fakesys/fakesys.h"
 #include "tests/unit/fakesys/fakesys.c"
 
-#define assert_out(fs, needle) do {                                            \
-	const char *o_ = fs_output(fs);                                        \
-	if (!strstr(o_, needle)) {                                             \
-		print_message("--- output:\n%s--- lacks: %s\n", o_, needle);    \
-		fail();                                                        \
-	}                                                                      \
-} while (0)
-#define refute_out(fs, needle) do {                                            \
-	const char *o_ = fs_output(fs);                                        \
-	if (strstr(o_, needle)) {                                              \
-		print_message("--- output:\n%s--- has: %s\n", o_, needle);      \
-		fail();                                                        \
-	}                                                                      \
-} while (0)
-
 static struct host_report rep;
 
 /* New output buffer: the report must write to the new stream too. */

@@ -87,6 +87,27 @@ void fs_clear_output(struct fakesys *fs);
  * (NULL: any value), searching from `from`; -1 when absent. */
 int fs_log_find(struct fakesys *fs, const char *suffix, const char *value, int from);
 
+/*
+ * Output assertions that print what was there when they fail (include
+ * <cmocka.h> before this header to use them).
+ */
+#ifdef fail
+#define assert_out(fs, needle) do {                                            \
+	const char *o_ = fs_output(fs);                                        \
+	if (!strstr(o_, needle)) {                                             \
+		print_message("--- output:\n%s--- lacks: %s\n", o_, needle);    \
+		fail();                                                        \
+	}                                                                      \
+} while (0)
+#define refute_out(fs, needle) do {                                            \
+	const char *o_ = fs_output(fs);                                        \
+	if (strstr(o_, needle)) {                                              \
+		print_message("--- output:\n%s--- has: %s\n", o_, needle);      \
+		fail();                                                        \
+	}                                                                      \
+} while (0)
+#endif
+
 /* Runs a CLI entry point with stdout/stderr captured into out (may be NULL). */
 int fs_run_main(int (*fn)(int, char **), char *out, size_t len, int argc, char **argv);
 
