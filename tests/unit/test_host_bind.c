@@ -25,24 +25,6 @@
 #define BIND(fs, force, ...) host_bind(&(fs)->env, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), force)
 #define UNBIND(fs, ...) host_unbind(&(fs)->env, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
 
-static int setup(void **state)
-{
-	struct fakesys *fs = test_malloc(sizeof(*fs));
-
-	fs_setup(fs);
-	*state = fs;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fakesys *fs = *state;
-
-	fs_teardown(fs);
-	test_free(fs);
-	return 0;
-}
-
 static char drv[64], buf[512];
 
 #define assert_driver(fs, bdf, want) assert_string_equal(fs_driver(fs, bdf, drv, sizeof(drv)), want)
@@ -460,7 +442,7 @@ static void test_cli(void **state)
 	assert_driver(fs, "0000:01:00.0", "nvidia");
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fs_test_setup, fs_test_teardown)
 
 int main(void)
 {

@@ -15,34 +15,6 @@
 #include "tests/unit/fakesys/fakesys.h"
 #include "tests/unit/fakesys/fakesys.c"
 
-static struct host_report rep;
-
-/* New output buffer: the report must write to the new stream too. */
-static void clear(struct fakesys *fs)
-{
-	fs_clear_output(fs);
-	host_report_init(&rep, fs->out);
-}
-
-static int setup(void **state)
-{
-	struct fakesys *fs = test_malloc(sizeof(*fs));
-
-	fs_setup(fs);
-	host_report_init(&rep, fs->out);
-	*state = fs;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fakesys *fs = *state;
-
-	fs_teardown(fs);
-	test_free(fs);
-	return 0;
-}
-
 #define GiB (1ULL << 30)
 #define MiB (1ULL << 20)
 
@@ -53,8 +25,8 @@ static void test_cpu_vmx_ok(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_cpu(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_cpu(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   CPU virtualization: vmx (Intel VT-x)");
 }
 
@@ -63,7 +35,7 @@ static void test_cpu_svm_ok(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: fpu svm npt\n");
-	host_check_cpu(&fs->env, &rep);
+	host_check_cpu(&fs->env, &fs->rep);
 	assert_out(fs, "OK   CPU virtualization: svm (AMD-V)");
 }
 
@@ -71,8 +43,8 @@ static void test_cpu_none_fail(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_cpu(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_cpu(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL CPU virtualization: no vmx/svm flag");
 	assert_out(fs, "fix: enable Intel VT-x / AMD SVM in the firmware");
 }
@@ -82,7 +54,7 @@ static void test_cpu_vm_without_nesting(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/cpuinfo", "vendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n");
-	host_check_cpu(&fs->env, &rep);
+	host_check_cpu(&fs->env, &fs->rep);
 	assert_out(fs, "a VM without nested virtualization");
 	assert_out(fs, "fix: on its host: enable nested virtualization");
 }
@@ -93,8 +65,8 @@ static void test_cpu_pvm_fail(void **state)
 
 	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: fpu hypervisor\n");
 	fs_mkdir(fs, "sys/module/kvm_pvm/parameters");
-	host_check_cpu(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_cpu(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "kvm_pvm (PVM), which runs only PVM-aware Linux guests");
 	assert_out(fs, "fix: run minivmm on bare metal");
 }
@@ -104,8 +76,8 @@ static void test_kvm_ok(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "dev/kvm", "");
-	host_check_kvm(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_kvm(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   KVM: ");
 	assert_out(fs, "/dev/kvm opens read-write");
 }
@@ -114,13 +86,13 @@ static void test_kvm_missing_fail(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_kvm(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_kvm(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "No such file or directory");
 	assert_out(fs, "fix: modprobe kvm_intel");
-	clear(fs);
+	fs_clear_output(fs);
 	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm\n");
-	host_check_kvm(&fs->env, &rep);
+	host_check_kvm(&fs->env, &fs->rep);
 	assert_out(fs, "fix: modprobe kvm_amd");
 }
 
@@ -133,8 +105,8 @@ static void test_iommu_ok(void **state)
 	fs_host_ready(fs);
 	fs_pci_add(fs, "0000:00:00.0", 0x8086, 0x3e30, 0x060000, 0, NULL);
 	fs_pci_add(fs, "0000:01:00.0", 0x10de, 0x2204, 0x030000, 1, "nvidia");
-	host_check_iommu(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_iommu(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   IOMMU: Intel VT-d (DMAR) active (dmar0), 2 IOMMU groups");
 }
 
@@ -142,8 +114,8 @@ static void test_iommu_missing_intel(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_iommu(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_iommu(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL IOMMU: none active");
 	assert_out(fs, "fix: enable VT-d in the firmware");
 	assert_out(fs, "fix: add to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub: intel_iommu=on iommu=pt");
@@ -156,15 +128,15 @@ static void test_iommu_missing_amd_in_vm(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm\n");
-	host_check_iommu(&fs->env, &rep);
+	host_check_iommu(&fs->env, &fs->rep);
 	assert_out(fs, "AMD-Vi");
 	assert_out(fs, "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub: iommu=pt\n");
 	refute_out(fs, "intel_iommu=on");
 	refute_out(fs, "virtual IOMMU");
 	/* in a VM the advice is QEMU's intel-iommu, which is VT-d */
-	clear(fs);
+	fs_clear_output(fs);
 	fs_write(fs, "proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: svm hypervisor\n");
-	host_check_iommu(&fs->env, &rep);
+	host_check_iommu(&fs->env, &fs->rep);
 	refute_out(fs, "firmware (BIOS/UEFI) setup");
 	assert_out(fs, "give it a virtual IOMMU");
 	assert_out(fs, "intel_iommu=on iommu=pt");
@@ -176,8 +148,8 @@ static void test_iommu_units_without_groups(void **state)
 
 	fs_mkdir(fs, "sys/class/iommu/dmar0");
 	fs_mkdir(fs, "sys/kernel/iommu_groups");
-	host_check_iommu(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_iommu(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "present (dmar0) but no IOMMU groups");
 	assert_out(fs, "intel_iommu=on");
 }
@@ -187,8 +159,8 @@ static void test_irq_remap_active(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_irq_remap(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_irq_remap(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   interrupt remapping: active");
 }
 
@@ -198,9 +170,9 @@ static void test_irq_remap_unsafe_warn(void **state)
 
 	fs_mkdir(fs, "sys/class/iommu/dmar0");
 	fs_write(fs, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "Y\n");
-	host_check_irq_remap(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
-	assert_int_equal(rep.n_warn, 1);
+	host_check_irq_remap(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
+	assert_int_equal(fs->rep.n_warn, 1);
 	assert_out(fs, "allow_unsafe_interrupts=Y");
 	assert_out(fs, "raise arbitrary interrupts on the host");
 }
@@ -210,8 +182,8 @@ static void test_irq_remap_absent_fail(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "sys/class/iommu/dmar0/intel-iommu/ecap", "f02052\n");	/* no bit 3 */
-	host_check_irq_remap(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_irq_remap(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL interrupt remapping: not active");
 	assert_out(fs, "unless allow_unsafe_interrupts=1 says you accept that");
 	assert_out(fs, "fix: the hardware has none; only if every guest is trusted: echo 'options vfio_iommu_type1 allow_unsafe_interrupts=1'");
@@ -222,11 +194,11 @@ static void test_irq_remap_capable_but_off(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "sys/class/iommu/dmar0/intel-iommu/ecap", "f0205a\n");
-	host_check_irq_remap(&fs->env, &rep);
+	host_check_irq_remap(&fs->env, &fs->rep);
 	assert_out(fs, "supports it (ecap bit 3)");
-	clear(fs);
+	fs_clear_output(fs);
 	fs_write(fs, "proc/cmdline", "root=/dev/sda1 intel_iommu=on intremap=off\n");
-	host_check_irq_remap(&fs->env, &rep);
+	host_check_irq_remap(&fs->env, &fs->rep);
 	assert_out(fs, "fix: remove intremap=off from GRUB_CMDLINE_LINUX_DEFAULT");
 }
 
@@ -234,7 +206,7 @@ static void test_irq_remap_no_iommu(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_irq_remap(&fs->env, &rep);
+	host_check_irq_remap(&fs->env, &fs->rep);
 	assert_out(fs, "not active (there is no IOMMU)");
 	assert_out(fs, "fix: it comes with the IOMMU");
 }
@@ -247,8 +219,8 @@ static void test_cmdline_ok(void **state)
 
 	fs_host_ready(fs);
 	fs_write(fs, "proc/cmdline", "ro intel_iommu=on iommu=pt default_hugepagesz=1G hugepagesz=1G hugepages=16 -- init=x iommu=off\n");
-	host_check_cmdline(&fs->env, &rep);
-	assert_int_equal(rep.n_fail + rep.n_warn, 0);
+	host_check_cmdline(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail + fs->rep.n_warn, 0);
 	assert_out(fs, "OK   kernel command line: intel_iommu=on iommu=pt default_hugepagesz=1G hugepagesz=1G hugepages=16");
 }
 
@@ -257,8 +229,8 @@ static void test_cmdline_iommu_off(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/cmdline", "ro intel_iommu=off iommu=pt\n");
-	host_check_cmdline(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_cmdline(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL kernel command line: intel_iommu=off turns the IOMMU off");
 	assert_out(fs, "fix: remove intel_iommu=off from GRUB_CMDLINE_LINUX_DEFAULT");
 }
@@ -267,8 +239,8 @@ static void test_cmdline_missing_intel_iommu(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_cmdline(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_cmdline(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL kernel command line: no intel_iommu=on");
 	assert_out(fs, "fix: add to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub: intel_iommu=on iommu=pt");
 	assert_out(fs, "update-grub");
@@ -279,9 +251,9 @@ static void test_cmdline_no_pt_warn(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/cmdline", "ro intel_iommu=on,sm_on\n");
-	host_check_cmdline(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
-	assert_int_equal(rep.n_warn, 1);
+	host_check_cmdline(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
+	assert_int_equal(fs->rep.n_warn, 1);
 	assert_out(fs, "WARN kernel command line: intel_iommu=on no iommu=pt");
 }
 
@@ -290,8 +262,8 @@ static void test_vfio_modules_ok(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_vfio_modules(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_vfio_modules(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   vfio: vfio, vfio_pci, vfio_iommu_type1 loaded");
 }
 
@@ -301,8 +273,8 @@ static void test_vfio_modules_missing(void **state)
 
 	fs_write(fs, "proc/modules", "");
 	fs_mkdir(fs, "sys/module/vfio");
-	host_check_vfio_modules(&fs->env, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_vfio_modules(&fs->env, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL vfio: not loaded: vfio_pci vfio_iommu_type1");
 	assert_out(fs, "fix: modprobe -a vfio-pci vfio_iommu_type1");
 	assert_out(fs, "/etc/modules-load.d/vfio.conf");
@@ -312,14 +284,14 @@ static void test_vfio_modules_no_module_support(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_vfio_modules(&fs->env, &rep);
+	host_check_vfio_modules(&fs->env, &fs->rep);
 	assert_out(fs, "FAIL vfio: not loaded: vfio vfio_pci vfio_iommu_type1");
 	assert_out(fs, "this kernel cannot load modules");
 	assert_out(fs, "CONFIG_VFIO_PCI=y");
-	clear(fs);
+	fs_clear_output(fs);
 	fs_write(fs, "proc/modules", "");
 	fs_write(fs, "proc/sys/kernel/modules_disabled", "1\n");
-	host_check_vfio_modules(&fs->env, &rep);
+	host_check_vfio_modules(&fs->env, &fs->rep);
 	assert_out(fs, "module loading is off until reboot");
 }
 
@@ -330,8 +302,8 @@ static void test_hugepages_not_used(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_hugepages(&fs->env, 8 * GiB, 0, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_hugepages(&fs->env, 8 * GiB, 0, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   hugepages: 1 GiB: 16 free of 16, 2 MiB: 4096 free of 4096 (not used");
 }
 
@@ -340,11 +312,11 @@ static void test_hugepages_enough(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_hugepages(&fs->env, 8 * GiB, GiB, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_hugepages(&fs->env, 8 * GiB, GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   hugepages: 1 GiB: 16 free, the VM needs 8 for 8 GiB");
-	clear(fs);
-	host_check_hugepages(&fs->env, 8 * GiB, 2 * MiB, &rep);
+	fs_clear_output(fs);
+	host_check_hugepages(&fs->env, 8 * GiB, 2 * MiB, &fs->rep);
 	assert_out(fs, "OK   hugepages: 2 MiB: 4096 free, the VM needs 4096 for 8 GiB");
 }
 
@@ -356,8 +328,8 @@ static void test_hugepages_none_2m(void **state)
 	fs_write(fs, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "100\n");
 	fs_write(fs, "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "34\n");
 	fs_write(fs, "sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages", "10\n");
-	host_check_hugepages(&fs->env, 4 * GiB, 2 * MiB, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_hugepages(&fs->env, 4 * GiB, 2 * MiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL hugepages: 2 MiB: 24 free of 100, the VM needs 2048 for 4 GiB");
 	/* 100 in the pool, 66 in use and 10 reserved elsewhere: grow to 2124 */
 	snprintf(fix, sizeof(fix), "fix: echo 2124 > %s/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
@@ -372,8 +344,8 @@ static void test_hugepages_none_1g(void **state)
 
 	fs_write(fs, "sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", "0\n");
 	fs_write(fs, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", "0\n");
-	host_check_hugepages(&fs->env, 6 * GiB + 1, GiB, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_hugepages(&fs->env, 6 * GiB + 1, GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "the VM needs 7 for");
 	assert_out(fs, "fix: add to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub: default_hugepagesz=1G hugepagesz=1G hugepages=7");
 	assert_out(fs, "update-grub && reboot");
@@ -383,12 +355,12 @@ static void test_hugepages_no_pool(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_hugepages(&fs->env, GiB, GiB, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_hugepages(&fs->env, GiB, GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL hugepages: no 1 GiB pool");
 	assert_out(fs, "fix: this CPU or kernel has no 1 GiB pages (CPU flag pdpe1gb): use --hugepages 2M");
-	clear(fs);
-	host_check_hugepages(&fs->env, 0, 2 * MiB, &rep);
+	fs_clear_output(fs);
+	host_check_hugepages(&fs->env, 0, 2 * MiB, &fs->rep);
 	assert_out(fs, "FAIL hugepages: no 2 MiB pool");
 }
 
@@ -397,8 +369,8 @@ static void test_hugepages_without_memory_warn(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_hugepages(&fs->env, 0, GiB, &rep);
-	assert_int_equal(rep.n_warn, 1);
+	host_check_hugepages(&fs->env, 0, GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_warn, 1);
 	assert_out(fs, "without --memory");
 }
 
@@ -409,8 +381,8 @@ static void test_memlock_unlimited(void **state)
 	struct fakesys *fs = *state;
 
 	fs_host_ready(fs);
-	host_check_memlock(&fs->env, 64 * GiB, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_memlock(&fs->env, 64 * GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   memlock: unlimited");
 }
 
@@ -419,8 +391,8 @@ static void test_memlock_enough(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/self/limits", "Max locked memory         10737418240          10737418240          bytes\n");
-	host_check_memlock(&fs->env, 8 * GiB, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_memlock(&fs->env, 8 * GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OK   memlock: 10 GiB, enough for 8 GiB of guest RAM + 1 GiB");
 }
 
@@ -428,8 +400,8 @@ static void test_memlock_too_small(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_memlock(&fs->env, 8 * GiB, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_memlock(&fs->env, 8 * GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL memlock: RLIMIT_MEMLOCK is 8 MiB; VFIO pins all guest RAM: 9 GiB needed (8 GiB + 1 GiB)");
 	assert_out(fs, "(the hard limit is 8 MiB): ulimit -l 9437184");
 	assert_out(fs, "in /etc/security/limits.conf:");
@@ -441,8 +413,8 @@ static void test_memlock_cap_ipc_lock(void **state)
 	struct fakesys *fs = *state;
 
 	fs_write(fs, "proc/self/status", "Name:\tx\nCapEff:\t000001ffffffffff\n");
-	host_check_memlock(&fs->env, 8 * GiB, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_memlock(&fs->env, 8 * GiB, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "CAP_IPC_LOCK");
 }
 
@@ -454,12 +426,12 @@ static void test_ovmf_found(void **state)
 
 	fs_write(fs, "share/OVMF/OVMF_CODE_4M.fd", "c");
 	fs_write(fs, "share/OVMF/OVMF_VARS_4M.fd", "v");
-	host_check_ovmf(&fs->env, NULL, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_ovmf(&fs->env, NULL, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "OVMF_CODE_4M.fd + ");
-	clear(fs);
+	fs_clear_output(fs);
 	fs_write(fs, "share/ovmf/OVMF.fd", "o");
-	host_check_ovmf(&fs->env, NULL, &rep);
+	host_check_ovmf(&fs->env, NULL, &fs->rep);
 	assert_out(fs, "/ovmf/OVMF.fd; ");
 }
 
@@ -467,13 +439,13 @@ static void test_ovmf_missing(void **state)
 {
 	struct fakesys *fs = *state;
 
-	host_check_ovmf(&fs->env, NULL, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_ovmf(&fs->env, NULL, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL OVMF: not found");
 	assert_out(fs, "fix: apt-get install ovmf");
-	clear(fs);
+	fs_clear_output(fs);
 	fs_write(fs, "share/OVMF/OVMF_CODE_4M.fd", "c");	/* half a pair is no firmware */
-	host_check_ovmf(&fs->env, NULL, &rep);
+	host_check_ovmf(&fs->env, NULL, &fs->rep);
 	assert_out(fs, "FAIL OVMF: not found");
 }
 
@@ -483,13 +455,13 @@ static void test_ovmf_named(void **state)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/share/mine.fd", fs->root);
-	host_check_ovmf(&fs->env, path, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_ovmf(&fs->env, path, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "fix: apt-get install ovmf, or give --ovmf an existing file");
 	fs_write(fs, "share/mine.fd", "x");
-	host_check_ovmf(&fs->env, path, &rep);
-	assert_int_equal(rep.n_fail, 1);
-	assert_int_equal(rep.n_ok, 1);
+	host_check_ovmf(&fs->env, path, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
+	assert_int_equal(fs->rep.n_ok, 1);
 }
 
 /* ---- whole runs -------------------------------------------------------------------- */
@@ -511,11 +483,11 @@ static void test_check_ready_host(void **state)
 				     .hugepage = GiB };
 
 	ready_with_gpu(fs);
-	host_check(&fs->env, &o, &rep);
-	if (rep.n_fail || rep.n_warn)
+	host_check(&fs->env, &o, &fs->rep);
+	if (fs->rep.n_fail || fs->rep.n_warn)
 		fprintf(stderr, "%s", fs_output(fs));
-	assert_int_equal(rep.n_fail, 0);
-	assert_int_equal(rep.n_warn, 0);
+	assert_int_equal(fs->rep.n_fail, 0);
+	assert_int_equal(fs->rep.n_warn, 0);
 	assert_out(fs, "OK   0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]: vfio-pci, IOMMU group 1 viable");
 	assert_out(fs, "OK   0000:01:00.1 Audio device [0403]");
 }
@@ -554,7 +526,7 @@ static void test_check_main_exit_status(void **state)
 	assert_int_equal(fs_run_main(host_check_main, NULL, 0, 2, stray), 2);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fs_test_setup, fs_test_teardown)
 
 int main(void)
 {

@@ -18,27 +18,6 @@
 #include "tests/unit/fakesys/fakesys.h"
 #include "tests/unit/fakesys/fakesys.c"
 
-static struct host_report rep;
-
-static int setup(void **state)
-{
-	struct fakesys *fs = test_malloc(sizeof(*fs));
-
-	fs_setup(fs);
-	host_report_init(&rep, fs->out);
-	*state = fs;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fakesys *fs = *state;
-
-	fs_teardown(fs);
-	test_free(fs);
-	return 0;
-}
-
 /*
  * A workstation: root ports, a GPU with its audio function, an NVMe
  * drive, a NIC and a USB controller sharing a chipset group, spread over
@@ -262,8 +241,8 @@ static void test_device_other_drivers_fail(void **state)
 	struct fakesys *fs = *state;
 
 	workstation(fs);
-	host_check_device(&fs->env, "01:00.0", true, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_device(&fs->env, "01:00.0", true, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "FAIL 0000:01:00.0 VGA compatible controller [0300]: NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]: driver nvidia, IOMMU group 1 not viable for VFIO");
 	assert_out(fs, "fix: minivmm bind 0000:01:00.0   (moves every function of group 1 to vfio-pci)");
 	assert_out(fs, "group 1: 0000:00:01.0 PCI bridge [8086:1901] driver pcieport (bridge: may keep its driver)");
@@ -276,8 +255,8 @@ static void test_device_viable_but_unbound(void **state)
 
 	fs_host_ready(fs);
 	fs_pci_add(fs, "0000:04:00.0", 0x1b36, 0x0010, 0x010802, 4, NULL);
-	host_check_device(&fs->env, "4:0.0", false, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_device(&fs->env, "4:0.0", false, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "driver none, IOMMU group 4 viable, but the device is not on vfio-pci");
 	assert_out(fs, "fix: minivmm bind 0000:04:00.0");
 }
@@ -289,16 +268,15 @@ static void test_device_ready_and_node(void **state)
 	fs_host_ready(fs);
 	fs_pci_add(fs, "0000:04:00.0", 0x1b36, 0x0010, 0x010802, 4, "vfio-pci");
 	fs_remove(fs, "dev/vfio/4");
-	host_check_device(&fs->env, "0000:04:00.0", false, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_device(&fs->env, "0000:04:00.0", false, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "/dev/vfio/4 is missing");
 	assert_out(fs, "fix: modprobe vfio_iommu_type1");
 	fs_clear_output(fs);
-	host_report_init(&rep, fs->out);
 	fs_write(fs, "dev/vfio/4", "");
-	host_check_device(&fs->env, "0000:04:00.0", false, &rep);
-	assert_int_equal(rep.n_fail, 0);
-	assert_int_equal(rep.n_warn, 0);
+	host_check_device(&fs->env, "0000:04:00.0", false, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
+	assert_int_equal(fs->rep.n_warn, 0);
 	assert_out(fs, "OK   0000:04:00.0 Non-Volatile memory controller [0108]: Red Hat, Inc. QEMU NVM Express Controller [1b36:0010]: vfio-pci, IOMMU group 4 viable");
 }
 
@@ -307,16 +285,16 @@ static void test_device_bridge_missing_bad(void **state)
 	struct fakesys *fs = *state;
 
 	workstation(fs);
-	host_check_device(&fs->env, "00:01.0", false, &rep);
+	host_check_device(&fs->env, "00:01.0", false, &fs->rep);
 	assert_out(fs, "a PCI bridge cannot be passed through");
 	assert_out(fs, "fix: name the device behind it instead");
-	host_check_device(&fs->env, "07:00.0", false, &rep);
+	host_check_device(&fs->env, "07:00.0", false, &fs->rep);
 	assert_out(fs, "FAIL 07:00.0: no such PCI device");
 	assert_out(fs, "fix: list the devices with: minivmm groups");
-	host_check_device(&fs->env, "65-00.0", false, &rep);
+	host_check_device(&fs->env, "65-00.0", false, &fs->rep);
 	assert_out(fs, "FAIL 65-00.0: not a PCI address");
 	assert_out(fs, "fix: write it as 65:00.0, 0000:65:00.0, or 65:00");
-	assert_int_equal(rep.n_fail, 3);
+	assert_int_equal(fs->rep.n_fail, 3);
 }
 
 static void test_device_no_group(void **state)
@@ -324,8 +302,8 @@ static void test_device_no_group(void **state)
 	struct fakesys *fs = *state;
 
 	fs_pci_add(fs, "0000:00:03.0", 0x1af4, 0x1041, 0x020000, -1, "virtio-pci");
-	host_check_device(&fs->env, "00:03.0", false, &rep);
-	assert_int_equal(rep.n_fail, 1);
+	host_check_device(&fs->env, "00:03.0", false, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
 	assert_out(fs, "in no IOMMU group");
 	assert_out(fs, "fix: turn the IOMMU on");
 }
@@ -342,18 +320,18 @@ static void test_device_gpu_warnings(void **state)
 	fs_write(fs, "dev/vfio/4", "");
 	fs_write(fs, "sys/devices/pci0000:00/0000:01:00.0/boot_vga", "1\n");
 	fs_remove(fs, "sys/devices/pci0000:00/0000:01:00.0/reset");
-	host_check_device(&fs->env, "01:00", true, &rep);
-	assert_int_equal(rep.n_fail, 0);
+	host_check_device(&fs->env, "01:00", true, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
 	assert_out(fs, "WARN 0000:01:00.0: is the boot display (boot_vga=1)");
 	assert_out(fs, "video=efifb:off");
 	assert_out(fs, "WARN 0000:01:00.0: the kernel knows no reset method");
 	/* the slot has a display function: no class warning for its audio */
 	refute_out(fs, "not a display controller");
-	host_check_device(&fs->env, "04:00.0", true, &rep);
+	host_check_device(&fs->env, "04:00.0", true, &fs->rep);
 	assert_out(fs, "WARN 0000:04:00.0: named with --gpu but its class 0108 is not a display controller");
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fs_test_setup, fs_test_teardown)
 
 int main(void)
 {

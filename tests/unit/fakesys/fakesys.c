@@ -381,6 +381,7 @@ void fs_setup(struct fakesys *fs)
 	if (!fs->out)
 		abort();
 	fs->env.out = fs->out;
+	host_report_init(&fs->rep, fs->out);
 }
 
 void fs_teardown(struct fakesys *fs)
@@ -407,6 +408,27 @@ void fs_clear_output(struct fakesys *fs)
 	if (!fs->out)
 		abort();
 	fs->env.out = fs->out;
+	host_report_init(&fs->rep, fs->out);
+}
+
+int fs_test_setup(void **state)
+{
+	struct fakesys *fs = malloc(sizeof(*fs));
+
+	if (!fs)
+		return -1;
+	fs_setup(fs);
+	*state = fs;
+	return 0;
+}
+
+int fs_test_teardown(void **state)
+{
+	struct fakesys *fs = *state;
+
+	fs_teardown(fs);
+	free(fs);
+	return 0;
 }
 
 int fs_log_find(struct fakesys *fs, const char *suffix, const char *value, int from)

@@ -31,6 +31,7 @@ struct fakesys {
 	char root[256];
 	char sys[300], proc[300], dev[300], share[300], state[300];
 	struct host_env env;
+	struct host_report rep;		/* a check report writing to out */
 	FILE *out;
 	char *outbuf;
 	size_t outlen;
@@ -79,7 +80,12 @@ struct fs_dev *fs_dev(struct fakesys *fs, const char *bdf);
  */
 void fs_host_ready(struct fakesys *fs);
 
-/* What the code printed on env.out so far; fs_clear_output forgets it. */
+/* cmocka setup/teardown: *state is a fresh tree (struct fakesys *). */
+int fs_test_setup(void **state);
+int fs_test_teardown(void **state);
+
+/* What the code printed on env.out (and rep) so far; fs_clear_output
+ * forgets it and starts a new report. */
 const char *fs_output(struct fakesys *fs);
 void fs_clear_output(struct fakesys *fs);
 
