@@ -30,6 +30,8 @@ DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/acpi_pm.o
 FIRMWARE_OBJS:= firmware/image.o \
                 firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o
+FIRMWARE_OBJS+= firmware/fw_cfg.o firmware/fw_cfg_q35.o firmware/e820.o \
+                firmware/smbios.o
 HOST_OBJS    := host/env.o host/sysfs.o host/pci.o host/check.o host/check_vm.o \
                 host/groups.o host/inuse.o host/bind.o
 LIB_OBJS     := $(VMM_OBJS) $(DEVICE_OBJS) $(FIRMWARE_OBJS) $(HOST_OBJS) vmm/log.o
