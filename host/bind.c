@@ -311,6 +311,12 @@ static int bind_step(const struct host_env *env, struct bind_step *s)
 	struct host_bind_rec existing;
 	int ret;
 
+	/* Read again under the lock: what was seen before may have changed. */
+	ret = host_pci_read(env, s->dev.bdf, &s->dev);
+	if (ret) {
+		pr_err("%s: cannot read it: %s", s->dev.bdf, strerror(-ret));
+		return ret;
+	}
 	host_copy(s->old.driver, sizeof(s->old.driver), s->dev.driver);
 	host_copy(s->old.override, sizeof(s->old.override), s->dev.override);
 	/* Whoever put it there (vfio-pci.ids, an earlier run) keeps it there. */
