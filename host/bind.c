@@ -307,14 +307,15 @@ drop_record:
 
 static int bind_step(const struct host_env *env, struct bind_step *s)
 {
-	char got[HOST_DRV_LEN], path[HOST_PATH_MAX];
+	char got[HOST_DRV_LEN], path[HOST_PATH_MAX], bdf[HOST_BDF_LEN];
 	struct host_bind_rec existing;
 	int ret;
 
 	/* Read again under the lock: what was seen before may have changed. */
-	ret = host_pci_read(env, s->dev.bdf, &s->dev);
+	host_copy(bdf, sizeof(bdf), s->dev.bdf);
+	ret = host_pci_read(env, bdf, &s->dev);
 	if (ret) {
-		pr_err("%s: cannot read it: %s", s->dev.bdf, strerror(-ret));
+		pr_err("%s: cannot read it: %s", bdf, strerror(-ret));
 		return ret;
 	}
 	host_copy(s->old.driver, sizeof(s->old.driver), s->dev.driver);
