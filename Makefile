@@ -27,7 +27,8 @@ endif
 VMM_OBJS     := vmm/cli.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o
 DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
-                devices/legacy/acpi_pm.o
+                devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \
+                devices/q35/mch.o devices/q35/lpc.o devices/pflash.o
 FIRMWARE_OBJS:= firmware/image.o \
                 firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o
 FIRMWARE_OBJS+= firmware/fw_cfg.o firmware/fw_cfg_q35.o firmware/e820.o \
