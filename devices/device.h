@@ -49,6 +49,16 @@ struct vm_ops {
 	 * level interrupt that KVM lowers on EOI and reports on resample_fd. */
 	int (*add_irqfd)(void *vm, unsigned int gsi, int fd, int resample_fd);
 	int (*remove_irqfd)(void *vm, unsigned int gsi, int fd);
+	/* MSI routes: a GSI whose irqfd delivers this MSI, all in the kernel
+	 * (virtio and VFIO MSI/MSI-X vectors). Updating a route is atomic for
+	 * the guest: an interrupt is delivered to the old or the new target. */
+	int (*add_msi_route)(void *vm, uint64_t addr, uint32_t data, unsigned int *gsi);
+	int (*update_msi_route)(void *vm, unsigned int gsi, uint64_t addr, uint32_t data);
+	int (*remove_msi_route)(void *vm, unsigned int gsi);
+	/* Register a VFIO group with KVM's VFIO pseudo-device (lets KVM know
+	 * DMA may be non-coherent, and backs VFIO's KVM features). */
+	int (*vfio_group_add)(void *vm, int group_fd);
+	int (*vfio_group_del)(void *vm, int group_fd);
 	/* Ask the VM to stop (reset, power-off, test verdict). Safe from any
 	 * thread; the first request wins. */
 	void (*request_stop)(void *vm, enum vm_stop_reason reason, int code);

@@ -76,6 +76,8 @@ static int kvm_open(struct kvm *kvm, const char *path)
 	return 0;
 }
 
+static int kvm_routes_init(struct kvm *kvm);
+
 static int kvm_get_supported_cpuid(struct kvm *kvm)
 {
 	/* Grow the buffer until KVM stops saying E2BIG. */
@@ -105,8 +107,9 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 	int ret;
 
 	memset(kvm, 0, sizeof(*kvm));
-	kvm->vm_fd = -1;
+	kvm->vm_fd = kvm->vfio_dev_fd = -1;
 	pthread_mutex_init(&kvm->slot_lock, NULL);
+	pthread_mutex_init(&kvm->route_lock, NULL);
 	ret = kvm_open(kvm, kvm_path);
 	if (ret)
 		goto close_dev;
@@ -145,7 +148,14 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
 		goto close_vm;
 	}
+	ret = kvm_routes_init(kvm);
+	if (ret)
+		goto free_routes;
 	return 0;
+
+free_routes:
+	free(kvm->routes);
+	kvm->routes = NULL;
 
 close_vm:
 	close(kvm->vm_fd);
@@ -162,6 +172,12 @@ close_dev:
 
 void kvm_exit(struct kvm *kvm)
 {
+	if (kvm->vfio_dev_fd >= 0)
+		close(kvm->vfio_dev_fd);
+	kvm->vfio_dev_fd = -1;
+	free(kvm->routes);
+	kvm->routes = NULL;
+	kvm->nr_routes = kvm->route_cap = 0;
 	if (kvm->vm_fd >= 0)
 		close(kvm->vm_fd);
 	if (kvm->dev_fd >= 0)
@@ -306,6 +322,173 @@ static int ops_remove_irqfd(void *vm, unsigned int gsi, int fd)
 	return ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
 }
 
+/*
+ * KVM_SET_GSI_ROUTING replaces the whole table, so we keep it: the default
+ * irqchip routes KVM_CREATE_IRQCHIP made (GSI n -> IOAPIC pin n, GSI 0-15
+ * also -> PIC pin n, except the cascade GSI 2), then MSI routes from GSI 24.
+ */
+#define KVM_IOAPIC_PINS	24
+
+static int kvm_route_push(struct kvm *kvm, struct kvm_irq_routing_entry *e)
+{
+	if (kvm->nr_routes == kvm->route_cap) {
+		unsigned int cap = kvm->route_cap ? kvm->route_cap * 2 : 64;
+		struct kvm_irq_routing *r = realloc(kvm->routes, sizeof(*r) + cap * sizeof(r->entries[0]));
+
+		if (!r)
+			return -ENOMEM;
+		kvm->routes = r;
+		kvm->route_cap = cap;
+	}
+	kvm->routes->entries[kvm->nr_routes++] = *e;
+	return 0;
+}
+
+static int kvm_routes_init(struct kvm *kvm)
+{
+	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_PINS; gsi++) {
+		struct kvm_irq_routing_entry e = {
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
+		};
+		int ret = kvm_route_push(kvm, &e);
+
+		if (ret)
+			return ret;
+		if (gsi >= 16 || gsi == 2)
+			continue;
+		e.u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		e.u.irqchip.pin = gsi % 8;
+		ret = kvm_route_push(kvm, &e);
+		if (ret)
+			return ret;
+	}
+	kvm->next_msi_gsi = KVM_IOAPIC_PINS;
+	return 0;
+}
+
+static int kvm_routes_commit(struct kvm *kvm)
+{
+	kvm->routes->nr = kvm->nr_routes;
+	kvm->routes->flags = 0;
+	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, kvm->routes) < 0 ? -errno : 0;
+}
+
+static struct kvm_irq_routing_entry *kvm_route_find_msi(struct kvm *kvm, unsigned int gsi)
+{
+	for (unsigned int i = 0; i < kvm->nr_routes; i++)
+		if (kvm->routes->entries[i].gsi == gsi &&
+		    kvm->routes->entries[i].type == KVM_IRQ_ROUTING_MSI)
+			return &kvm->routes->entries[i];
+	return NULL;
+}
+
+static int ops_add_msi_route(void *vm, uint64_t addr, uint32_t data, unsigned int *gsi)
+{
+	struct kvm *kvm = vm;
+	struct kvm_irq_routing_entry e = {
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+			   .data = data },
+	};
+	int ret;
+
+	pthread_mutex_lock(&kvm->route_lock);
+	/* Reuse a freed GSI before growing the table. */
+	e.gsi = kvm->next_msi_gsi;
+	for (unsigned int g = KVM_IOAPIC_PINS; g < kvm->next_msi_gsi; g++) {
+		bool used = false;
+
+		for (unsigned int i = 0; i < kvm->nr_routes && !used; i++)
+			used = kvm->routes->entries[i].gsi == g;
+		if (!used) {
+			e.gsi = g;
+			break;
+		}
+	}
+	ret = kvm_route_push(kvm, &e);
+	if (!ret) {
+		ret = kvm_routes_commit(kvm);
+		if (ret)
+			kvm->nr_routes--;
+	}
+	if (!ret) {
+		if (e.gsi == kvm->next_msi_gsi)
+			kvm->next_msi_gsi++;
+		*gsi = e.gsi;
+	}
+	pthread_mutex_unlock(&kvm->route_lock);
+	return ret;
+}
+
+static int ops_update_msi_route(void *vm, unsigned int gsi, uint64_t addr, uint32_t data)
+{
+	struct kvm *kvm = vm;
+	struct kvm_irq_routing_entry *e, old;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&kvm->route_lock);
+	e = kvm_route_find_msi(kvm, gsi);
+	if (e) {
+		old = *e;
+		e->u.msi.address_lo = (uint32_t)addr;
+		e->u.msi.address_hi = (uint32_t)(addr >> 32);
+		e->u.msi.data = data;
+		ret = kvm_routes_commit(kvm);
+		if (ret)
+			*e = old;
+	}
+	pthread_mutex_unlock(&kvm->route_lock);
+	return ret;
+}
+
+static int ops_remove_msi_route(void *vm, unsigned int gsi)
+{
+	struct kvm *kvm = vm;
+	struct kvm_irq_routing_entry *e;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&kvm->route_lock);
+	e = kvm_route_find_msi(kvm, gsi);
+	if (e) {
+		*e = kvm->routes->entries[--kvm->nr_routes];
+		ret = kvm_routes_commit(kvm);
+	}
+	pthread_mutex_unlock(&kvm->route_lock);
+	return ret;
+}
+
+static int kvm_vfio_group(struct kvm *kvm, int group_fd, bool add)
+{
+	int32_t fd = group_fd;
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_GROUP,
+		.attr = add ? KVM_DEV_VFIO_GROUP_ADD : KVM_DEV_VFIO_GROUP_DEL,
+		.addr = (uintptr_t)&fd,
+	};
+
+	if (kvm->vfio_dev_fd < 0) {
+		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+
+		if (!add)
+			return -ENODEV;
+		if (ioctl(kvm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+			return -errno;
+		kvm->vfio_dev_fd = (int)cd.fd;
+	}
+	return ioctl(kvm->vfio_dev_fd, KVM_SET_DEVICE_ATTR, &attr) < 0 ? -errno : 0;
+}
+
+static int ops_vfio_group_add(void *vm, int group_fd)
+{
+	return kvm_vfio_group(vm, group_fd, true);
+}
+
+static int ops_vfio_group_del(void *vm, int group_fd)
+{
+	return kvm_vfio_group(vm, group_fd, false);
+}
+
 static void ops_request_stop(void *vm, enum vm_stop_reason reason, int code)
 {
 	struct kvm *kvm = vm;
@@ -326,6 +509,11 @@ void kvm_vm_ops(struct kvm *kvm, struct vm_ops *ops)
 		.remove_ioeventfd = ops_remove_ioeventfd,
 		.add_irqfd = ops_add_irqfd,
 		.remove_irqfd = ops_remove_irqfd,
+		.add_msi_route = ops_add_msi_route,
+		.update_msi_route = ops_update_msi_route,
+		.remove_msi_route = ops_remove_msi_route,
+		.vfio_group_add = ops_vfio_group_add,
+		.vfio_group_del = ops_vfio_group_del,
 		.request_stop = ops_request_stop,
 	};
 }

@@ -28,6 +28,12 @@ struct kvm {
 	pthread_mutex_t slot_lock;
 	uint64_t slot_used[KVM_MAX_SLOTS / 64];
 	unsigned int nr_slots;		/* what KVM allows */
+	/* GSI routing: the whole table is handed to KVM on every change */
+	pthread_mutex_t route_lock;
+	struct kvm_irq_routing *routes;
+	unsigned int nr_routes, route_cap;
+	unsigned int next_msi_gsi;
+	int vfio_dev_fd;		/* KVM_DEV_TYPE_VFIO, created on first use */
 	/* request_stop lands here (vm.c decides what stopping means) */
 	void (*stop)(void *opaque, enum vm_stop_reason reason, int code);
 	void *stop_opaque;

@@ -79,6 +79,65 @@ static int fake_remove_irqfd(void *vm, unsigned int gsi, int fd)
 	return 0;
 }
 
+static int fake_add_msi_route(void *vm, uint64_t addr, uint32_t data, unsigned int *gsi)
+{
+	struct fake_vm *f = vm;
+
+	for (unsigned int i = 0; i < FAKE_VM_MAX_ROUTES; i++) {
+		if (f->routes[i].used)
+			continue;
+		f->routes[i].used = 1;
+		f->routes[i].addr = addr;
+		f->routes[i].data = data;
+		*gsi = FAKE_VM_FIRST_MSI_GSI + i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static struct fake_route *fake_route(struct fake_vm *f, unsigned int gsi)
+{
+	unsigned int i = gsi - FAKE_VM_FIRST_MSI_GSI;
+
+	if (gsi < FAKE_VM_FIRST_MSI_GSI || i >= FAKE_VM_MAX_ROUTES || !f->routes[i].used)
+		return NULL;
+	return &f->routes[i];
+}
+
+static int fake_update_msi_route(void *vm, unsigned int gsi, uint64_t addr, uint32_t data)
+{
+	struct fake_route *r = fake_route(vm, gsi);
+
+	if (!r)
+		return -ENOENT;
+	r->addr = addr;
+	r->data = data;
+	r->updates++;
+	return 0;
+}
+
+static int fake_remove_msi_route(void *vm, unsigned int gsi)
+{
+	struct fake_route *r = fake_route(vm, gsi);
+
+	if (!r)
+		return -ENOENT;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+static int fake_vfio_group_add(void *vm, int group_fd)
+{
+	((struct fake_vm *)vm)->nr_vfio_groups++;
+	return 0;
+}
+
+static int fake_vfio_group_del(void *vm, int group_fd)
+{
+	((struct fake_vm *)vm)->nr_vfio_groups--;
+	return 0;
+}
+
 static void fake_request_stop(void *vm, enum vm_stop_reason reason, int code)
 {
 	struct fake_vm *f = vm;
@@ -103,6 +162,11 @@ void fake_vm_init(struct fake_vm *f)
 		.remove_ioeventfd = fake_remove_ioeventfd,
 		.add_irqfd = fake_add_irqfd,
 		.remove_irqfd = fake_remove_irqfd,
+		.add_msi_route = fake_add_msi_route,
+		.update_msi_route = fake_update_msi_route,
+		.remove_msi_route = fake_remove_msi_route,
+		.vfio_group_add = fake_vfio_group_add,
+		.vfio_group_del = fake_vfio_group_del,
 		.request_stop = fake_request_stop,
 	};
 }

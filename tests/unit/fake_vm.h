@@ -14,6 +14,15 @@
 #define FAKE_VM_MAX_GSI		64
 #define FAKE_VM_MAX_MSI		64
 #define FAKE_VM_MAX_SLOTS	32
+#define FAKE_VM_MAX_ROUTES	64
+#define FAKE_VM_FIRST_MSI_GSI	24
+
+struct fake_route {
+	int used;
+	uint64_t addr;
+	uint32_t data;
+	unsigned int updates;
+};
 
 struct fake_memslot {
 	int used;
@@ -30,6 +39,8 @@ struct fake_vm {
 	struct { uint64_t addr; uint32_t data; } msi[FAKE_VM_MAX_MSI];
 	struct fake_memslot slots[FAKE_VM_MAX_SLOTS];
 	unsigned int nr_ioeventfds, nr_irqfds;
+	struct fake_route routes[FAKE_VM_MAX_ROUTES];	/* GSI = 24 + index */
+	unsigned int nr_vfio_groups;
 	enum vm_stop_reason stop_reason;
 	int stop_code;
 	unsigned int nr_stops;
