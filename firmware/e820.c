@@ -19,7 +19,8 @@ static int e820_add(struct e820_entry *out, size_t max, size_t *n,
 	return 0;
 }
 
-int e820_build(const struct guest_mem *mem, struct e820_entry *out, size_t max)
+int e820_build(const struct guest_mem *mem, unsigned int flags,
+	       struct e820_entry *out, size_t max)
 {
 	size_t n = 0;
 	int ret;
@@ -37,6 +38,10 @@ int e820_build(const struct guest_mem *mem, struct e820_entry *out, size_t max)
 			       E820_KVM_IDENTITY_SIZE, E820_RESERVED);
 	if (!ret)
 		ret = e820_add(out, max, &n, MEM_4G, mem->high_size, E820_RAM);
+	if (!ret && (flags & E820_F_AMD_HT) &&
+	    MEM_4G + mem->high_size <= E820_AMD_HT_BASE)
+		ret = e820_add(out, max, &n, E820_AMD_HT_BASE, E820_AMD_HT_SIZE,
+			       E820_RESERVED);
 	return ret ? ret : (int)n;
 }
 
@@ -55,11 +60,11 @@ void e820_serialize(const struct e820_entry *e, size_t n, uint8_t *buf)
 	}
 }
 
-int e820_install(struct fw_cfg *fw, const struct guest_mem *mem)
+int e820_install(struct fw_cfg *fw, const struct guest_mem *mem, unsigned int flags)
 {
 	struct e820_entry e[E820_MAX_ENTRIES];
 	uint8_t buf[sizeof(e)];
-	int n = e820_build(mem, e, E820_MAX_ENTRIES);
+	int n = e820_build(mem, flags, e, E820_MAX_ENTRIES);
 
 	if (n < 0)
 		return n;

@@ -31,6 +31,17 @@
 #define E820_KVM_IDENTITY_BASE	0xFEFFC000ULL
 #define E820_KVM_IDENTITY_SIZE	0x4000ULL
 
+/*
+ * AMD's HyperTransport window just below 1 TiB, which AMD IOMMUs reserve:
+ * QEMU 7.1+ reports it (pc_memory_init) for a guest CPU of AMD's whose
+ * CPUID 0x80000008 gives at least 40 physical address bits.
+ */
+#define E820_AMD_HT_BASE	0xFD00000000ULL
+#define E820_AMD_HT_SIZE	0x0300000000ULL
+
+/* e820_build() flags. */
+#define E820_F_AMD_HT		(1u << 0)	/* reserve the HyperTransport window */
+
 struct e820_entry {
 	uint64_t addr;
 	uint64_t len;
@@ -43,17 +54,20 @@ struct e820_entry {
  * The map QEMU's pc_memory_init() builds for a q35 machine, in address
  * order: one RAM entry from 0 to the end of low memory (QEMU does not cut
  * out the VGA window or the BIOS area: firmware knows those), the KVM
- * range reserved, and RAM above 4 GiB if any. Entries are host-endian
+ * range reserved, RAM above 4 GiB if any, and with E820_F_AMD_HT the
+ * HyperTransport window (left out if RAM reaches it: QEMU would have moved
+ * that RAM above 1 TiB, vmm/memory.c does not). Entries are host-endian
  * here; e820_serialize() makes the little-endian file.
  * Returns the number of entries, or -ENOSPC if max is too small.
  */
-int e820_build(const struct guest_mem *mem, struct e820_entry *out, size_t max);
+int e820_build(const struct guest_mem *mem, unsigned int flags,
+	       struct e820_entry *out, size_t max);
 
 /* The "etc/e820" bytes for n entries: 20 * n bytes into buf. */
 void e820_serialize(const struct e820_entry *e, size_t n, uint8_t *buf);
 
 struct fw_cfg;
 /* e820_build() + e820_serialize() + fw_cfg_add_file("etc/e820"). */
-int e820_install(struct fw_cfg *fw, const struct guest_mem *mem);
+int e820_install(struct fw_cfg *fw, const struct guest_mem *mem, unsigned int flags);
 
 #endif

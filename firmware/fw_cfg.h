@@ -182,6 +182,9 @@ struct fw_cfg_q35_config {
 	 * the DSDT has \_S3 / \_S4.
 	 */
 	bool s3, s4;
+	/* The guest CPU is AMD's with >= 40 physical address bits: reserve
+	 * the HyperTransport window in "etc/e820" as QEMU does (e820.h). */
+	bool amd_ht_hole;
 };
 
 /*

@@ -66,7 +66,7 @@ int fw_cfg_add_q35_defaults(struct fw_cfg *fw, const struct fw_cfg_q35_config *c
 
 	/* pc_memory_init() + kvm_arch_init(); OVMF's MemDetect.c reads it. */
 	if (!ret)
-		ret = e820_install(fw, cfg->mem);
+		ret = e820_install(fw, cfg->mem, cfg->amd_ht_hole ? E820_F_AMD_HT : 0);
 
 	/* acpi_pm1_cnt_init(): per state S0..S5, bit 7 "supported" and the
 	 * SLP_TYP value below it (ICH9: S3 = 1, S4 = 2). */

@@ -367,7 +367,7 @@ int smbios_build(const struct smbios_config *cfg, struct smbios_blobs *out)
 		ram_size = cfg->mem->ram_size;
 	if (!nr_ranges && cfg->mem) {
 		struct e820_entry e[E820_MAX_ENTRIES];
-		int n = e820_build(cfg->mem, e, E820_MAX_ENTRIES);
+		int n = e820_build(cfg->mem, 0, e, E820_MAX_ENTRIES);
 
 		if (n < 0)
 			return n;

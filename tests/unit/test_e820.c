@@ -69,19 +69,20 @@ static uint32_t be32(const uint8_t *p)
 
 /* ---- e820 ----------------------------------------------------------- */
 
-static void check_e820(uint64_t ram, const struct e820_entry *want, int n)
+static void check_e820(uint64_t ram, unsigned int flags,
+		       const struct e820_entry *want, int n)
 {
 	struct guest_mem m;
 	struct e820_entry e[E820_MAX_ENTRIES];
 
 	assert_int_equal(mem_layout(&m, ram, 128 * KiB), 0);
-	assert_int_equal(e820_build(&m, e, E820_MAX_ENTRIES), n);
+	assert_int_equal(e820_build(&m, flags, e, E820_MAX_ENTRIES), n);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(e[i].addr, want[i].addr);
 		assert_int_equal(e[i].len, want[i].len);
 		assert_int_equal(e[i].type, want[i].type);
 	}
-	assert_int_equal(e820_build(&m, e, 1), -ENOSPC);
+	assert_int_equal(e820_build(&m, flags, e, 1), -ENOSPC);
 }
 
 static void test_e820_layouts(void **state)
@@ -98,10 +99,21 @@ static void test_e820_layouts(void **state)
 	/* 2.5 GiB: all below 4 GiB, up to the ECAM's base at most. */
 	const struct e820_entry g25[] = { { 0, 2560 * MiB, E820_RAM }, kvm };
 
-	check_e820(512 * MiB, m512, 2);
-	check_e820(3 * GiB, g3, 3);
-	check_e820(16 * GiB, g16, 3);
-	check_e820(2560 * MiB, g25, 2);
+	const struct e820_entry ht = { E820_AMD_HT_BASE, 12 * GiB, E820_RESERVED };
+	const struct e820_entry g16_amd[] = {
+		{ 0, 2 * GiB, E820_RAM }, kvm, { MEM_4G, 14 * GiB, E820_RAM }, ht,
+	};
+	/* RAM up to 1012 GiB: no room for the window, so none reported. */
+	const struct e820_entry t1_amd[] = {
+		{ 0, 2 * GiB, E820_RAM }, kvm, { MEM_4G, 1022 * GiB, E820_RAM },
+	};
+
+	check_e820(512 * MiB, 0, m512, 2);
+	check_e820(3 * GiB, 0, g3, 3);
+	check_e820(16 * GiB, 0, g16, 3);
+	check_e820(2560 * MiB, 0, g25, 2);
+	check_e820(16 * GiB, E820_F_AMD_HT, g16_amd, 4);
+	check_e820(1024 * GiB, E820_F_AMD_HT, t1_amd, 3);
 }
 
 static void test_e820_file(void **state)
@@ -121,7 +133,7 @@ static void test_e820_file(void **state)
 
 	/* The map of a 16 GiB guest, served by this fixture's device. */
 	assert_int_equal(mem_layout(&m, 16 * GiB, 128 * KiB), 0);
-	assert_int_equal(e820_install(f->fw, &m), 0);
+	assert_int_equal(e820_install(f->fw, &m, 0), 0);
 	key = fw_cfg_file_key(f->fw, "etc/e820");
 	assert_true(key >= FW_CFG_FILE_FIRST);
 	/* OVMF wants a whole number of 20-byte EFI_E820_ENTRY64s. */
@@ -211,8 +223,9 @@ static void test_q35_defaults_variants(void **state)
 	struct fixture *f = *state;
 	struct fw_cfg_q35_config cfg = {
 		.mem = &f->mem, .nr_cpus = 2, .apic_id_limit = 4, .s3 = true, .s4 = true,
+		.amd_ht_hole = true,
 	};
-	uint8_t b[16];
+	uint8_t b[64];
 
 	assert_int_equal(fw_cfg_add_q35_defaults(f->fw, &(struct fw_cfg_q35_config){
 		.mem = &f->mem, .nr_cpus = 4, .apic_id_limit = 2 }), -EINVAL);
@@ -229,6 +242,10 @@ static void test_q35_defaults_variants(void **state)
 	assert_int_equal(read_file(f, "etc/system-states", b, sizeof(b)), 6);
 	assert_memory_equal(b, "\x80\0\0\x81\x82\x80", 6);
 	assert_int_equal(read_file(f, "etc/msr_feature_control", b, sizeof(b)), -1);
+	/* RAM, the KVM pages, the HyperTransport window (as QEMU 7.2 on an
+	 * AMD host gives a 512 MiB guest with KVM). */
+	assert_int_equal(read_file(f, "etc/e820", b, sizeof(b)), 60);
+	assert_memory_equal(b + 40, "\0\0\0\0\xfd\0\0\0\0\0\0\0\x03\0\0\0\x02\0\0\0", 20);
 }
 
 int main(void)
