@@ -173,6 +173,9 @@ struct fw_cfg_q35_config {
 	 * every CPU (PlatformPei/FeatureControl.c). QEMU offers it when the
 	 * guest CPUID has VMX (then VMXON_OUTSIDE_SMX), LMCE or SGX, always
 	 * with LOCKED; 0 leaves the file out, and the MSR to the guest OS.
+	 * Set only bits KVM accepts for the CPUID given to KVM_SET_CPUID2
+	 * (and LMCE only with MCG_CAP.LMCE_P): OVMF's WRMSR of any other bit
+	 * faults and the boot hangs.
 	 */
 	uint64_t msr_feature_control;
 	/*
