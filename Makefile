@@ -30,7 +30,8 @@ DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \
                 devices/q35/mch.o devices/q35/lpc.o devices/pflash.o
 FIRMWARE_OBJS:= firmware/image.o \
-                firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o
+                firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o \
+                firmware/acpi.o firmware/acpi_loader.o firmware/dsdt.o
 FIRMWARE_OBJS+= firmware/fw_cfg.o firmware/fw_cfg_q35.o firmware/e820.o \
                 firmware/smbios.o
 HOST_OBJS    := host/env.o host/sysfs.o host/pci.o host/check.o host/check_vm.o \

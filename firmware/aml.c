@@ -327,6 +327,12 @@ static void emit_block(struct aml *dst, const struct aml *n)
 
 void aml_append(struct aml *parent, struct aml *child)
 {
+	/* A parent that could not be allocated stays NULL and is reported
+	 * when it is appended in turn. */
+	if (!parent) {
+		aml_free(child);
+		return;
+	}
 	if (!child) {
 		aml_fail(parent, -ENOMEM);
 		return;

@@ -34,8 +34,12 @@ struct aml;
 struct aml *aml_new(void);
 void aml_free(struct aml *node);
 /* Encode child at the end of parent's contents, then free child. A
- * Package counts it as one element. NULL child: parent gets -ENOMEM. */
+ * Package counts it as one element. NULL child: parent gets -ENOMEM;
+ * NULL parent: child is just freed (the NULL surfaces further up). */
 void aml_append(struct aml *parent, struct aml *child);
+/* A node that carries only err, so code contributing AML can report a
+ * failure through the tree (NULL if even that cannot be allocated). */
+struct aml *aml_error_node(int err);
 /* 0, or the first error parent or anything appended to it hit. */
 int aml_error(const struct aml *node);
 /* The encoded contents so far (for a block: its body, without opcode,

@@ -53,8 +53,6 @@ void aml_operand(struct aml *n, struct aml *child);
 
 struct aml *aml_block_new(enum aml_kind kind, uint8_t op0, uint8_t op1);
 struct aml *aml_named_block(uint8_t op0, uint8_t op1, const char *path);
-/* A node that only carries err (NULL if even that cannot be allocated). */
-struct aml *aml_error_node(int err);
 /* §20.2.2 NameSeg from s[0..len), len 1-4, '_'-padded: 0 or -EINVAL. */
 int aml_name_seg(const char *s, size_t len, uint8_t seg[4]);
 /* The PkgLength format for a plain value (FieldList bit counts), which
