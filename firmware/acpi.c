@@ -144,8 +144,10 @@ int acpi_config_check(const struct acpi_config *cfg)
 }
 
 /*
- * §5.2.1 / OVMF: 4-byte pointers are fine because OVMF allocates any
- * blob a narrower-than-8-byte pointer points into below 4 GiB.
+ * The blobs being built and the first error (sticky). 32-bit pointer
+ * fields (RSDT entries, FIRMWARE_CTRL, DSDT) are fine wherever RAM ends:
+ * OVMF allocates any blob that a pointer narrower than 8 bytes points
+ * into below 4 GiB (CollectAllocationsRestrictedTo32Bit()).
  */
 struct builder {
 	const struct acpi_config *cfg;

@@ -336,6 +336,7 @@ static void test_madt(void **state)
 	check_madt(64);
 	check_madt(255);
 	check_madt(300);
+	check_madt(ACPI_MAX_CPUS);
 }
 
 static void test_mcfg_waet(void **state)
