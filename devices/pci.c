@@ -248,7 +248,8 @@ static bool pci_write_affects_decode(const struct pci_dev *dev, unsigned int off
 		return pci_range_overlaps(off, len, PCI_BASE_ADDRESS_0, 8) ||
 		       pci_range_overlaps(off, len, PCI_IO_BASE, 2) ||
 		       pci_range_overlaps(off, len, PCI_MEMORY_BASE, 0x14) ||
-		       pci_range_overlaps(off, len, PCI_ROM_ADDRESS1, 4);
+		       pci_range_overlaps(off, len, PCI_ROM_ADDRESS1, 4) ||
+		       pci_range_overlaps(off, len, PCI_BRIDGE_CONTROL, 2);
 	return pci_range_overlaps(off, len, PCI_BASE_ADDRESS_0, 24) ||
 	       pci_range_overlaps(off, len, PCI_ROM_ADDRESS, 4);
 }
