@@ -46,8 +46,9 @@ die() { echo "prepare: ERROR: $*" >&2; exit 1; }
 # runs it (through the chroot into L0's /) on real KVM as the reference VMM for L2,
 # and it brings qemu-system-data + seabios, whose ROMs our patched QEMU also uses
 # (-L /usr/share/qemu -L /usr/share/seabios; we build without bundled blobs).
+# ipxe-qemu: NIC option ROMs, so Debian's QEMU in L1 also starts with a default NIC.
 RUNTIME_PKGS=(busybox-static kmod cpio xz-utils zstd qemu-system-x86 qemu-system-data
-              seabios ovmf dosfstools mtools)
+              seabios ipxe-qemu ovmf dosfstools mtools)
 # Needed only to build QEMU (installed only when a build is actually needed).
 BUILD_PKGS=(gcc make patch pkg-config ninja-build libglib2.0-dev libpixman-1-dev flex
             bison libattr1-dev libcap-ng-dev libfdt-dev python3 python3-venv)

@@ -35,7 +35,8 @@
 # MINIVMM_L1_PCI ("BDF ...") and MINIVMM_L1_VFIO_GROUPS ("BDF=/dev/vfio/N ...").
 #
 # Exit status: COMMAND's; 124 if L1 timed out; 125 if L1 failed before or without
-# running COMMAND (a message on stderr says which, and where the log is).
+# running COMMAND (a message on stderr says which, and where the log is); 2 for a
+# bad command line.
 # Environment: MINIVMM_CACHE (see prepare.sh); MINIVMM_NESTED_PREPARED=1 skips the
 # (~1 s) prepare.sh check, as run-tests.sh does after running it once.
 set -euo pipefail
@@ -45,6 +46,7 @@ CACHE=${MINIVMM_CACHE:-/var/cache/minivmm}
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "run-l1: $*" >&2; exit 125; }
+bad_usage() { echo "run-l1: $*" >&2; exit 2; }
 
 LOG="" OUT="" QUIET=0 TIMEOUT=600 MEM=3G SMP=2 HUGEPAGES="" BIND=1 APPEND=""
 PCI_DEVS=() PCI_BDFS=() EXTRA_QEMU=() ENVS=() MODPROBE=()
@@ -53,26 +55,27 @@ while (( $# )); do
         --log) LOG=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --quiet) QUIET=1; shift ;;
-        --timeout) TIMEOUT=$2; shift 2 ;;
+        --timeout) TIMEOUT=$2; shift 2
+            [[ $TIMEOUT =~ ^[0-9]+$ ]] || bad_usage "--timeout needs a number of seconds" ;;
         --mem) MEM=$2; shift 2 ;;
         --smp) SMP=$2; shift 2 ;;
         --hugepages-2m) HUGEPAGES=$2; shift 2
-            [[ $HUGEPAGES =~ ^[0-9]+$ ]] || die "--hugepages-2m needs a number" ;;
+            [[ $HUGEPAGES =~ ^[0-9]+$ ]] || bad_usage "--hugepages-2m needs a number" ;;
         --pci-passthrough)
             spec=$2; shift 2
-            [[ $spec == *@* ]] || die "--pci-passthrough wants DEV@SLOT, got '$spec'"
+            [[ $spec == *@* ]] || bad_usage "--pci-passthrough wants DEV@SLOT, got '$spec'"
             dev=${spec%@*} slot=${spec##*@}
             # QEMU reads addr= as hex; so do we ("0x10" and "10" are both slot 16).
-            [[ $slot =~ ^(0x)?[0-9a-fA-F]{1,2}$ ]] || die "bad slot '$slot' in '$spec'"
+            [[ $slot =~ ^(0x)?[0-9a-fA-F]{1,2}$ ]] || bad_usage "bad slot '$slot' in '$spec'"
             slotnum=$((16#${slot#0x}))
-            (( slotnum >= 1 && slotnum <= 0x1c )) || die "slot '$slot' is not in 0x1-0x1c"
+            (( slotnum >= 1 && slotnum <= 0x1c )) || bad_usage "slot '$slot' is not in 0x1-0x1c"
             PCI_DEVS+=(-device "$dev,addr=$(printf '0x%02x' "$slotnum")")
             PCI_BDFS+=("$(printf '0000:00:%02x.0' "$slotnum")") ;;
         --no-bind) BIND=0; shift ;;
         --drive) EXTRA_QEMU+=(-drive "$2"); shift 2 ;;
         --qemu-arg) EXTRA_QEMU+=("$2"); shift 2 ;;
         --env)
-            [[ ${2%%=*} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "bad --env name in '$2'"
+            [[ ${2%%=*} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || bad_usage "bad --env name in '$2'"
             if [[ $2 == *=* ]]; then ENVS+=("$2")
             else ENVS+=("$2=${!2-}"); fi
             shift 2 ;;
