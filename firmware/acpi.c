@@ -133,6 +133,12 @@ int acpi_config_check(const struct acpi_config *cfg)
 	 * timer and 2 is the cascade. */
 	if (cfg->sci_gsi < 1 || cfg->sci_gsi > 15 || cfg->sci_gsi == 2)
 		return -EINVAL;
+	/* §5.2.9: with an SMI_CMD port, both commands, and distinct. */
+	if (cfg->smi_cmd && (!cfg->acpi_enable || !cfg->acpi_disable ||
+			     cfg->acpi_enable == cfg->acpi_disable))
+		return -EINVAL;
+	if (!cfg->smi_cmd && (cfg->acpi_enable || cfg->acpi_disable))
+		return -EINVAL;
 	if (cfg->fadt_revision != 3 && cfg->fadt_revision != 6)
 		return -EINVAL;
 	if (!id_ok(cfg->oem_id, 6) || !id_ok(cfg->oem_table_id, 8))
@@ -271,9 +277,11 @@ static void gas_io(uint8_t *g, uint16_t port, unsigned int bytes)
 /*
  * §5.2.9 FADT, revision 6 (ACPI 6.0) by default. Not hardware-reduced:
  * the fixed registers are the ICH9 PM block's. SMI_CMD, ACPI_ENABLE and
- * ACPI_DISABLE are 0: there is no SMM, so the machine has no legacy mode
- * and the OS takes it as already in ACPI mode (the PM block must come up
- * with PM1_CNT.SCI_EN set). Both DSDT and X_DSDT point at the DSDT, as
+ * ACPI_DISABLE are 0 by default: "reserved and must be zero on system
+ * that does not support System Management mode", so the OS takes the
+ * machine as already in ACPI mode and PM1_CNT.SCI_EN must be set before
+ * it runs (QEMU, too, emits 0 when it has no SMM). Both DSDT and X_DSDT
+ * point at the DSDT, as
  * QEMU's do and ACPI 6.0 allows; FIRMWARE_CTRL (32-bit) alone points at
  * the FACS. OVMF rewrites those three fields anyway when it installs the
  * FACS and DSDT.
@@ -291,7 +299,9 @@ static void build_fadt(struct builder *b, uint32_t facs, uint32_t dsdt)
 	acpi_le_store(f + FADT_DSDT, dsdt, 4);
 	/* 44: reserved (ACPI 1.0's INT_MODEL), 45: PM profile unspecified */
 	acpi_le_store(f + 46, cfg->sci_gsi, 2);		/* SCI_INT */
-	/* 48 SMI_CMD, 52 ACPI_ENABLE, 53 ACPI_DISABLE: 0, see above */
+	acpi_le_store(f + 48, cfg->smi_cmd, 4);		/* SMI_CMD */
+	f[52] = cfg->acpi_enable;
+	f[53] = cfg->acpi_disable;
 	acpi_le_store(f + 56, pm + PM1_EVT_OFF, 4);	/* PM1a_EVT_BLK */
 	acpi_le_store(f + 64, pm + PM1_CNT_OFF, 4);	/* PM1a_CNT_BLK */
 	acpi_le_store(f + 76, pm + PM_TMR_OFF, 4);	/* PM_TMR_BLK */

@@ -62,6 +62,15 @@ struct acpi_config {
 	uint8_t bus_start, bus_end;
 	uint16_t pm_base;		/* ICH9 PMBASE, 128-byte aligned */
 	unsigned int sci_gsi;		/* an ISA IRQ, 1-15 but not 2 */
+	/*
+	 * FADT SMI_CMD / ACPI_ENABLE / ACPI_DISABLE. 0 (the default): no
+	 * SMM, so no legacy mode, and the OS expects PM1_CNT.SCI_EN already
+	 * set (OVMF's BdsPlatform sets it; a direct kernel boot needs the
+	 * VMM to). Or 0xB2 / 0x02 / 0x03 to have the OS switch through the
+	 * ICH9 APM port, as QEMU's q35 does when it has SMM.
+	 */
+	uint16_t smi_cmd;
+	uint8_t acpi_enable, acpi_disable;
 	bool serial;			/* COM1 at 0x3F8, IRQ 4 */
 	/* FADT revision: 6 (ACPI 6.0, the default) or 3 (the ACPI 2.0
 	 * layout QEMU's q35 uses), in case a guest objects to 6. */

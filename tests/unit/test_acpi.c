@@ -249,6 +249,28 @@ static void test_fadt(void **state)
 	check_fadt(4, 3, 244);
 }
 
+/* The APM alternative: the OS enables ACPI mode through port 0xB2. */
+static void test_fadt_smi_cmd(void **state)
+{
+	struct acpi_config cfg;
+	struct acpi_blobs b;
+	const uint8_t *f;
+	struct ovmf o;
+
+	q35_config(&cfg, 1);
+	cfg.smi_cmd = 0xb2;
+	cfg.acpi_enable = 0x02;
+	cfg.acpi_disable = 0x03;
+	b = build_ok(&cfg);
+	ovmf_load(&o, &b);
+	f = tdata(installed(&o, "FACP"));
+	assert_int_equal(le(f + 48, 4), 0xb2);
+	assert_int_equal(f[52], 0x02);
+	assert_int_equal(f[53], 0x03);
+	ovmf_free(&o);
+	acpi_blobs_free(&b);
+}
+
 /* Walk the MADT's structures; count them by type. */
 static void madt_count(const uint8_t *m, unsigned int count[16])
 {
@@ -588,6 +610,13 @@ static void pm_unaligned(struct acpi_config *c) { c->pm_base = 0x640; }
 static void pm_zero(struct acpi_config *c) { c->pm_base = 0; }
 static void sci_cascade(struct acpi_config *c) { c->sci_gsi = 2; }
 static void sci_pci(struct acpi_config *c) { c->sci_gsi = 20; }
+static void smi_no_cmds(struct acpi_config *c) { c->smi_cmd = 0xb2; }
+static void smi_same_cmds(struct acpi_config *c)
+{
+	c->smi_cmd = 0xb2;
+	c->acpi_enable = c->acpi_disable = 2;
+}
+static void cmds_no_smi(struct acpi_config *c) { c->acpi_enable = 2; }
 static void fadt_rev4(struct acpi_config *c) { c->fadt_revision = 4; }
 static void fadt_rev5(struct acpi_config *c) { c->fadt_revision = 5; }
 static void oem_long(struct acpi_config *c) { c->oem_id = "1234567"; }
@@ -614,6 +643,9 @@ static void test_config_errors(void **state)
 	expect_einval(pm_zero);
 	expect_einval(sci_cascade);
 	expect_einval(sci_pci);
+	expect_einval(smi_no_cmds);
+	expect_einval(smi_same_cmds);
+	expect_einval(cmds_no_smi);
 	expect_einval(fadt_rev4);
 	expect_einval(fadt_rev5);
 	expect_einval(oem_long);
@@ -655,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_loader_commands),
 		cmocka_unit_test(test_install),
 		cmocka_unit_test(test_fadt),
+		cmocka_unit_test(test_fadt_smi_cmd),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_mcfg_waet),
 		cmocka_unit_test(test_intx_gsi),
