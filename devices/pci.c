@@ -337,7 +337,7 @@ void pci_bus_unplug(struct pci_dev *dev)
  * holds nr. Unprogrammed bridges (secondary 0) forward nothing. The walk
  * follows the device tree, so hostile bus numbers cannot make it loop.
  */
-struct pci_bus *pci_find_bus(struct pci_root *root, uint8_t nr)
+static struct pci_bus *pci_find_bus_locked(struct pci_root *root, uint8_t nr)
 {
 	struct pci_bus *b = &root->bus0;
 
@@ -365,6 +365,16 @@ struct pci_bus *pci_find_bus(struct pci_root *root, uint8_t nr)
 			return NULL;
 		b = next;
 	}
+}
+
+struct pci_bus *pci_find_bus(struct pci_root *root, uint8_t nr)
+{
+	struct pci_bus *b;
+
+	pthread_mutex_lock(&root->lock);
+	b = pci_find_bus_locked(root, nr);
+	pthread_mutex_unlock(&root->lock);
+	return b;
 }
 
 static void pci_dev_reset(struct pci_dev *dev)

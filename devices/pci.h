@@ -235,7 +235,7 @@ int pci_cfg_read(struct pci_root *root, uint8_t bus, uint8_t devfn,
 int pci_cfg_write(struct pci_root *root, uint8_t bus, uint8_t devfn,
 		  unsigned int off, uint32_t val, unsigned int len);
 /* The bus with that number now (a bridge's secondary bus follows the
- * numbers the guest programmed), or NULL. Root lock held or not. */
+ * numbers the guest programmed), or NULL. Takes the (recursive) root lock. */
 struct pci_bus *pci_find_bus(struct pci_root *root, uint8_t nr);
 
 /* ---- functions (pci.c) ------------------------------------------------ */
@@ -254,8 +254,9 @@ int pci_dev_init(struct pci_dev *dev, const struct pci_dev_ops *ops, const char 
 /* Unplug (if plugged) and free what pci_dev_init allocated. */
 void pci_dev_exit(struct pci_dev *dev);
 
-/* Take devfn on bus: -EBUSY if taken, -EINVAL for a bad devfn. Snapshots
- * config as the reset value. */
+/* Take devfn on bus: -EBUSY if taken, -EALREADY if dev is plugged
+ * already, -EINVAL for a bridge's secondary bus while the bridge itself is
+ * not plugged yet. Snapshots config as the reset value. */
 int pci_bus_plug(struct pci_bus *bus, struct pci_dev *dev, uint8_t devfn);
 /* Unmap every BAR, drop INTx, leave the bus. */
 void pci_bus_unplug(struct pci_dev *dev);

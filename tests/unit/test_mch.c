@@ -88,7 +88,7 @@ static void test_identity(void **state)
 	assert_int_equal(cf8_read(f, 0x2c, 4), 0x11001af4);
 	assert_int_equal(cf8_read(f, 0x3d, 1), 0);	/* no interrupt pin */
 	assert_int_equal(cf8_read(f, 0x34, 1), 0);	/* no capabilities */
-	assert_int_equal(mch_create(f->root), NULL);	/* 00:00.0 is taken */
+	assert_null(mch_create(f->root));		/* 00:00.0 is taken */
 	assert_int_equal(errno, EBUSY);
 }
 

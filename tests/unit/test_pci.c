@@ -6,6 +6,7 @@
  * every width, ECAM through the MCH's PCIEXBAR), with hostile values.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -973,6 +974,75 @@ static void test_reset(void **state)
 	assert_int_equal(cfg_rd(f, 0, df, 0, 4), 0x56781234);
 }
 
+/* ---- several vCPUs at once --------------------------------------------- */
+
+struct race {
+	struct fixture *f;
+	struct mch *mch;
+	int stop;
+	unsigned long hits;
+};
+
+static void *race_mover(void *arg)
+{
+	struct race *r = arg;
+	uint8_t b[4];
+
+	for (unsigned int i = 0; i < 20000; i++) {
+		/* Through ECAM, the way a vCPU would: BAR0 toggles between two
+		 * places, decode flips, PCIEXBAR is rewritten in place. */
+		bus_data_put(b, 4, i & 1 ? 0xd0000000 : 0xd0100000);
+		bus_write(&r->f->mmio, 0xb0008010, b, 4);
+		bus_data_put(b, 2, i % 7 == 3 ? 0 : PCI_COMMAND_MEMORY);
+		bus_write(&r->f->mmio, 0xb0008004, b, 2);
+		if (i % 101 == 0) {
+			bus_data_put(b, 4, 0xb0000001);
+			bus_write(&r->f->mmio, 0xb0000060, b, 4);
+		}
+	}
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	unsigned long hits = 0;
+	uint8_t b[4];
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		hits += bus_read(&r->f->mmio, 0xd0000004, b, 4) == 0;
+		hits += bus_read(&r->f->mmio, 0xd0100ffc, b, 4) == 0;
+		bus_read(&r->f->mmio, 0xb0008000, b, 4);
+		pci_cfg_read(r->f->root, 0, PCI_DEVFN(1, 0), 0x10, &(uint32_t){ 0 }, 4);
+	}
+	__atomic_add_fetch(&r->hits, hits, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void test_concurrent_access(void **state)
+{
+	struct fixture *f = *state;
+	struct tdev *t = new_dev(f, PCI_HEADER_TYPE_NORMAL, true);
+	struct race r = { .f = f };
+	pthread_t th[4];
+
+	assert_int_equal(pci_dev_register_bar(&t->dev, 0, 0, 0x1000, &tdev_bar_ops, t, "m"), 0);
+	plug(f, t, NULL, PCI_DEVFN(1, 0));
+	r.mch = mch_create(f->root);
+	assert_non_null(r.mch);
+	cfg_wr(f, 0, 0, 0x60, 0xb0000001, 4);
+	assert_int_equal(pthread_create(&th[0], NULL, race_mover, &r), 0);
+	for (unsigned int i = 1; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, race_reader, &r), 0);
+	for (unsigned int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	/* The BAR ended where the last write put it, decoding. */
+	assert_int_equal(pci_dev_bar_addr(&t->dev, 0), 0xd0000000);
+	assert_int_equal(f->mmio.nr_ranges, 2);
+	mch_destroy(r.mch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1063,7 @@ int main(void)
 		T(test_bridge_windows),
 		T(test_intx),
 		T(test_reset),
+		T(test_concurrent_access),
 #undef T
 	};
 
