@@ -36,9 +36,10 @@ static void tdev_read(void *opaque, uint64_t off, void *data, unsigned int len)
 {
 	struct tdev *t = opaque;
 
-	t->last_off = off;
-	t->last_len = len;
-	t->reads++;
+	/* Atomics: test_concurrent_access reads from several threads. */
+	__atomic_store_n(&t->last_off, off, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->last_len, len, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&t->reads, 1, __ATOMIC_RELAXED);
 	bus_data_put(data, len, 0xa5a5a5a5a5a5a5a5ULL);
 }
 
