@@ -74,7 +74,9 @@ n=0
 if [ -s "$CTL/keep-paths" ]; then
     while IFS= read -r p; do
         [ -n "$p" ] || continue
-        mkdir -p "$R$p" && mount -o move "/keep/$n" "$R$p" || fail "cannot restore $p"
+        if ! mkdir -p "$R$p" || ! mount -o move "/keep/$n" "$R$p"; then
+            fail "cannot restore $p"
+        fi
         n=$((n + 1))
     done < "$CTL/keep-paths"
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/nested/l1-job.sh — runs INSIDE L1, after /init chrooted into L0's / (read-only).
 #
 # Sourced (by L0's bash, in L1) from the job script that run-l1.sh generates, which
@@ -72,6 +73,7 @@ export MINIVMM_L1_VFIO_GROUPS="${vfio_groups[*]}"
 printf '%s\n' "${vfio_groups[@]}" > "$CTL/vfio-groups"
 
 export MINIVMM_L1=1 MINIVMM_L1_OUT=$L1_OUT
+# shellcheck disable=SC2163  # each kv is "NAME=VALUE"
 for kv in "${L1_ENV[@]}"; do export "$kv"; done
 
 cd "$L1_CWD" || setup_failed "cannot cd to $L1_CWD in L1"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/nested/lib.sh — helpers for nested test cases (tests/nested/cases/*.sh).
 #
 # A case is a bash script run ON L0 (by run-tests.sh, from the repo root) that boots
@@ -39,6 +40,7 @@
 
 NESTED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$NESTED_DIR/../.." && pwd)
+# shellcheck disable=SC2034  # for the cases
 NESTED_CASE_FILE=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 
 in_l1() { [[ ${MINIVMM_L1:-} == 1 ]]; }

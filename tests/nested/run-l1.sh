@@ -150,6 +150,7 @@ qarray() {
 
 # QEMU option values are comma-separated: a comma in a path must be doubled.
 qpath() { printf '%s' "${1//,/,,}"; }
+# shellcheck disable=SC2054  # the commas are QEMU's
 QEMU_ARGS=(
     -machine q35 -accel tcg -cpu EPYC,+svm,+npt -smp "$SMP" -m "$MEM"
     # First, so that it is in place before any PCI device is created.

@@ -10,7 +10,8 @@ if in_l1; then
     check "cwd is the repo root, as on L0" test "$PWD" = "$REPO_ROOT"
     check "--env NAME=VALUE arrives intact" test "$GREETING" = "hello  L1 'quoted'"
     check "--env NAME copies L0's value" test "$FROM_L0" = "l0-value"
-    check "L0's tree is read-only" bash -c '! touch "$REPO_ROOT/.l1-write-test" 2>/dev/null'
+    # shellcheck disable=SC2016  # $1 is expanded by the inner bash
+    check "L0's tree is read-only" bash -c '! touch "$1/.l1-write-test" 2>/dev/null' _ "$REPO_ROOT"
     check "/tmp is writable" bash -c 'echo x > /tmp/x && test -s /tmp/x'
     check "MINIVMM_L1_PCI lists the device" test "$MINIVMM_L1_PCI" = "0000:00:10.0"
     check "--no-bind left edu unbound" test ! -e /sys/bus/pci/devices/0000:00:10.0/driver
