@@ -17,6 +17,8 @@
 
 #include "devices/bus.h"
 #include "devices/pci.h"
+#include "devices/legacy/acpi_pm.h"
+#include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
 #include "tests/unit/fake_vm.h"
 #include "vmm/log.h"
@@ -1044,6 +1046,110 @@ static void test_concurrent_access(void **state)
 	mch_destroy(r.mch);
 }
 
+/*
+ * A hostile guest: random config writes of every width at every offset
+ * of every function (MCH, LPC with a PM block, a bridge, a device with
+ * every BAR kind), through CF8/CFC, ECAM and the API, then random bus
+ * accesses. Nothing may crash, and what is registered must be sane.
+ */
+static void test_hostile_config_fuzz(void **state)
+{
+	struct fixture *f = *state;
+	struct tdev *t = new_dev(f, PCI_HEADER_TYPE_NORMAL, true);
+	struct tdev *br = new_dev(f, PCI_HEADER_TYPE_BRIDGE, true);
+	struct tdev *leaf = new_dev(f, PCI_HEADER_TYPE_NORMAL, false);
+	const struct bus_dev_ops *o = &tdev_bar_ops;
+	struct acpi_pm *pm = acpi_pm_create(&f->fvm.ops, 9);
+	struct mch *mch;
+	struct lpc *lpc;
+	static const uint8_t devfns[] = { 0x00, 0x08, 0x10, 0xf8, 0xff };
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+	assert_int_equal(pci_dev_register_bar(&t->dev, 0, PCI_BAR_IO, 0x100, o, t, "io"), 0);
+	assert_int_equal(pci_dev_register_bar(&t->dev, 1, 0, 0x1000, o, t, "m32"), 0);
+	assert_int_equal(pci_dev_register_bar(&t->dev, 2, PCI_BAR_MEM64 | PCI_BAR_PREFETCH,
+					      0x100000, o, t, "m64"), 0);
+	assert_int_equal(pci_dev_register_bar(&t->dev, 4, PCI_BAR_MEM64 | PCI_BAR_HOSTMEM,
+					      0x200000, NULL, NULL, "host"), 0);
+	assert_int_equal(pci_dev_register_bar(&t->dev, PCI_ROM_BAR, 0, 0x10000, o, t, "rom"), 0);
+	assert_int_equal(pci_dev_register_bar(&leaf->dev, 0, 0, 0x4000, o, leaf, "leaf"), 0);
+	t->dev.config[PCI_INTERRUPT_PIN] = 1;
+	leaf->dev.config[PCI_INTERRUPT_PIN] = 3;
+	plug(f, t, NULL, PCI_DEVFN(1, 0));
+	plug(f, br, NULL, PCI_DEVFN(2, 0));
+	plug(f, leaf, br->dev.secondary, 0);
+	assert_non_null(pm);
+	assert_int_equal(acpi_pm_attach(pm, &f->pio, 0x600), 0);
+	mch = mch_create(f->root);
+	lpc = lpc_create(f->root, &f->fvm.ops, &f->pio, &f->mmio, pm);
+	assert_non_null(mch);
+	assert_non_null(lpc);
+	cfg_wr(f, 0, 0, 0x60, 0xb0000001, 4);
+
+	for (unsigned int i = 0; i < 200000; i++) {
+		uint64_t r;
+		unsigned int len, off;
+		uint8_t b[8], busnr, devfn;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		r = seed;
+		len = 1u << (r & 3);			/* 1, 2, 4, 8 */
+		off = (unsigned int)(r >> 8) & 0xfff;
+		busnr = (r >> 20) & 1 ? 1 : 0;
+		devfn = devfns[(r >> 24) % sizeof(devfns)];
+		bus_data_put(b, 8, (r >> 32) * 0x100000001ULL ^ ((r & 0x30) ? 0 : ~0ULL));
+		switch ((r >> 28) & 7) {
+		case 0: {
+			uint8_t a[4];
+
+			bus_data_put(a, 4, 0x80000000u | (uint32_t)busnr << 16 |
+				     (uint32_t)devfn << 8 | (off & 0xfc));
+			bus_write(&f->pio, 0xcf8, a, 4);
+			if (len <= 4)
+				bus_write(&f->pio, 0xcfc + (off & 3), b, len);
+			break;
+		}
+		case 1:
+		case 2:
+			bus_write(&f->mmio, 0xb0000000 + ((uint64_t)busnr << 20) +
+				  ((uint64_t)devfn << 12) + off, b, len);
+			break;
+		case 3:
+			pci_cfg_write(f->root, busnr, devfn, off & 0xff, (uint32_t)bus_data_get(b, 4),
+				      len > 4 ? 4 : len);
+			break;
+		case 4:
+			bus_read(&f->mmio, (r >> 16) & 0xffffffffULL, b, len);
+			break;
+		case 5:
+			bus_read(&f->pio, (r >> 16) & 0xffff, b, len > 4 ? 4 : len);
+			break;
+		case 6:
+			pci_dev_set_irq(&t->dev, r & 0x100);
+			pci_dev_set_irq(&leaf->dev, r & 0x200);
+			break;
+		default:
+			if ((r & 0xfff) == 0)
+				pci_root_reset(f->root);
+			break;
+		}
+	}
+	/* Whatever got registered is in range and ordered (bus.c keeps it
+	 * non-overlapping); ports stay in the 64 KiB space. */
+	for (size_t i = 0; i < f->pio.nr_ranges; i++)
+		assert_true(f->pio.ranges[i].base + f->pio.ranges[i].len <= 0x10000);
+	for (size_t i = 0; i < f->mmio.nr_ranges; i++)
+		assert_true(f->mmio.ranges[i].base + (f->mmio.ranges[i].len - 1) >=
+			    f->mmio.ranges[i].base);
+	lpc_destroy(lpc);
+	mch_destroy(mch);
+	acpi_pm_destroy(pm);
+	pci_dev_set_irq(&t->dev, false);
+	pci_dev_set_irq(&leaf->dev, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1065,6 +1171,7 @@ int main(void)
 		T(test_intx),
 		T(test_reset),
 		T(test_concurrent_access),
+		T(test_hostile_config_fuzz),
 #undef T
 	};
 
