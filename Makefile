@@ -24,12 +24,12 @@ endif
 # Object lists --------------------------------------------------------------
 # Everything except vmm/main.o is also linked into the unit tests, so each
 # device model is testable without /dev/kvm.
-VMM_OBJS     := vmm/cli.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o
+VMM_OBJS     := vmm/cli.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o vmm/platform.o
 DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
                 devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \
                 devices/q35/mch.o devices/q35/lpc.o devices/pflash.o
-FIRMWARE_OBJS:= firmware/image.o \
+FIRMWARE_OBJS:= firmware/image.o firmware/ovmf.o \
                 firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o \
                 firmware/acpi.o firmware/acpi_loader.o firmware/dsdt.o
 FIRMWARE_OBJS+= firmware/fw_cfg.o firmware/fw_cfg_q35.o firmware/e820.o \

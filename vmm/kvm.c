@@ -323,9 +323,13 @@ static int ops_remove_irqfd(void *vm, unsigned int gsi, int fd)
 }
 
 /*
- * KVM_SET_GSI_ROUTING replaces the whole table, so we keep it: the default
- * irqchip routes KVM_CREATE_IRQCHIP made (GSI n -> IOAPIC pin n, GSI 0-15
- * also -> PIC pin n, except the cascade GSI 2), then MSI routes from GSI 24.
+ * KVM_SET_GSI_ROUTING replaces the whole table, so we keep it. The irqchip
+ * part is a PC's, as the MADT describes it (and as QEMU sets it up): ISA
+ * IRQ n -> PIC pin n and IOAPIC pin n, except that IRQ 0 (the in-kernel
+ * PIT) reaches IOAPIC pin 2 — the MADT's interrupt source override
+ * IRQ0 -> GSI2 that every PC firmware and OS expects — and GSI 2 (the PIC
+ * cascade) has no route. GSIs 16-23 are IOAPIC-only (PCI INTx). MSI
+ * routes follow from GSI 24.
  */
 #define KVM_IOAPIC_PINS	24
 
@@ -344,27 +348,34 @@ static int kvm_route_push(struct kvm *kvm, struct kvm_irq_routing_entry *e)
 	return 0;
 }
 
+static int kvm_route_irqchip(struct kvm *kvm, unsigned int gsi, unsigned int chip,
+			     unsigned int pin)
+{
+	struct kvm_irq_routing_entry e = {
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+		.u.irqchip = { .irqchip = chip, .pin = pin },
+	};
+
+	return kvm_route_push(kvm, &e);
+}
+
+static int kvm_routes_commit(struct kvm *kvm);
+
 static int kvm_routes_init(struct kvm *kvm)
 {
-	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_PINS; gsi++) {
-		struct kvm_irq_routing_entry e = {
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
-		};
-		int ret = kvm_route_push(kvm, &e);
+	int ret = 0;
 
-		if (ret)
-			return ret;
-		if (gsi >= 16 || gsi == 2)
+	for (unsigned int gsi = 0; gsi < KVM_IOAPIC_PINS && !ret; gsi++) {
+		if (gsi == 2)
 			continue;
-		e.u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		e.u.irqchip.pin = gsi % 8;
-		ret = kvm_route_push(kvm, &e);
-		if (ret)
-			return ret;
+		if (gsi < 16)
+			ret = kvm_route_irqchip(kvm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+						KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
+		if (!ret)
+			ret = kvm_route_irqchip(kvm, gsi, KVM_IRQCHIP_IOAPIC, gsi ? gsi : 2);
 	}
 	kvm->next_msi_gsi = KVM_IOAPIC_PINS;
-	return 0;
+	return ret ? ret : kvm_routes_commit(kvm);
 }
 
 static int kvm_routes_commit(struct kvm *kvm)

@@ -23,6 +23,7 @@
 #include "devices/legacy/testdev.h"
 #include "devices/legacy/uart.h"
 #include "vmm/log.h"
+#include "vmm/platform.h"
 #include "vmm/vm.h"
 
 #define COM1_BASE	0x3f8
@@ -165,7 +166,7 @@ static int vm_create_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct rtc_config rtc_cfg = {
-		.localtime = false,
+		.localtime = cfg->rtc_localtime,
 		.ram_below_4g = vm->mem.low_end,
 		.ram_above_4g = vm->mem.high_size,
 		.nr_cpus = vm->nr_vcpus,
@@ -201,12 +202,10 @@ static int vm_create_devices(struct vm *vm)
 		if (ret)
 			return ret;
 	}
+	/* Attached by the platform, behind the PCI root's 0xCF8 dword. */
 	vm->reset = reset_ctl_create(&vm->ops);
 	if (!vm->reset)
 		return -ENOMEM;
-	ret = reset_ctl_attach(vm->reset, &vm->pio);
-	if (ret)
-		return ret;
 	vm->rtc = rtc_create(&vm->ops, &rtc_cfg);
 	if (!vm->rtc)
 		return -ENOMEM;
@@ -216,20 +215,26 @@ static int vm_create_devices(struct vm *vm)
 	vm->acpi_pm = acpi_pm_create(&vm->ops, ACPI_SCI_GSI);
 	if (!vm->acpi_pm)
 		return -ENOMEM;
-	/* No SMI port: the FADT says SMI_CMD = 0, so by ACPI 6.4 §4.8.2.5
-	 * the platform is always in ACPI mode and SCI_EN reads as 1. */
+	/* No SMI: the FADT says SMI_CMD = 0, so by ACPI 6.4 §4.8.2.5 the
+	 * platform is always in ACPI mode and SCI_EN reads as 1. */
 	acpi_pm_set_acpi_mode(vm->acpi_pm, true);
-	return acpi_pm_attach(vm->acpi_pm, &vm->pio, ACPI_PM_BASE);
+	ret = acpi_pm_attach(vm->acpi_pm, &vm->pio, ACPI_PM_BASE);
+	if (ret)
+		return ret;
+	return platform_create(vm);
 }
 
 static void vm_destroy_devices(struct vm *vm)
 {
+	/* The reset register sits on the PCI root's 0xCF8 bus: before it. */
+	if (vm->reset)
+		reset_ctl_destroy(vm->reset);
+	vm->reset = NULL;
+	platform_destroy(vm);
 	if (vm->acpi_pm)
 		acpi_pm_destroy(vm->acpi_pm);
 	if (vm->rtc)
 		rtc_destroy(vm->rtc);
-	if (vm->reset)
-		reset_ctl_destroy(vm->reset);
 	if (vm->testdev)
 		testdev_destroy(vm->testdev);
 	if (vm->debugcon)
@@ -273,7 +278,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = vm_check_pinning(cfg);
 	if (ret)
 		goto exit_mmio;
-	ret = fw_image_open(&vm->fw, cfg->firmware);
+	vm->use_ovmf = cfg->ovmf != NULL;
+	if (vm->use_ovmf) {
+		char state[4096];
+
+		ret = ovmf_open(&vm->ovmf, cfg->ovmf, cfg->ovmf_vars, cfg->name,
+				ovmf_state_dir(state, sizeof(state)));
+	} else {
+		ret = fw_image_open(&vm->fw, cfg->firmware);
+	}
 	if (ret)
 		goto exit_mmio;
 	ret = kvm_init(&vm->kvm, "/dev/kvm");
@@ -289,7 +302,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->kvm.stop_opaque = vm;
 	kvm_vm_ops(&vm->kvm, &vm->ops);
 
-	ret = mem_layout(&vm->mem, cfg->mem_size, vm->fw.isa_size);
+	ret = mem_layout(&vm->mem, cfg->mem_size,
+			 vm->use_ovmf ? vm->ovmf.code.isa_size : vm->fw.isa_size);
 	if (ret) {
 		pr_err("--memory %" PRIu64 "M: cannot lay out guest RAM", cfg->mem_size / MiB);
 		goto exit_kvm;
@@ -300,7 +314,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = vm_map_ram(vm);
 	if (ret)
 		goto free_mem;
-	ret = fw_image_map(&vm->fw, &vm->ops, &vm->mmio);
+	if (vm->use_ovmf)
+		ret = ovmf_map(&vm->ovmf, &vm->ops, &vm->mmio);
+	else
+		ret = fw_image_map(&vm->fw, &vm->ops, &vm->mmio);
 	if (ret)
 		goto free_mem;
 
@@ -324,7 +341,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	}
 	pr_debug("VM: %u vCPUs, %" PRIu64 " MiB RAM (%s), firmware %s",
 		 vm->nr_vcpus, cfg->mem_size / MiB, mem_backing_name(cfg->backing),
-		 cfg->firmware);
+		 vm->use_ovmf ? cfg->ovmf : cfg->firmware);
 	return 0;
 
 destroy_vcpus:
@@ -340,7 +357,10 @@ free_mem:
 exit_kvm:
 	kvm_exit(&vm->kvm);
 close_fw:
-	fw_image_close(&vm->fw);
+	if (vm->use_ovmf)
+		ovmf_close(&vm->ovmf);
+	else
+		fw_image_close(&vm->fw);
 exit_mmio:
 	bus_exit(&vm->mmio);
 exit_pio:
@@ -528,7 +548,10 @@ void vm_destroy(struct vm *vm)
 	vm_close_serial(vm);
 	mem_free(&vm->mem);
 	kvm_exit(&vm->kvm);
-	fw_image_close(&vm->fw);
+	if (vm->use_ovmf)
+		ovmf_close(&vm->ovmf);
+	else
+		fw_image_close(&vm->fw);
 	bus_exit(&vm->mmio);
 	bus_exit(&vm->pio);
 	if (vm->stop_fd >= 0)

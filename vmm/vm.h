@@ -8,6 +8,7 @@
 #include "devices/bus.h"
 #include "devices/device.h"
 #include "firmware/image.h"
+#include "firmware/ovmf.h"
 #include "vmm/cli.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
@@ -19,6 +20,10 @@ struct testdev;
 struct reset_ctl;
 struct rtc;
 struct acpi_pm;
+struct pci_root;
+struct mch;
+struct lpc;
+struct fw_cfg;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -27,7 +32,9 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
-	struct fw_image fw;
+	struct fw_image fw;		/* --firmware */
+	struct ovmf ovmf;		/* --ovmf */
+	bool use_ovmf;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
 
@@ -38,6 +45,10 @@ struct vm {
 	struct reset_ctl *reset;
 	struct rtc *rtc;
 	struct acpi_pm *acpi_pm;
+	struct pci_root *pci;
+	struct mch *mch;
+	struct lpc *lpc;
+	struct fw_cfg *fw_cfg;
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
 	/* stopping: the first request wins; stop_fd wakes the main loop */
