@@ -10,6 +10,9 @@ packages=(
 	liburing-dev libpci-dev libcmocka-dev	# the VMM and its unit tests
 	pciutils pci.ids			# device names for 'minivmm groups'
 	clang					# fuzz targets (libFuzzer)
+	acpica-tools				# iasl: the ACPI tables are validated
+	ovmf					# the stock UEFI firmware minivmm boots
+	dosfstools mtools			# FAT images for EFI test disks
 )
 
 missing=()
