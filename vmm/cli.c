@@ -20,7 +20,7 @@ enum {
 	OPT_MEMORY = 0x100, OPT_CPUS, OPT_PIN, OPT_HUGEPAGES, OPT_FIRMWARE,
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
-	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME,
+	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI,
 };
 
 static const struct option cli_options[] = {
@@ -44,6 +44,7 @@ static const struct option cli_options[] = {
 	{ "uuid",      required_argument, NULL, OPT_UUID },
 	{ "serial-number", required_argument, NULL, OPT_SERIAL_NUMBER },
 	{ "name",      required_argument, NULL, OPT_NAME },
+	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -73,6 +74,7 @@ void cli_usage(void)
 "                       scratch MMIO at 0xff000000 (as QEMU's pc-testdev)\n"
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
 "  --stats              print exit statistics when the VM stops\n"
+"  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
 "  --verbose            more log lines\n"
 "  --help, --version\n"
 "\n"
@@ -328,6 +330,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_OVMF_VARS:
 			cfg->ovmf_vars = arg;
+			break;
+		case OPT_DUMP_ACPI:
+			cfg->dump_acpi = arg;
 			break;
 		case OPT_NAME:
 			if (!*arg || strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, "..")) {

@@ -27,6 +27,7 @@ struct vm_config {
 	uint8_t uuid[16];
 	bool has_uuid;
 	const char *serial_number;
+	const char *dump_acpi;		/* --dump-acpi: write the tables here */
 	enum serial_kind serial;
 	const char *serial_path;
 	const char *debugcon;		/* file for port 0x402 output */
