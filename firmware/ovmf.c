@@ -169,6 +169,14 @@ int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
 	if (ret)
 		goto close_code;
 
+	/* Refuse a store marked read-only even when root could write it: the
+	 * user said it must not change, and it would on the first setvar. */
+	if (stat(o->vars_path, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 0222)) {
+		ret = -EROFS;
+		pr_err("UEFI variable store %s is read-only (mode %04o); minivmm must write it: chmod u+w it, or give --ovmf-vars a copy of your own",
+		       o->vars_path, st.st_mode & 07777);
+		goto close_code;
+	}
 	o->vars_fd = open(o->vars_path, O_RDWR | O_CLOEXEC);
 	if (o->vars_fd < 0) {
 		ret = -errno;
