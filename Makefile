@@ -29,6 +29,8 @@ DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
                 devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \
                 devices/q35/mch.o devices/q35/lpc.o devices/pflash.o
+DEVICE_OBJS  += devices/virtio/virtqueue.o devices/virtio/msix.o devices/virtio/virtio_pci.o \
+                devices/virtio/blk.o devices/virtio/blk_io.o
 FIRMWARE_OBJS:= firmware/image.o firmware/ovmf.o \
                 firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o \
                 firmware/acpi.o firmware/acpi_loader.o firmware/dsdt.o
