@@ -20,7 +20,7 @@ enum {
 	OPT_MEMORY = 0x100, OPT_CPUS, OPT_PIN, OPT_HUGEPAGES, OPT_FIRMWARE,
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
-	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI,
+	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_DISK,
 };
 
 static const struct option cli_options[] = {
@@ -45,6 +45,7 @@ static const struct option cli_options[] = {
 	{ "serial-number", required_argument, NULL, OPT_SERIAL_NUMBER },
 	{ "name",      required_argument, NULL, OPT_NAME },
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
+	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,6 +68,10 @@ void cli_usage(void)
 "  --serial-number S    SMBIOS system serial number\n"
 "  --firmware FILE      raw firmware image, mapped read-only below 4 GiB and\n"
 "                       started at the reset vector\n"
+"  --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N]\n"
+"                       a virtio-blk disk (repeatable; --disk FILE for short):\n"
+"                       readonly=on for ISOs, direct=on bypasses the host page\n"
+"                       cache, queues defaults to one per vCPU\n"
 "  --serial stdio|pty|file:PATH|none\n"
 "                       where COM1 (0x3f8) goes (default stdio)\n"
 "  --debugcon FILE      write the debug console port 0x402 to FILE\n"
@@ -250,6 +255,111 @@ static int parse_serial(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+static int disk_bool(const char *arg, const char *key, const char *val, bool *out)
+{
+	if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1")) {
+		*out = true;
+	} else if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "false") ||
+		   !strcmp(val, "0")) {
+		*out = false;
+	} else {
+		pr_err("--disk %s: %s=%s is neither on nor off", arg, key, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One "key=value" (or, first, a bare path) of a --disk value. */
+static int disk_item(const char *arg, char *item, bool first, struct disk_config *d)
+{
+	const char *key = item;
+	char *val = strchr(item, '=');
+	char *end;
+	long n;
+
+	if (val) {
+		*val++ = '\0';
+	} else if (first && *item) {
+		val = item;		/* --disk FILE */
+		key = "path";
+	} else if (!strcmp(item, "readonly") || !strcmp(item, "direct")) {
+		pr_err("--disk %s: write %s=on (or =off)", arg, item);
+		return -EINVAL;
+	} else {
+		goto unknown;
+	}
+	if (!strcmp(key, "path") || !strcmp(key, "file")) {
+		if (strlen(val) >= sizeof(d->path)) {
+			pr_err("--disk: the image path is longer than %zu characters", sizeof(d->path) - 1);
+			return -EINVAL;
+		}
+		strcpy(d->path, val);
+	} else if (!strcmp(key, "readonly")) {
+		return disk_bool(arg, key, val, &d->readonly);
+	} else if (!strcmp(key, "direct")) {
+		return disk_bool(arg, key, val, &d->direct);
+	} else if (!strcmp(key, "serial")) {
+		if (strlen(val) > CLI_DISK_SERIAL_MAX) {
+			pr_err("--disk %s: serial '%s' is longer than %d characters (a virtio-blk serial holds %d)",
+			       arg, val, CLI_DISK_SERIAL_MAX, CLI_DISK_SERIAL_MAX);
+			return -EINVAL;
+		}
+		strcpy(d->serial, val);
+	} else if (!strcmp(key, "queues")) {
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno || end == val || *end || n < 1 || n > CLI_DISK_MAX_QUEUES) {
+			pr_err("--disk %s: queues=%s is not a number from 1 to %d", arg, val,
+			       CLI_DISK_MAX_QUEUES);
+			return -EINVAL;
+		}
+		d->queues = (unsigned int)n;
+	} else {
+		goto unknown;
+	}
+	return 0;
+unknown:
+	pr_err("--disk %s: unknown disk option '%s' (known: path, readonly, direct, serial, queues)",
+	       arg, key);
+	return -EINVAL;
+}
+
+int cli_parse_disk(const char *arg, struct disk_config *d)
+{
+	char item[sizeof(d->path) + 16];
+	const char *p = arg;
+	bool first = true;
+
+	memset(d, 0, sizeof(*d));
+	while (*p) {
+		size_t n = 0;
+
+		/* Items are comma-separated; ",," is a literal comma (as in
+		 * QEMU), so any path can be written. */
+		for (; *p && !(*p == ',' && p[1] != ','); p++) {
+			if (*p == ',')
+				p++;
+			if (n == sizeof(item) - 1) {
+				pr_err("--disk: option too long (the image path has at most %zu characters)",
+				       sizeof(d->path) - 1);
+				return -EINVAL;
+			}
+			item[n++] = *p;
+		}
+		item[n] = '\0';
+		if (*p == ',')
+			p++;
+		if (disk_item(arg, item, first, d))
+			return -EINVAL;
+		first = false;
+	}
+	if (!d->path[0]) {
+		pr_err("--disk %s: no image given (write --disk path=FILE or --disk FILE)", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	const char *pin = NULL;
@@ -330,6 +440,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_OVMF_VARS:
 			cfg->ovmf_vars = arg;
+			break;
+		case OPT_DISK:
+			if (cfg->nr_disks == CLI_MAX_DISKS) {
+				pr_err("--disk %s: more than %d disks (minivmm takes at most %d)",
+				       arg, CLI_MAX_DISKS, CLI_MAX_DISKS);
+				return -EINVAL;
+			}
+			if (cli_parse_disk(arg, &cfg->disks[cfg->nr_disks]))
+				return -EINVAL;
+			cfg->nr_disks++;
 			break;
 		case OPT_DUMP_ACPI:
 			cfg->dump_acpi = arg;

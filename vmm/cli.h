@@ -13,6 +13,19 @@
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_PTY, SERIAL_NONE };
 
+#define CLI_MAX_DISKS		8
+#define CLI_DISK_SERIAL_MAX	20	/* virtio-blk GET_ID: 20 bytes */
+#define CLI_DISK_MAX_QUEUES	64
+
+/* --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N] */
+struct disk_config {
+	char path[4096];
+	char serial[CLI_DISK_SERIAL_MAX + 1];
+	bool readonly;
+	bool direct;			/* O_DIRECT: no host page cache */
+	unsigned int queues;		/* 0: one per vCPU */
+};
+
 struct vm_config {
 	uint64_t mem_size;
 	enum mem_backing backing;
@@ -28,6 +41,8 @@ struct vm_config {
 	bool has_uuid;
 	const char *serial_number;
 	const char *dump_acpi;		/* --dump-acpi: write the tables here */
+	struct disk_config disks[CLI_MAX_DISKS];	/* --disk, in order */
+	unsigned int nr_disks;
 	enum serial_kind serial;
 	const char *serial_path;
 	const char *debugcon;		/* file for port 0x402 output */
@@ -57,6 +72,9 @@ int cli_parse_size(const char *s, uint64_t *bytes);
  * Returns the count or -EINVAL (malformed) / -E2BIG (more than max).
  */
 int cli_parse_cpu_list(const char *s, int *cpus, unsigned int max);
+
+/* One --disk value into d: 0, or -EINVAL after printing one line. */
+int cli_parse_disk(const char *arg, struct disk_config *d);
 
 /* Is host CPU cpu online according to a kernel "online" list (e.g. "0-3,8")? */
 bool cli_cpu_in_list(const char *online_list, int cpu);

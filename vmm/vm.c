@@ -22,6 +22,8 @@
 #include "devices/legacy/rtc.h"
 #include "devices/legacy/testdev.h"
 #include "devices/legacy/uart.h"
+#include "devices/pci.h"
+#include "devices/virtio/blk.h"
 #include "vmm/log.h"
 #include "vmm/platform.h"
 #include "vmm/vm.h"
@@ -162,6 +164,51 @@ static int vm_map_ram(struct vm *vm)
 	return 0;
 }
 
+/*
+ * --disk: a virtio-blk function each, on the root bus in the first free
+ * slots after the chipset's (00:00.0 MCH; QEMU puts -device there too),
+ * a queue per vCPU unless queues= says otherwise. Each disk's I/O
+ * threads start when the guest driver does (DRIVER_OK).
+ */
+static int vm_create_disks(struct vm *vm)
+{
+	struct pci_bus *bus0 = pci_root_bus(vm->pci);
+	unsigned int slot = 1;
+
+	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
+		const struct disk_config *d = &vm->cfg->disks[i];
+		char *name = vm->disk_names[i];
+		struct vblk_params p = {
+			.path = d->path, .readonly = d->readonly, .direct = d->direct,
+			.serial = d->serial[0] ? d->serial : NULL,
+			.queues = d->queues ? d->queues :
+				  vm->nr_vcpus < VBLK_MAX_QUEUES ? vm->nr_vcpus : VBLK_MAX_QUEUES,
+			/* Pinned memory is already resident: registering it
+			 * as io_uring fixed buffers costs nothing more. */
+			.register_ram = vm->cfg->backing != MEM_BACKING_ANON,
+			.name = name,
+		};
+		int ret;
+
+		snprintf(name, sizeof(vm->disk_names[i]), "virtio-blk%u", i);
+		vm->disks[i] = vblk_create(&vm->ops, &vm->mem, &p);
+		if (!vm->disks[i])
+			return -errno;	/* vblk_create said why */
+		while (slot < 0x1f && bus0->devs[PCI_DEVFN(slot, 0)])
+			slot++;
+		ret = slot < 0x1f ? pci_bus_plug(bus0, vblk_pci(vm->disks[i]), PCI_DEVFN(slot, 0))
+				  : -ENOSPC;
+		if (ret) {
+			pr_err("--disk %s: no free PCI slot on the root bus (%s)", d->path,
+			       strerror(-ret));
+			return ret;
+		}
+		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
+			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
+	}
+	return 0;
+}
+
 static int vm_create_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -221,7 +268,10 @@ static int vm_create_devices(struct vm *vm)
 	ret = acpi_pm_attach(vm->acpi_pm, &vm->pio, ACPI_PM_BASE);
 	if (ret)
 		return ret;
-	return platform_create(vm);
+	ret = platform_create(vm);
+	if (ret)
+		return ret;
+	return vm_create_disks(vm);
 }
 
 static void vm_destroy_devices(struct vm *vm)
@@ -230,6 +280,12 @@ static void vm_destroy_devices(struct vm *vm)
 	if (vm->reset)
 		reset_ctl_destroy(vm->reset);
 	vm->reset = NULL;
+	/* Before the root: each disk drains its queues, flushes the image
+	 * and unplugs itself. */
+	for (unsigned int i = 0; i < CLI_MAX_DISKS; i++) {
+		vblk_destroy(vm->disks[i]);
+		vm->disks[i] = NULL;
+	}
 	platform_destroy(vm);
 	if (vm->acpi_pm)
 		acpi_pm_destroy(vm->acpi_pm);

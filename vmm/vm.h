@@ -24,6 +24,7 @@ struct pci_root;
 struct mch;
 struct lpc;
 struct fw_cfg;
+struct vblk;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -49,6 +50,8 @@ struct vm {
 	struct mch *mch;
 	struct lpc *lpc;
 	struct fw_cfg *fw_cfg;
+	struct vblk *disks[CLI_MAX_DISKS];	/* --disk: virtio-blk on the root bus */
+	char disk_names[CLI_MAX_DISKS][16];
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
 	/* stopping: the first request wins; stop_fd wakes the main loop */
