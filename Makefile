@@ -29,6 +29,8 @@ DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
                 devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \
                 devices/q35/mch.o devices/q35/lpc.o devices/pflash.o
+DEVICE_OBJS  += devices/pcie_port.o devices/vfio/sys.o devices/vfio/container.o \
+                devices/vfio/pci.o devices/vfio/config.o devices/vfio/bar.o devices/vfio/msi.o
 DEVICE_OBJS  += devices/virtio/virtqueue.o devices/virtio/msix.o devices/virtio/virtio_pci.o \
                 devices/virtio/blk.o devices/virtio/blk_io.o
 FIRMWARE_OBJS:= firmware/image.o firmware/ovmf.o \

@@ -404,27 +404,60 @@ void pci_root_reset(struct pci_root *root)
 
 /* ---- INTx (PCI 3.0 §2.2.6, §6.2.4; P2P 1.2 §9.1) -------------------- */
 
-void pci_intx_propagate(struct pci_dev *dev, int delta)
+/* The root-bus slot and pin (0 = INTA) dev's INTx arrives at, after the
+ * swizzle of P2P 1.2 table 9-1 once per bridge on the way up. */
+static bool pci_intx_root_pin(const struct pci_dev *dev, uint8_t *slot_out,
+			      unsigned int *pin_out)
 {
 	unsigned int pin = dev->config[PCI_INTERRUPT_PIN];
-	struct pci_bus *b = dev->bus;
+	const struct pci_bus *b = dev->bus;
 	uint8_t slot = PCI_SLOT(dev->devfn);
-	struct pci_root *root;
 
 	if (!b || pin < 1 || pin > 4)
-		return;
-	root = b->root;
+		return false;
 	pin -= 1;
-	/* The swizzle of P2P 1.2 table 9-1, once per bridge on the way up. */
 	while (b->bridge) {
 		pin = (pin + slot) % 4;
 		slot = PCI_SLOT(b->bridge->devfn);
 		b = b->bridge->bus;
 		if (!b)
-			return;
+			return false;
 	}
+	*slot_out = slot;
+	*pin_out = pin;
+	return true;
+}
+
+void pci_intx_propagate(struct pci_dev *dev, int delta)
+{
+	struct pci_root *root;
+	unsigned int pin;
+	uint8_t slot;
+
+	if (!pci_intx_root_pin(dev, &slot, &pin))
+		return;
+	root = dev->bus->root;
 	if (root->router.intx_change)
 		root->router.intx_change(root->router.opaque, slot, pin, delta);
+}
+
+int pci_dev_intx_gsi(struct pci_dev *dev)
+{
+	struct pci_root *root = dev->bus ? dev->bus->root : NULL;
+	int gsi = -ENOENT;
+	unsigned int pin;
+	uint8_t slot;
+
+	if (!root)
+		return -ENOENT;
+	pthread_mutex_lock(&root->lock);
+	if (pci_intx_root_pin(dev, &slot, &pin) && root->router.intx_gsi) {
+		gsi = root->router.intx_gsi(root->router.opaque, slot, pin);
+		if (gsi < 0)
+			gsi = -ENOENT;
+	}
+	pthread_mutex_unlock(&root->lock);
+	return gsi;
 }
 
 void pci_dev_update_intx(struct pci_dev *dev)

@@ -176,6 +176,10 @@ struct pci_bus {
  */
 struct pci_intx_router {
 	void (*intx_change)(void *opaque, uint8_t slot, unsigned int pin, int delta);
+	/* The GSI (root-bus slot, pin) drives in APIC mode, or -1: for
+	 * devices whose INTx reaches KVM through an irqfd (VFIO), which
+	 * bypasses intx_change. NULL: unknown. */
+	int (*intx_gsi)(void *opaque, uint8_t slot, unsigned int pin);
 	void *opaque;
 };
 
@@ -306,6 +310,13 @@ void pci_dev_default_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t v
  * holds a lock a config hook also takes.
  */
 void pci_dev_set_irq(struct pci_dev *dev, bool level);
+
+/*
+ * The GSI dev's INTx pin (config[PCI_INTERRUPT_PIN]) reaches after the
+ * bridge swizzle, as the router reports it (the _PRT's APIC-mode
+ * answer); -ENOENT without a pin, a bus or a router that knows.
+ */
+int pci_dev_intx_gsi(struct pci_dev *dev);
 
 /* Re-evaluate every BAR's decode under root (root lock taken). */
 void pci_root_update_mappings(struct pci_root *root);

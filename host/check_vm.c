@@ -297,7 +297,7 @@ void host_check_hugepages(const struct host_env *env, uint64_t memory, uint64_t 
 /* ---- memlock ---------------------------------------------------------------- */
 
 /* "Max locked memory   8388608   8388608   bytes" from /proc/self/limits. */
-static int memlock_limits(const struct host_env *env, struct rlimit *rl)
+int host_memlock_limits(const struct host_env *env, struct rlimit *rl)
 {
 	char path[HOST_PATH_MAX], line[256], soft[64], hard[64];
 	int ret = -ENOENT;
@@ -322,7 +322,7 @@ static int memlock_limits(const struct host_env *env, struct rlimit *rl)
 }
 
 /* VFIO's locked-memory accounting skips tasks with CAP_IPC_LOCK (14). */
-static bool has_cap_ipc_lock(const struct host_env *env)
+bool host_has_cap_ipc_lock(const struct host_env *env)
 {
 	char path[HOST_PATH_MAX], line[256];
 	unsigned long long caps = 0;
@@ -348,7 +348,7 @@ void host_check_memlock(const struct host_env *env, uint64_t memory, struct host
 	struct passwd *pw;
 	struct rlimit rl;
 
-	if (memlock_limits(env, &rl)) {
+	if (host_memlock_limits(env, &rl)) {
 		host_report(r, HOST_WARN, "memlock: cannot read RLIMIT_MEMLOCK");
 		return;
 	}
@@ -357,7 +357,7 @@ void host_check_memlock(const struct host_env *env, uint64_t memory, struct host
 		return;
 	}
 	human(rl.rlim_cur, cur, sizeof(cur));
-	if (has_cap_ipc_lock(env)) {
+	if (host_has_cap_ipc_lock(env)) {
 		host_report(r, HOST_OK, "memlock: %s, but this process has CAP_IPC_LOCK (root), which VFIO's limit does not apply to",
 			    cur);
 		return;

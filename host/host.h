@@ -108,6 +108,12 @@ void host_check_memlock(const struct host_env *env, uint64_t memory,
 void host_check_ovmf(const struct host_env *env, const char *file,
 		     struct host_report *r);
 
+/* RLIMIT_MEMLOCK of this process (from env->procfs, else getrlimit). */
+struct rlimit;
+int host_memlock_limits(const struct host_env *env, struct rlimit *rl);
+/* Whether this process has CAP_IPC_LOCK, which lifts VFIO's pin limit. */
+bool host_has_cap_ipc_lock(const struct host_env *env);
+
 /* Memory needed locked beyond guest RAM when devices are passed through. */
 #define HOST_MEMLOCK_MARGIN (1ULL << 30)
 

@@ -136,6 +136,12 @@ static void lpc_update_pirq(struct lpc *lpc, unsigned int pirq)
 	lpc_update_pic(lpc);
 }
 
+/* APIC mode: PIRQ A-H are IOAPIC inputs 16-23 whatever PIRQx_ROUT says. */
+static int lpc_intx_gsi(void *opaque, uint8_t slot, unsigned int pin)
+{
+	return (int)(LPC_PIRQ_GSI_BASE + lpc_slot_pirq(slot, pin));
+}
+
 static void lpc_intx_change(void *opaque, uint8_t slot, unsigned int pin, int delta)
 {
 	struct lpc *lpc = opaque;
@@ -356,7 +362,11 @@ struct lpc *lpc_create(struct pci_root *root, const struct vm_ops *ops,
 	ret = pci_bus_plug(pci_root_bus(root), &lpc->dev, LPC_DEVFN);
 	if (ret)
 		goto unregister_apm;
-	router = (struct pci_intx_router){ .intx_change = lpc_intx_change, .opaque = lpc };
+	router = (struct pci_intx_router){
+		.intx_change = lpc_intx_change,
+		.intx_gsi = lpc_intx_gsi,
+		.opaque = lpc,
+	};
 	pci_root_set_intx_router(root, &router);
 	/* Out of reset ACPI_EN is 0: the PM block decodes nowhere. */
 	pthread_mutex_lock(&root->lock);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/fake_vm.h"
 
@@ -69,14 +71,43 @@ static int fake_remove_ioeventfd(void *vm, uint64_t addr, unsigned int len,
 
 static int fake_add_irqfd(void *vm, unsigned int gsi, int fd, int resample_fd)
 {
-	((struct fake_vm *)vm)->nr_irqfds++;
+	struct fake_vm *f = vm;
+
+	for (unsigned int i = 0; i < FAKE_VM_MAX_IRQFDS; i++) {
+		if (f->irqfds[i].used)
+			continue;
+		f->irqfds[i].used = 1;
+		f->irqfds[i].gsi = gsi;
+		f->irqfds[i].fd = fd;
+		f->irqfds[i].resample_fd = resample_fd;
+		break;
+	}
+	f->nr_irqfds++;
+	/* KVM polls the eventfd when it assigns an irqfd and injects what is
+	 * already signalled (virt/kvm/eventfd.c): consume it likewise. */
+	{
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t n;
+
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN) && read(fd, &n, sizeof(n)) == sizeof(n))
+			f->irqfd_injected++;
+	}
 	return 0;
 }
 
 static int fake_remove_irqfd(void *vm, unsigned int gsi, int fd)
 {
-	((struct fake_vm *)vm)->nr_irqfds--;
-	return 0;
+	struct fake_vm *f = vm;
+
+	/* KVM: -ENOENT for an fd that is not assigned to gsi (deassign). */
+	for (unsigned int i = 0; i < FAKE_VM_MAX_IRQFDS; i++) {
+		if (f->irqfds[i].used && f->irqfds[i].gsi == gsi && f->irqfds[i].fd == fd) {
+			f->irqfds[i].used = 0;
+			f->nr_irqfds--;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static int fake_add_msi_route(void *vm, uint64_t addr, uint32_t data, unsigned int *gsi)

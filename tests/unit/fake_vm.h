@@ -16,6 +16,7 @@
 #define FAKE_VM_MAX_SLOTS	32
 #define FAKE_VM_MAX_ROUTES	64
 #define FAKE_VM_FIRST_MSI_GSI	24
+#define FAKE_VM_MAX_IRQFDS	64
 
 struct fake_route {
 	int used;
@@ -39,6 +40,9 @@ struct fake_vm {
 	struct { uint64_t addr; uint32_t data; } msi[FAKE_VM_MAX_MSI];
 	struct fake_memslot slots[FAKE_VM_MAX_SLOTS];
 	unsigned int nr_ioeventfds, nr_irqfds;
+	/* the irqfds assigned now (used = 0: a free entry) */
+	struct { int used; unsigned int gsi; int fd, resample_fd; } irqfds[FAKE_VM_MAX_IRQFDS];
+	unsigned int irqfd_injected;	/* signalled before assignment: delivered then */
 	struct fake_route routes[FAKE_VM_MAX_ROUTES];	/* GSI = 24 + index */
 	unsigned int nr_vfio_groups;
 	enum vm_stop_reason stop_reason;

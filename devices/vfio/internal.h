@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared between the files of devices/vfio only; vmm/ uses devices/vfio/vfio.h.
+ *
+ * One struct vfio_pci per passed host function. It embeds the guest-side
+ * struct pci_dev whose config[] is the virtual view; cfg_src[] says, per
+ * byte, whether an access is answered from that view (CFG_EMU) or goes to
+ * the device's real config space through VFIO (CFG_HW).
+ *
+ * Locking: config hooks, BAR (un)mapping and reset run under the PCI root
+ * lock. irq_lock protects the MSI/MSI-X/INTx state, which both config
+ * writes (root lock held) and MSI-X table accesses (from any vCPU, no root
+ * lock) change: the order is root lock, then irq_lock.
+ */
+#ifndef MINIVMM_VFIO_INTERNAL_H
+#define MINIVMM_VFIO_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/device.h"
+#include "devices/pci.h"
+#include "devices/vfio/vfio.h"
+#include "devices/vfio/vfio_ops.h"
+#include "host/host.h"
+#include "host/pci.h"
+#include "vmm/memory.h"
+
+#define VFIO_PAGE_SIZE		4096ULL
+#define VFIO_MAX_PIECES		24	/* per BAR: mmap'ed and trapped parts */
+#define VFIO_MAX_AREAS		8	/* sparse mmap areas used per BAR */
+#define VFIO_MSI_MAX_VECTORS	32	/* PCI 3.0 §6.8.1.3: MMC at most 5 */
+#define VFIO_ROM_MAX		(16 * MiB)
+
+struct vfio_group {
+	int id;
+	int fd;
+	unsigned int refs;		/* devices opened from it */
+	bool kvm_added;			/* registered with KVM's VFIO device */
+	struct vfio_group *next;
+};
+
+struct vfio_container {
+	const struct vfio_ops *ops;
+	const struct vm_ops *vm;
+	struct host_env env;
+	int fd;
+	unsigned long iommu_type;	/* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
+	bool iommu_set;
+	struct vfio_group *groups;
+	struct { uint64_t iova, size; } maps[MEM_MAX_REGIONS];
+	unsigned int nr_maps;
+	uint64_t map_ns;		/* how long vfio_container_map_ram took */
+	unsigned int next_port;		/* root port numbers handed out */
+};
+
+/* Per-byte source of a config access. */
+enum { CFG_EMU = 0, CFG_HW = 1 };
+
+struct vfio_region {
+	uint64_t size;
+	uint64_t offset;		/* of the region in the device fd */
+	uint32_t flags;			/* VFIO_REGION_INFO_FLAG_* */
+};
+
+struct vfio_pci;
+
+/* A part of a memory BAR: host-mapped (a KVM memslot while the BAR is
+ * decoded) or trapped (an MMIO bus range: MSI-X emulation or pread/pwrite). */
+struct vfio_piece {
+	struct vfio_pci *v;
+	unsigned int bar;
+	uint64_t off, len;		/* within the BAR */
+	void *hva;			/* mmap'ed: host address of off; else NULL */
+	int slot;			/* memslot while mapped, else -1 */
+	bool registered;		/* trap range on the MMIO bus */
+	uint64_t gpa;
+};
+
+struct vfio_bar {
+	struct vfio_region r;
+	unsigned int flags;		/* PCI_BAR_*, 0: not implemented */
+	struct { void *addr; size_t len; } maps[VFIO_MAX_AREAS];
+	unsigned int nr_maps;
+	struct vfio_piece pieces[VFIO_MAX_PIECES];
+	unsigned int nr_pieces;
+	/* Used instead of pieces when the guest puts the BAR at an address
+	 * that is not page aligned: no memslot can map it, all is trapped. */
+	struct vfio_piece whole;
+	char name[40];
+};
+
+/* One interrupt vector: VFIO signals efd; KVM delivers it through an
+ * irqfd on an MSI route while the guest has it unmasked. */
+struct vfio_vector {
+	int efd;
+	int gsi;			/* MSI route, -1: none */
+	bool irqfd;			/* efd attached to gsi in KVM */
+	uint64_t addr;			/* what the route says */
+	uint32_t data;
+};
+
+struct vfio_msi {
+	unsigned int cap;		/* config offset, 0: absent/hidden */
+	unsigned int size;		/* of the capability */
+	unsigned int data_off, mask_off, pending_off;	/* from cap; 0: none */
+	bool is64, pvm;
+	unsigned int max_vec;		/* what the guest may enable */
+	unsigned int nvec;		/* enabled in VFIO, 0: MSI off */
+	struct vfio_vector vec[VFIO_MSI_MAX_VECTORS];
+};
+
+struct vfio_msix_entry {
+	uint32_t addr_lo, addr_hi, data, ctrl;
+};
+
+struct vfio_msix {
+	unsigned int cap;		/* config offset, 0: absent/hidden */
+	unsigned int nr;		/* table size */
+	unsigned int table_bar, pba_bar;
+	uint64_t table_off, pba_off;
+	struct vfio_msix_entry *table;
+	struct vfio_vector *vec;
+	bool enabled, fmask;
+	unsigned int hw_count;		/* vectors enabled in VFIO */
+	bool noresize;			/* VFIO_IRQ_INFO_NORESIZE */
+};
+
+struct vfio_intx {
+	bool present;			/* pin and a VFIO INTx index */
+	int efd, resample_fd;
+	int gsi;			/* -1: unknown (no router): INTx unused */
+	bool enabled;
+};
+
+struct vfio_pci {
+	struct pci_dev dev;		/* first: the core hands us &dev */
+	struct vfio_container *c;
+	struct vfio_group *group;
+	const struct vfio_ops *ops;
+	const struct vm_ops *vm;
+	char bdf[HOST_BDF_LEN];
+	char name[32];
+	int fd;
+	uint32_t dev_flags;		/* VFIO_DEVICE_FLAGS_* */
+	uint32_t num_regions, num_irqs;
+	uint32_t irq_count[VFIO_PCI_NUM_IRQS];	/* VFIO_DEVICE_GET_IRQ_INFO */
+	uint32_t irq_flags[VFIO_PCI_NUM_IRQS];
+	struct vfio_region cfg;
+	uint8_t hw_config[PCI_CFG_SPACE_EXP_SIZE];	/* read at open */
+	uint8_t cfg_src[PCI_CFG_SPACE_EXP_SIZE];
+	struct vfio_bar bars[PCI_NUM_BARS];
+	unsigned int pm_cap, exp_cap;
+	/* expansion ROM: a copy in anonymous memory, mapped read-only */
+	void *rom;
+	uint64_t rom_size;
+	int rom_slot;
+	/* legacy VGA ranges (vga=on): 0xA0000-0xBFFFF, 0x3B0-0x3BB, 0x3C0-0x3DF */
+	struct vfio_region vga;
+	struct vfio_vga_range {
+		struct vfio_pci *v;
+		struct bus *bus;	/* NULL: not registered */
+		uint64_t base;
+	} vga_ranges[3];
+
+	pthread_mutex_t irq_lock;
+	bool intr_ready;		/* vfio_intr_init done, irq_lock live */
+	struct vfio_msi msi;
+	struct vfio_msix msix;
+	struct vfio_intx intx;
+};
+
+static inline struct vfio_pci *to_vfio(struct pci_dev *dev)
+{
+	return (struct vfio_pci *)dev;
+}
+
+/* container.c */
+int vfio_container_check_device(struct vfio_container *c, const char *bdf, int *group);
+int vfio_container_get_group(struct vfio_container *c, int id, struct vfio_group **out);
+void vfio_container_put_group(struct vfio_container *c, struct vfio_group *g);
+struct vfio_group *vfio_container_find_group(struct vfio_container *c, int id);
+
+/* config.c */
+int vfio_config_init(struct vfio_pci *v);
+uint32_t vfio_cfg_read(struct pci_dev *dev, unsigned int off, unsigned int len);
+void vfio_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigned int len);
+int vfio_hw_cfg_read(struct vfio_pci *v, unsigned int off, void *buf, unsigned int len);
+int vfio_hw_cfg_write(struct vfio_pci *v, unsigned int off, const void *buf, unsigned int len);
+/* Bring the device's real COMMAND register in line with the virtual one. */
+void vfio_hw_cmd_sync(struct vfio_pci *v, uint16_t cmd);
+
+/* bar.c */
+int vfio_bars_init(struct vfio_pci *v);
+void vfio_bars_exit(struct vfio_pci *v);
+int vfio_bar_map(struct pci_dev *dev, unsigned int bar, uint64_t addr, uint64_t size);
+void vfio_bar_unmap(struct pci_dev *dev, unsigned int bar, uint64_t addr, uint64_t size);
+int vfio_rom_init(struct vfio_pci *v, const char *romfile);
+int vfio_vga_init(struct vfio_pci *v, struct pci_root *root);
+void vfio_vga_exit(struct vfio_pci *v);
+int vfio_region_get(struct vfio_pci *v, unsigned int index, struct vfio_region *r,
+		    struct vfio_region_info **full);
+
+/* msi.c */
+int vfio_intr_init(struct vfio_pci *v);
+void vfio_intr_exit(struct vfio_pci *v);
+/* After a config write touched the MSI or MSI-X capability. */
+void vfio_msi_update(struct vfio_pci *v);
+void vfio_msix_update(struct vfio_pci *v);
+/* MSI Pending Bits, computed for a read of the capability. */
+uint32_t vfio_msi_pending(struct vfio_pci *v);
+void vfio_msix_table_access(struct vfio_pci *v, uint64_t off, void *data,
+			    unsigned int len, bool write);
+void vfio_msix_pba_read(struct vfio_pci *v, uint64_t off, void *data, unsigned int len);
+/* Everything off, INTx back on: the state after a device reset. */
+void vfio_intr_reset(struct vfio_pci *v);
+/* INTx on once the function is plugged (its GSI is known). */
+void vfio_intx_start(struct vfio_pci *v);
+
+/* pci.c */
+extern const struct pci_dev_ops vfio_pci_dev_ops;
+int vfio_pci_hw_reset(struct vfio_pci *v);
+void vfio_pci_reset_hook(struct pci_dev *dev);
+/* Function Level Reset requested through the PCIe Device Control register. */
+void vfio_pci_flr(struct vfio_pci *v);
+
+#endif
