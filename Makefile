@@ -24,7 +24,7 @@ endif
 # Object lists --------------------------------------------------------------
 # Everything except vmm/main.o is also linked into the unit tests, so each
 # device model is testable without /dev/kvm.
-VMM_OBJS     := vmm/cli.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o vmm/platform.o
+VMM_OBJS     := vmm/cli.o vmm/cli_vfio.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o vmm/platform.o
 DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
                 devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \

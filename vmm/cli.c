@@ -21,6 +21,7 @@ enum {
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_DISK,
+	OPT_VFIO, OPT_GPU,
 };
 
 static const struct option cli_options[] = {
@@ -46,6 +47,8 @@ static const struct option cli_options[] = {
 	{ "name",      required_argument, NULL, OPT_NAME },
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "disk",      required_argument, NULL, OPT_DISK },
+	{ "vfio",      required_argument, NULL, OPT_VFIO },
+	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -72,6 +75,14 @@ void cli_usage(void)
 "                       a virtio-blk disk (repeatable; --disk FILE for short):\n"
 "                       readonly=on for ISOs, direct=on bypasses the host page\n"
 "                       cache, queues defaults to one per vCPU\n"
+"  --vfio BDF[,romfile=FILE]\n"
+"                       pass a host PCI function (65:00.0) or every function of\n"
+"                       a device (65:00) through VFIO, behind its own PCIe root\n"
+"                       port (repeatable; 'minivmm bind BDF' first)\n"
+"  --gpu BDF[,vga=on][,romfile=FILE]\n"
+"                       a GPU: every function of its slot (video + HDMI audio);\n"
+"                       vga=on also routes the legacy VGA ranges to it;\n"
+"                       romfile= replaces the device's option ROM\n"
 "  --serial stdio|pty|file:PATH|none\n"
 "                       where COM1 (0x3f8) goes (default stdio)\n"
 "  --debugcon FILE      write the debug console port 0x402 to FILE\n"
@@ -450,6 +461,18 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if (cli_parse_disk(arg, &cfg->disks[cfg->nr_disks]))
 				return -EINVAL;
 			cfg->nr_disks++;
+			break;
+		case OPT_VFIO:
+		case OPT_GPU:
+			if (cfg->nr_vfio == CLI_MAX_VFIO) {
+				pr_err("%s %s: more than %d passed devices (minivmm takes at most %d)",
+				       opt == OPT_GPU ? "--gpu" : "--vfio", arg, CLI_MAX_VFIO,
+				       CLI_MAX_VFIO);
+				return -EINVAL;
+			}
+			if (cli_parse_vfio(arg, opt == OPT_GPU, &cfg->vfio[cfg->nr_vfio]))
+				return -EINVAL;
+			cfg->nr_vfio++;
 			break;
 		case OPT_DUMP_ACPI:
 			cfg->dump_acpi = arg;

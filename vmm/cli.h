@@ -26,6 +26,17 @@ struct disk_config {
 	unsigned int queues;		/* 0: one per vCPU */
 };
 
+#define CLI_MAX_VFIO		8
+#define CLI_BDF_MAX		32
+
+/* --vfio BDF[,romfile=FILE] and --gpu BDF[,vga=on][,romfile=FILE] */
+struct vfio_dev_config {
+	char bdf[CLI_BDF_MAX];		/* as typed: 65:00.0, 0000:65:00.0, 65:00 */
+	char romfile[4096];		/* "": the device's own ROM */
+	bool gpu;			/* --gpu: every function of the slot */
+	bool vga;			/* vga=on: legacy VGA ranges to it */
+};
+
 struct vm_config {
 	uint64_t mem_size;
 	enum mem_backing backing;
@@ -43,6 +54,8 @@ struct vm_config {
 	const char *dump_acpi;		/* --dump-acpi: write the tables here */
 	struct disk_config disks[CLI_MAX_DISKS];	/* --disk, in order */
 	unsigned int nr_disks;
+	struct vfio_dev_config vfio[CLI_MAX_VFIO];	/* --vfio and --gpu, in order */
+	unsigned int nr_vfio;
 	enum serial_kind serial;
 	const char *serial_path;
 	const char *debugcon;		/* file for port 0x402 output */
@@ -75,6 +88,9 @@ int cli_parse_cpu_list(const char *s, int *cpus, unsigned int max);
 
 /* One --disk value into d: 0, or -EINVAL after printing one line. */
 int cli_parse_disk(const char *arg, struct disk_config *d);
+
+/* One --vfio (gpu false) or --gpu value into d: 0, or -EINVAL after one line. */
+int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d);
 
 /* Is host CPU cpu online according to a kernel "online" list (e.g. "0-3,8")? */
 bool cli_cpu_in_list(const char *online_list, int cpu);

@@ -23,6 +23,8 @@
 #include "devices/legacy/testdev.h"
 #include "devices/legacy/uart.h"
 #include "devices/pci.h"
+#include "devices/vfio/vfio.h"
+#include "devices/vfio/vfio_ops.h"
 #include "devices/virtio/blk.h"
 #include "vmm/log.h"
 #include "vmm/platform.h"
@@ -209,6 +211,48 @@ static int vm_create_disks(struct vm *vm)
 	return 0;
 }
 
+/*
+ * --vfio/--gpu: after the chipset (the INTx router must be there), one
+ * PCIe root port per device from slot 0x10 with the function(s) behind
+ * it, then all guest RAM mapped for their DMA, once.
+ */
+static int vm_create_vfio(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	if (!cfg->nr_vfio)
+		return 0;
+	vm->vfio = vfio_container_create(vfio_sys_ops(), &vm->ops, cfg->sysfs_root);
+	if (!vm->vfio)
+		return -errno;
+	for (unsigned int i = 0; i < cfg->nr_vfio; i++) {
+		const struct vfio_dev_config *d = &cfg->vfio[i];
+		struct vfio_slot_config sc = {
+			.bdf = d->bdf,
+			.romfile = d->romfile[0] ? d->romfile : NULL,
+			.all_functions = d->gpu,
+			.vga = d->vga,
+		};
+
+		vm->vfio_slots[i] = vfio_slot_create(vm->vfio, vm->pci, &sc);
+		if (!vm->vfio_slots[i])
+			return -errno;	/* vfio_slot_create said why */
+	}
+	return vfio_container_map_ram(vm->vfio, &vm->mem);
+}
+
+/* Reverse order: each device reset and released, then the container
+ * (DMA unmapped, groups given back). */
+static void vm_destroy_vfio(struct vm *vm)
+{
+	for (unsigned int i = CLI_MAX_VFIO; i--;) {
+		vfio_slot_destroy(vm->vfio_slots[i]);
+		vm->vfio_slots[i] = NULL;
+	}
+	vfio_container_destroy(vm->vfio);
+	vm->vfio = NULL;
+}
+
 static int vm_create_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -271,7 +315,10 @@ static int vm_create_devices(struct vm *vm)
 	ret = platform_create(vm);
 	if (ret)
 		return ret;
-	return vm_create_disks(vm);
+	ret = vm_create_disks(vm);
+	if (ret)
+		return ret;
+	return vm_create_vfio(vm);
 }
 
 static void vm_destroy_devices(struct vm *vm)
@@ -286,6 +333,7 @@ static void vm_destroy_devices(struct vm *vm)
 		vblk_destroy(vm->disks[i]);
 		vm->disks[i] = NULL;
 	}
+	vm_destroy_vfio(vm);
 	platform_destroy(vm);
 	if (vm->acpi_pm)
 		acpi_pm_destroy(vm->acpi_pm);

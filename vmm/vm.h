@@ -25,6 +25,8 @@ struct mch;
 struct lpc;
 struct fw_cfg;
 struct vblk;
+struct vfio_container;
+struct vfio_slot;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -52,6 +54,8 @@ struct vm {
 	struct fw_cfg *fw_cfg;
 	struct vblk *disks[CLI_MAX_DISKS];	/* --disk: virtio-blk on the root bus */
 	char disk_names[CLI_MAX_DISKS][16];
+	struct vfio_container *vfio;		/* --vfio/--gpu: one container */
+	struct vfio_slot *vfio_slots[CLI_MAX_VFIO];	/* a root port + device each */
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
 	/* stopping: the first request wins; stop_fd wakes the main loop */

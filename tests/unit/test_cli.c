@@ -185,6 +185,41 @@ static void test_bad_input(void **state)
 	assert_int_equal(PARSE(&c, "--memory", "1G"), -EINVAL);	/* no firmware */
 }
 
+static void test_vfio_options(void **state)
+{
+	static struct vm_config cfg;
+	struct vfio_dev_config d;
+
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--vfio", "b4:00.0", "--gpu",
+			       "65:00,vga=on,romfile=/tmp/a,,b.rom", "--vfio",
+			       "host=0000:03:00.1,romfile=x.rom"), 0);
+	assert_int_equal(cfg.nr_vfio, 3);
+	assert_string_equal(cfg.vfio[0].bdf, "b4:00.0");
+	assert_false(cfg.vfio[0].gpu);
+	assert_string_equal(cfg.vfio[0].romfile, "");
+	assert_string_equal(cfg.vfio[1].bdf, "65:00");
+	assert_true(cfg.vfio[1].gpu);
+	assert_true(cfg.vfio[1].vga);
+	assert_string_equal(cfg.vfio[1].romfile, "/tmp/a,b.rom");
+	assert_string_equal(cfg.vfio[2].bdf, "0000:03:00.1");
+	assert_string_equal(cfg.vfio[2].romfile, "x.rom");
+
+	assert_int_equal(cli_parse_vfio("65:00.0,vga=off", true, &d), 0);
+	assert_false(d.vga);
+	assert_int_equal(cli_parse_vfio("zz:00.0", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.9", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.0,vga=on", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.0,vga=yes", true, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.0,rombar=0", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.0,romfile=", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("romfile=a.rom", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.0,vga", true, &d), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--vfio", "1:0.0", "--vfio", "1:0.1",
+			       "--vfio", "1:0.2", "--vfio", "1:0.3", "--vfio", "1:0.4", "--vfio",
+			       "1:0.5", "--vfio", "1:0.6", "--vfio", "1:0.7", "--vfio", "2:0.0"),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_ovmf_options),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_vfio_options),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --vfio BDF[,romfile=FILE] and --gpu BDF[,vga=on][,romfile=FILE]: the
+ * host devices handed to the guest (devices/vfio). Pure parsing, like the
+ * rest of the command line; whether the device exists and is on vfio-pci
+ * is checked when the VM is built.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "host/pci.h"
+#include "vmm/cli.h"
+#include "vmm/log.h"
+
+static int vfio_item(const char *opt, const char *arg, char *item, bool first,
+		     struct vfio_dev_config *d)
+{
+	char *val = strchr(item, '=');
+	const char *key = item;
+	char norm[HOST_BDF_LEN];
+	bool slot;
+
+	if (val)
+		*val++ = '\0';
+	if (first && !val) {
+		val = item;	/* the bare BDF */
+		key = "host";
+	}
+	if (!val) {
+		pr_err("%s %s: '%s' needs a value (like vga=on)", opt, arg, item);
+		return -EINVAL;
+	}
+	if (!strcmp(key, "host")) {
+		if (host_bdf_parse(val, norm, sizeof(norm), &slot)) {
+			pr_err("%s %s: '%s' is not a PCI address (like 65:00.0, 0000:65:00.0, or 65:00 for the whole device)",
+			       opt, arg, val);
+			return -EINVAL;
+		}
+		strcpy(d->bdf, val);
+	} else if (!strcmp(key, "romfile")) {
+		if (!*val || strlen(val) >= sizeof(d->romfile)) {
+			pr_err("%s %s: romfile= needs a file name (at most %zu characters)", opt, arg,
+			       sizeof(d->romfile) - 1);
+			return -EINVAL;
+		}
+		strcpy(d->romfile, val);
+	} else if (!strcmp(key, "vga") && d->gpu) {
+		if (!strcmp(val, "on")) {
+			d->vga = true;
+		} else if (!strcmp(val, "off")) {
+			d->vga = false;
+		} else {
+			pr_err("%s %s: vga=%s is neither on nor off", opt, arg, val);
+			return -EINVAL;
+		}
+	} else {
+		pr_err("%s %s: unknown option '%s' (known: %s)", opt, arg, key,
+		       d->gpu ? "romfile, vga" : "romfile; vga= belongs to --gpu");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d)
+{
+	const char *opt = gpu ? "--gpu" : "--vfio";
+	char item[sizeof(d->romfile) + 16];
+	const char *p = arg;
+	bool first = true;
+
+	memset(d, 0, sizeof(*d));
+	d->gpu = gpu;
+	while (*p) {
+		size_t n = 0;
+
+		/* ",," is a literal comma, as in --disk and QEMU. */
+		for (; *p && !(*p == ',' && p[1] != ','); p++) {
+			if (*p == ',')
+				p++;
+			if (n == sizeof(item) - 1) {
+				pr_err("%s: option too long", opt);
+				return -EINVAL;
+			}
+			item[n++] = *p;
+		}
+		item[n] = '\0';
+		if (*p == ',')
+			p++;
+		if (vfio_item(opt, arg, item, first, d))
+			return -EINVAL;
+		first = false;
+	}
+	if (!d->bdf[0]) {
+		pr_err("%s %s: no host device given (write %s 65:00.0)", opt, arg, opt);
+		return -EINVAL;
+	}
+	return 0;
+}
