@@ -64,6 +64,10 @@ UNIT_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 tests/unit/test_%: tests/unit/test_%.c tests/unit/fake_vm.o libminivmm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS) $(LDLIBS)
 
+# Keep the shared test object: make would delete it as an intermediate
+# and print that after the test summary.
+.SECONDARY: tests/unit/fake_vm.o
+
 check-unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
