@@ -69,6 +69,11 @@ if in_l1; then
 	has "host CPU 7 (for vCPU 1) is offline or does not exist"
 	run 1 --firmware tests/guest/does-not-exist.bin
 	has "No such file or directory"
+	# No /dev/kvm at all.
+	mv /dev/kvm /dev/kvm.hidden
+	run 1 --firmware tests/guest/longmode.bin
+	mv /dev/kvm.hidden /dev/kvm
+	has "/dev/kvm does not exist: no KVM on this host (enable VT-x/AMD-V"
 	# No permission on /dev/kvm.
 	chmod 0600 /dev/kvm
 	set +e
