@@ -245,6 +245,8 @@ static int ops_set_irq_line(void *vm, unsigned int gsi, int level)
 	struct kvm *kvm = vm;
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)!!level };
 
+	if (level)
+		__atomic_add_fetch(&kvm->irq_line_raises, 1, __ATOMIC_RELAXED);
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }
 
@@ -257,6 +259,7 @@ static int ops_signal_msi(void *vm, uint64_t addr, uint32_t data)
 		.data = data,
 	};
 
+	__atomic_add_fetch(&kvm->msis_signalled, 1, __ATOMIC_RELAXED);
 	/* Returns >0 delivered, 0 blocked by the guest: both fine. */
 	return ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }

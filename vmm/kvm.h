@@ -34,6 +34,9 @@ struct kvm {
 	unsigned int nr_routes, route_cap;
 	unsigned int next_msi_gsi;
 	int vfio_dev_fd;		/* KVM_DEV_TYPE_VFIO, created on first use */
+	/* Interrupts injected from userspace (irqfd ones never pass here). */
+	uint64_t irq_line_raises;
+	uint64_t msis_signalled;
 	/* request_stop lands here (vm.c decides what stopping means) */
 	void (*stop)(void *opaque, enum vm_stop_reason reason, int code);
 	void *stop_opaque;

@@ -215,6 +215,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
+	uint64_t t0;
 	sigset_t set;
 
 	/* Only this thread takes the kick signal; SIGINT/SIGTERM go to the
@@ -236,8 +237,13 @@ static void *vcpu_thread(void *arg)
 			vm_request_stop(vm, VM_STOP_CRASH, 0);
 			break;
 		}
+		t0 = stats_now();
 		if (!vcpu_handle_exit(vcpu))
 			break;
+		if (vcpu->run->exit_reason == KVM_EXIT_IO)
+			stats_hist_add(&vcpu->stats.io_lat, stats_now() - t0);
+		else if (vcpu->run->exit_reason == KVM_EXIT_MMIO)
+			stats_hist_add(&vcpu->stats.mmio_lat, stats_now() - t0);
 	}
 	return NULL;
 }

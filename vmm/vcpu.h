@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "vmm/stats.h"
+
 struct vm;
 
 /* Exit counters, by KVM exit reason we handle in userspace. */
@@ -15,6 +17,10 @@ struct vcpu_stats {
 	uint64_t mmio;
 	uint64_t intr;		/* KVM_RUN interrupted by a signal */
 	uint64_t other;
+	/* Time from KVM_RUN returning with an exit to the next KVM_RUN:
+	 * what userspace adds to every exit it handles. */
+	struct stats_hist io_lat;
+	struct stats_hist mmio_lat;
 };
 
 struct vcpu {

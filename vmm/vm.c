@@ -479,6 +479,7 @@ static void vm_print_stats(struct vm *vm)
 {
 	struct vcpu_stats sum = { 0 };
 	struct bus *buses[] = { &vm->pio, &vm->mmio };
+	struct stats_hist io = { 0 }, mmio = { 0 };
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;
@@ -488,10 +489,16 @@ static void vm_print_stats(struct vm *vm)
 		sum.mmio += s->mmio;
 		sum.intr += s->intr;
 		sum.other += s->other;
+		stats_hist_merge(&io, &s->io_lat);
+		stats_hist_merge(&mmio, &s->mmio_lat);
 	}
 	fprintf(stderr, "stats: userspace exits %" PRIu64 " (pio %" PRIu64 ", mmio %" PRIu64
 		", signal %" PRIu64 ", other %" PRIu64 ")\n",
 		sum.exits, sum.io, sum.mmio, sum.intr, sum.other);
+	fprintf(stderr, "stats: interrupts injected from userspace: %" PRIu64 " IRQ-line raises, %" PRIu64 " MSIs\n",
+		vm->kvm.irq_line_raises, vm->kvm.msis_signalled);
+	stats_hist_print(stderr, "pio exit handling", &io);
+	stats_hist_print(stderr, "mmio exit handling", &mmio);
 	for (unsigned int b = 0; b < 2; b++) {
 		struct bus *bus = buses[b];
 
