@@ -97,6 +97,12 @@ GUEST_LDFLAGS := -m elf_x86_64 -nostdlib -static --build-id=none -z noexecstack 
 # payload name -> objects (and the defines its longmode.c object is built with)
 GUEST_LM_NAMES := longmode longmode-fail longmode-reset bench bench-empty
 GUEST_BINS    := $(patsubst %,$(GUEST_DIR)/%.bin,realmode $(GUEST_LM_NAMES))
+# edu.c: QEMU's edu device through VFIO (enumeration, MSI, DMA, INTx)
+GUEST_EDU_NAMES := edu edu-bench
+GUEST_EDU_BENCH_N ?= 2000
+GUEST_BINS    += $(patsubst %,$(GUEST_DIR)/%.bin,$(GUEST_EDU_NAMES))
+GUEST_EDU_DEFS_edu       :=
+GUEST_EDU_DEFS_edu-bench := -DEDU_BENCH -DBENCH_N=$(GUEST_EDU_BENCH_N)
 GUEST_LM_DEFS_longmode       :=
 GUEST_LM_DEFS_longmode-fail  := -DGUEST_FAIL
 GUEST_LM_DEFS_longmode-reset := -DGUEST_RESET
@@ -117,6 +123,15 @@ $(GUEST_BUILD)/longmode-main-%.o: $(GUEST_DIR)/longmode.c $(MAKEFILE_LIST)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_LM_DEFS_$*) -MMD -MP -c -o $@ $<
 
+$(GUEST_BUILD)/edu-main-%.o: $(GUEST_DIR)/edu.c $(MAKEFILE_LIST)
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_EDU_DEFS_$*) -MMD -MP -c -o $@ $<
+
+$(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_EDU_NAMES)): $(GUEST_BUILD)/%.elf: \
+                      $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
+                      $(GUEST_BUILD)/edu-main-%.o $(GUEST_DIR)/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
 $(GUEST_BUILD)/realmode.elf: $(GUEST_BUILD)/realmode.o $(GUEST_BUILD)/gdt.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
@@ -128,7 +143,8 @@ $(GUEST_DIR)/%.bin: $(GUEST_BUILD)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
-.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode $(GUEST_LM_NAMES)) \
+.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
+            $(patsubst %,$(GUEST_BUILD)/edu-main-%.o,$(GUEST_EDU_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/longmode-main-%.o,$(GUEST_LM_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/%.o,realmode boot64 gdt lib)
 .PHONY: guest-clean
