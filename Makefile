@@ -8,7 +8,7 @@
 #   make bench           minivmm vs QEMU+KVM in the nested environment
 
 CC       ?= cc
-PKGS     := liburing libpci
+PKGS     := liburing libpci libseccomp
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
@@ -24,7 +24,7 @@ endif
 # Object lists --------------------------------------------------------------
 # Everything except vmm/main.o is also linked into the unit tests, so each
 # device model is testable without /dev/kvm.
-VMM_OBJS     := vmm/cli.o vmm/cli_vfio.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o vmm/platform.o vmm/stats.o
+VMM_OBJS     := vmm/cli.o vmm/cli_vfio.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o vmm/platform.o vmm/stats.o vmm/seccomp.o
 DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
                 devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
                 devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \

@@ -300,7 +300,7 @@ int vfio_container_map_ram(struct vfio_container *c, const struct guest_mem *mem
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < total) {
 		pr_err("vfio: RLIMIT_MEMLOCK is %s, but VFIO pins all guest RAM for device DMA: %s needed (ulimit -l %" PRIu64 " in the shell that starts minivmm, LimitMEMLOCK= for a service; 'minivmm check --memory' tells more)",
 		       size_str(rl.rlim_cur, have, sizeof(have)),
-		       size_str(total, need, sizeof(need)), (total + KiB - 1) / KiB);
+		       size_str(total, need, sizeof(need)), (total + MiB - 1) / MiB * 1024);
 		return -ENOMEM;
 	}
 	t0 = now_ns();

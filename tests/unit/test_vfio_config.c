@@ -460,7 +460,7 @@ static void test_memlock(void **state)
 	fv_capture_stderr(call_map_ram, &c, err, sizeof(err));
 	assert_int_equal(c.ret, -ENOMEM);
 	assert_int_equal(f->fv.nr_maps, 0);
-	assert_non_null(strstr(err, "RLIMIT_MEMLOCK is 2 KiB, but VFIO pins all guest RAM for device DMA: 4 KiB needed (ulimit -l 4"));
+	assert_non_null(strstr(err, "RLIMIT_MEMLOCK is 2 KiB, but VFIO pins all guest RAM for device DMA: 4 KiB needed (ulimit -l 1024 "));
 	/* CAP_IPC_LOCK lifts the limit. */
 	fs_write(&f->fs, "proc/self/status", "Name:\ttest\nCapEff:\t0000000000004000\n");
 	assert_int_equal(vfio_container_map_ram(f->c, &f->mem), 0);
