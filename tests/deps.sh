@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	build-essential pkg-config
 	liburing-dev libpci-dev libcmocka-dev	# the VMM and its unit tests
+	libseccomp-dev				# the running VMM's system-call filter
 	pciutils pci.ids			# device names for 'minivmm groups'
 	clang					# fuzz targets (libFuzzer)
 	acpica-tools				# iasl: the ACPI tables are validated

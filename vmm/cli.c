@@ -20,7 +20,7 @@ enum {
 	OPT_MEMORY = 0x100, OPT_CPUS, OPT_PIN, OPT_HUGEPAGES, OPT_FIRMWARE,
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
-	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_DISK,
+	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU,
 };
 
@@ -46,6 +46,7 @@ static const struct option cli_options[] = {
 	{ "serial-number", required_argument, NULL, OPT_SERIAL_NUMBER },
 	{ "name",      required_argument, NULL, OPT_NAME },
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
+	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
 	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
@@ -91,6 +92,8 @@ void cli_usage(void)
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
 "  --stats              print exit statistics when the VM stops\n"
 "  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
+"  --seccomp on|off     confine the running VMM to its system calls and drop all\n"
+"                       capabilities once set up (default on)\n"
 "  --verbose            more log lines\n"
 "  --help, --version\n"
 "\n"
@@ -473,6 +476,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if (cli_parse_vfio(arg, opt == OPT_GPU, &cfg->vfio[cfg->nr_vfio]))
 				return -EINVAL;
 			cfg->nr_vfio++;
+			break;
+		case OPT_SECCOMP:
+			if (!strcmp(arg, "on")) {
+				cfg->no_seccomp = false;
+			} else if (!strcmp(arg, "off")) {
+				cfg->no_seccomp = true;
+			} else {
+				pr_err("--seccomp '%s': use on or off", arg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_DUMP_ACPI:
 			cfg->dump_acpi = arg;

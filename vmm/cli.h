@@ -52,6 +52,7 @@ struct vm_config {
 	bool has_uuid;
 	const char *serial_number;
 	const char *dump_acpi;		/* --dump-acpi: write the tables here */
+	bool no_seccomp;		/* --seccomp off */
 	struct disk_config disks[CLI_MAX_DISKS];	/* --disk, in order */
 	unsigned int nr_disks;
 	struct vfio_dev_config vfio[CLI_MAX_VFIO];	/* --vfio and --gpu, in order */

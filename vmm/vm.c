@@ -28,6 +28,7 @@
 #include "devices/virtio/blk.h"
 #include "vmm/log.h"
 #include "vmm/platform.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 #define COM1_BASE	0x3f8
@@ -601,7 +602,12 @@ int vm_run(struct vm *vm)
 	if (vm->cfg->serial == SERIAL_STDIO)
 		terminal_raw();
 
-	for (; started < vm->nr_vcpus; started++) {
+	/* Everything is open and mapped: from here on the VMM only runs. */
+	if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine())) {
+		ret = -EPERM;
+		vm_request_stop(vm, VM_STOP_ERROR, 0);
+	}
+	for (; !ret && started < vm->nr_vcpus; started++) {
 		ret = vcpu_start(&vm->vcpus[started]);
 		if (ret) {
 			vm_request_stop(vm, VM_STOP_ERROR, 0);

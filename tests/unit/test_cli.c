@@ -147,6 +147,11 @@ static void test_ovmf_options(void **state)
 	assert_int_equal(PARSE(&c, "--ovmf", "a", "--uuid", "xyz"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--ovmf", "a", "--name", "../etc"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--ovmf", "a", "--name", ""), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "a"), 0);
+	assert_false(c.no_seccomp);
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--seccomp", "off"), 0);
+	assert_true(c.no_seccomp);
+	assert_int_equal(PARSE(&c, "--ovmf", "a", "--seccomp", "maybe"), -EINVAL);
 }
 
 static void test_help_version(void **state)
