@@ -14,6 +14,8 @@ packages=(
 	acpica-tools				# iasl: the ACPI tables are validated
 	ovmf					# the stock UEFI firmware minivmm boots
 	dosfstools mtools			# FAT images for EFI test disks
+	fdisk					# sfdisk: GPT on the virtio-blk test disks
+	fio					# virtio-blk benchmark (runs in the L2 guest)
 )
 
 missing=()

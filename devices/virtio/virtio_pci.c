@@ -431,6 +431,7 @@ void virtio_pci_bar_write(struct virtio_pci *vp, uint64_t off, const void *data,
 		/* The slow path of a notification (no ioeventfd there yet):
 		 * the queue is the one whose notify_off it hit (§4.1.4.4). */
 		q = roff / VIRTIO_PCI_NOTIFY_MULT;
+		__atomic_fetch_add(&vp->slow_notifies, 1, __ATOMIC_RELAXED);
 		if (q < vp->nr_queues && write(vp->queues[q].kick_fd, &one, sizeof(one)) < 0)
 			pr_warn_once("%s: kick: %s", vp->name, strerror(errno));
 		break;
@@ -639,6 +640,7 @@ int virtio_pci_init(struct virtio_pci *vp, const struct vm_ops *ops,
 	vp->isr = 0;
 	vp->resetting = 0;
 	vp->notify_base = 0;
+	vp->slow_notifies = 0;
 	pci_set8(vp->pci.config, PCI_INTERRUPT_PIN, 1);		/* INTA# */
 
 	ret = -pthread_mutex_init(&vp->lock, NULL);

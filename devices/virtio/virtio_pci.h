@@ -127,6 +127,7 @@ struct virtio_pci {
 	uint64_t notify_base;		/* where the notify region decodes, 0: nowhere */
 	unsigned int msix_cap, cfg_cap;
 	struct msix msix;
+	uint64_t slow_notifies;		/* atomic: notifications that exited to us */
 };
 
 /*

@@ -1,0 +1,117 @@
+#!/bin/busybox sh
+# tests/nested/blk/guest-init.sh — PID 1 of the Linux guest that minivmm (or
+# QEMU) boots from a virtio-blk ESP in the nested virtio-blk tests. Copied into
+# the guest initramfs by images.sh. The kernel command line picks the test:
+#
+#   minivmm.test=linux       /dev/vda (rw) and /dev/vdb (read-only): pattern
+#                            written and read back, discard, write-zeroes, the
+#                            read-only disk refused by the kernel and (forced)
+#                            by the device
+#   minivmm.test=durability  write the pattern, flush, say FLUSHED, then wait to
+#                            be killed
+#   minivmm.test=fio         run the fio jobs in /fio (benchmark)
+#
+# Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
+# "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+say() { echo "MINIVMM-GUEST: $*"; }
+off() { sync; poweroff -f; sleep 10; }
+fail() { echo "MINIVMM-GUEST-FAIL: $*"; off; }
+
+while read -r m; do
+	insmod "/lib/modules/$m" || fail "insmod $m"
+done < /lib/modules/load-order
+
+param() { sed -n "s/.*minivmm\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+TEST=$(param test)
+PATTERN_OFF=$(param pattern_off)	# in 64 KiB blocks
+PATTERN_OFF=${PATTERN_OFF:-128}
+
+for _ in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done
+[ -b /dev/vda ] || fail "no /dev/vda (virtio_blk found no disk)"
+say "kernel $(uname -r), $(nproc) CPUs, disks: $(ls /sys/block | grep vd | tr '\n' ' ')"
+
+t_linux() {
+	local q
+	[ -b /dev/vdb ] || fail "no /dev/vdb"
+	q=$(ls /sys/block/vda/mq | wc -l)
+	say "vda: $(cat /sys/block/vda/size) sectors, serial '$(cat /sys/block/vda/serial)', $q queues, ro=$(cat /sys/block/vda/ro)"
+	say "vdb: $(cat /sys/block/vdb/size) sectors, ro=$(cat /sys/block/vdb/ro)"
+	[ "$(cat /sys/block/vda/ro)" = 0 ] || fail "vda is read-only"
+	[ "$(cat /sys/block/vdb/ro)" = 1 ] || fail "vdb is not read-only (VIRTIO_BLK_F_RO)"
+	[ "$(cat /sys/block/vda/serial)" = "$(param serial)" ] || fail "vda serial is not $(param serial)"
+	[ "$q" = "$(nproc)" ] || fail "vda has $q queues for $(nproc) CPUs"
+
+	# The pattern, through the page cache, made durable with fsync + sync.
+	dd if=/pattern.bin of=/dev/vda bs=64k seek="$PATTERN_OFF" conv=fsync 2>/dev/null ||
+		fail "writing the pattern to vda"
+	sync
+	# Read back around the guest's page cache.
+	n=$(( $(stat -c %s /pattern.bin) / 65536 ))
+	dd if=/dev/vda of=/tmp/back bs=64k skip="$PATTERN_OFF" count="$n" iflag=direct 2>/dev/null ||
+		fail "reading the pattern back"
+	cmp /tmp/back /pattern.bin || fail "the pattern read back differs"
+	say "pattern: $n x 64 KiB written at block $PATTERN_OFF, read back O_DIRECT, identical"
+
+	# Discard and write-zeroes on the 1 MiB ranges the host filled with 0xff.
+	/bin/blkzero discard /dev/vda $((40 << 20)) $((1 << 20)) || fail "BLKDISCARD"
+	/bin/blkzero zeroout /dev/vda $((42 << 20)) $((1 << 20)) || fail "BLKZEROOUT"
+	dd if=/dev/vda of=/tmp/z bs=64k skip=$((42 << 4)) count=16 iflag=direct 2>/dev/null
+	head -c $((1 << 20)) /dev/zero > /tmp/zero
+	cmp /tmp/z /tmp/zero || fail "write-zeroes left non-zero bytes"
+	say "discard and write-zeroes: done, zeroed range reads back as zeroes"
+
+	# The read-only disk: the kernel refuses writes; forced past it, the device does.
+	if dd if=/pattern.bin of=/dev/vdb bs=4k count=1 conv=fsync 2>/dev/null; then
+		fail "a write to read-only vdb succeeded"
+	fi
+	blockdev --setrw /dev/vdb
+	if dd if=/pattern.bin of=/dev/vdb bs=4k count=1 oflag=direct 2>/dev/null; then
+		fail "the device accepted a write to a readonly=on disk"
+	fi
+	dmesg | grep -q "vdb.*\(error\|critical\)" || dmesg | grep -qi "I/O error.*vdb" ||
+		fail "no I/O error logged for vdb"
+	say "vdb: write refused by the kernel, and with IOERR by the device"
+	dd if=/dev/vdb of=/dev/null bs=64k count=16 iflag=direct 2>/dev/null || fail "reading vdb"
+}
+
+t_durability() {
+	dd if=/pattern.bin of=/dev/vda bs=64k seek="$PATTERN_OFF" 2>/dev/null || fail "writing"
+	# fsync on the block device: the kernel sends VIRTIO_BLK_T_FLUSH and
+	# returns only once the device completed it.
+	dd if=/dev/null of=/dev/vda conv=fsync,notrunc 2>/dev/null || fail "fsync"
+	sync
+	say "FLUSHED"
+	# Keep writing (unflushed) until minivmm is killed under us.
+	while :; do
+		dd if=/dev/zero of=/dev/vda bs=64k seek=$((PATTERN_OFF + 2048)) count=16 2>/dev/null
+		sleep 0.05
+	done
+}
+
+t_fio() {
+	local j
+	for j in /fio/*.fio; do
+		say "fio $(basename "$j")"
+		fio --output-format=terse --terse-version=3 "$j" > /tmp/out 2>&1 || {
+			cat /tmp/out; fail "fio $j"
+		}
+		sed "s/^/MINIVMM-FIO $(basename "$j" .fio) /" /tmp/out | grep '^MINIVMM-FIO [^ ]* 3;'
+	done
+}
+
+case $TEST in
+linux) t_linux ;;
+durability) t_durability ;;
+fio) t_fio ;;
+*) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
+esac
+echo "MINIVMM-GUEST-DONE"
+off

@@ -1,0 +1,106 @@
+# tests/nested/blk/images.sh — build, on L0, what the nested virtio-blk tests and
+# the virtio-blk benchmark boot: disk images with an EFI System Partition, and a
+# small Linux guest (Debian's kernel from the nested cache, EFI stub, with an
+# initramfs of busybox-static, the virtio modules and guest-init.sh as /init).
+# Sourced by tests/nested/cases/4x-*.sh and tests/bench/run.sh.
+#
+#   blk_pattern FILE SIZE            SIZE random bytes (the pattern a guest writes)
+#   blk_initramfs FILE [--fio]       the guest initramfs (gzip'd cpio); --fio adds
+#                                    the host's fio with its libraries and the jobs
+#                                    in tests/nested/blk/*.fio; needs the pattern at
+#                                    $BLK_PATTERN (default: 4 MiB, made here)
+#   blk_esp FILE SIZE_MB STARTUP [FILE...]
+#                                    a GPT disk of SIZE_MB with one FAT ESP (1 MiB
+#                                    to the end) holding FILEs and startup.nsh with
+#                                    the text STARTUP (UEFI shell script, taken
+#                                    literally; lines get the CR the shell wants)
+#   blk_kernel                       prints the guest kernel (bzImage with EFI stub)
+#   blk_startup_linux ARGS           a startup.nsh text that boots \vmlinuz with
+#                                    \initrd.img and ARGS on the kernel command line
+#
+# Needs dosfstools, mtools, fdisk (sfdisk), busybox-static, gcc (tests/deps.sh).
+
+BLK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=/dev/null
+source "${MINIVMM_CACHE:-/var/cache/minivmm}/current.env"
+
+blk_kernel() { echo "$MINIVMM_L1_VMLINUZ"; }
+
+blk_pattern() {
+	head -c "$2" /dev/urandom > "$1"
+}
+
+# Resolve a module and its dependencies in load order (as prepare.sh does for L1).
+_blk_modules() {
+	local r=$1 m line path name
+	declare -A seen=()
+	: > "$r/lib/modules/load-order"
+	for m in virtio_pci virtio_blk; do
+		while read -r line; do
+			case $line in
+				insmod\ *)
+					path=$(awk '{ print $2 }' <<< "$line")
+					name=$(basename "$path"); name=${name%.xz}; name=${name%.zst}
+					[[ -n ${seen[$name]:-} ]] && continue
+					seen[$name]=1
+					case $path in
+						*.xz) xz -dc "$path" > "$r/lib/modules/$name" ;;
+						*.zst) zstd -qdc "$path" > "$r/lib/modules/$name" ;;
+						*) cp "$path" "$r/lib/modules/$name" ;;
+					esac
+					echo "$name" >> "$r/lib/modules/load-order" ;;
+				builtin\ *) ;;
+				*) echo "blk_initramfs: unexpected modprobe output: $line" >&2; return 1 ;;
+			esac
+		done < <(modprobe -d "$MINIVMM_L1_KROOT" -S "$MINIVMM_L1_KVER" --show-depends "$m")
+	done
+}
+
+blk_initramfs() {
+	local out=$1 fio=${2:-} r lib
+	r=$(mktemp -d)
+	mkdir -p "$r"/{bin,lib/modules,lib64,proc,sys,dev,tmp,fio}
+	cp /bin/busybox "$r/bin/busybox"
+	install -m 0755 "$BLK_DIR/guest-init.sh" "$r/init"
+	gcc -static -O2 -o "$r/bin/blkzero" "$BLK_DIR/blkzero.c" || return 1
+	_blk_modules "$r" || return 1
+	if [[ -z ${BLK_PATTERN:-} ]]; then
+		BLK_PATTERN=$(dirname "$out")/pattern.bin
+		blk_pattern "$BLK_PATTERN" $((4 << 20))
+	fi
+	cp "$BLK_PATTERN" "$r/pattern.bin"
+	if [[ $fio == --fio ]]; then
+		# The host's fio, with every library it links, at the same paths.
+		mkdir -p "$r/usr/bin"
+		cp /usr/bin/fio "$r/usr/bin/fio"
+		while read -r lib; do
+			mkdir -p "$r$(dirname "$lib")"
+			cp -L "$lib" "$r$lib"
+		done < <(ldd /usr/bin/fio | grep -o '/[^ ]*')
+		cp "$BLK_DIR"/*.fio "$r/fio/"
+	fi
+	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$out"
+	rm -rf "$r"
+}
+
+blk_esp() {
+	local img=$1 size=$2 startup=$3 start sectors tmp
+	shift 3
+	rm -f "$img"
+	truncate -s "${size}M" "$img"
+	printf 'label: gpt\nstart=2048, type=U, name=ESP\n' | sfdisk -q "$img" || return 1
+	read -r start sectors < <(sfdisk -d "$img" | sed -n 's/.*start= *\([0-9]*\), size= *\([0-9]*\).*/\1 \2/p')
+	mkfs.vfat -n ESP --offset "$start" "$img" $((sectors / 2)) > /dev/null 2>&1 || return 1
+	tmp=$(mktemp)
+	printf '%s\n' "$startup" | sed 's/$/\r/' > "$tmp"
+	mcopy -i "$img@@$((start * 512))" "$tmp" ::/startup.nsh || return 1
+	rm -f "$tmp"
+	for f in "$@"; do
+		mcopy -i "$img@@$((start * 512))" "$f" "::/$(basename "$f")" || return 1
+	done
+}
+
+blk_startup_linux() {
+	printf '@echo -off\necho MINIVMM-UEFI-STARTUP\nfs0:\n%s\n' \
+		"\\vmlinuz initrd=\\initrd.img console=ttyS0 panic=-1 loglevel=4 $*"
+}
