@@ -9,6 +9,8 @@
 #   console_send TEXT               type TEXT and Enter (CR, what a terminal sends)
 #   console_finish [SECONDS]        wait for COMMAND to exit; sets CONSOLE_RC
 #   kvm_exit_stats PID              "exits io mmio" of PID's VM from KVM's debugfs
+#   vmm_rss_kib PID RAM_BYTES       resident KiB of PID without guest RAM (every
+#                                   mapping at least RAM_BYTES long is left out)
 #   now_ms                          monotonic milliseconds
 
 CONSOLE_DIR=${CONSOLE_DIR:-$(mktemp -d)}
@@ -83,4 +85,13 @@ kvm_exit_stats() {
 		return 0
 	done
 	echo "? ? ?"
+}
+
+vmm_rss_kib() {
+	local pid=$1 ram_kib=$(( $2 / 1024 ))
+	# Each mapping's "Size:" (kB) comes before its "Rss:".
+	awk -v ram="$ram_kib" '
+		/^Size:/ { big = ($2 >= ram) }
+		/^Rss:/ && !big { sum += $2 }
+		END { print sum + 0 }' "/proc/$pid/smaps"
 }
