@@ -12,6 +12,9 @@
 #   ovmf-exits / -io / -mmio       KVM's own count of exits (debugfs) up to the
 #                                  prompt: all, port I/O and MMIO to userspace
 #
+#   msi-roundtrip, vfio-*          VFIO passthrough of QEMU's edu device: see
+#                                  tests/bench/vfio.sh
+#
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, alternating)
 set -euo pipefail
@@ -19,6 +22,7 @@ cd "$(dirname "$0")/../.."
 
 QEMU_L2=${QEMU_L2:-qemu-system-x86_64}	# Debian's QEMU, run inside L1 with KVM
 RUNS=${BENCH_RUNS:-2}
+source tests/bench/vfio.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -75,6 +79,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		if ((r % 2 == 0)); then order="minivmm qemu"; else order="qemu minivmm"; fi
 		for v in $order; do bench_payload "$v"; done
 		for v in $order; do bench_ovmf "$v"; done
+		for v in $order; do vfio_bench "$v" "$results"; done
 	done
 	cat "$results"
 	exit 0
@@ -84,7 +89,7 @@ artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench.XXXXXX")
 mkdir -p "$artifacts/out"
 make -s minivmm guest
 tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
-	--env BENCH_RUNS="$RUNS" -- bash tests/bench/run.sh ||
+	--env BENCH_RUNS="$RUNS" $(vfio_bench_l1_args) -- bash tests/bench/run.sh ||
 	{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
 
 results=$artifacts/out/results.txt
@@ -106,5 +111,6 @@ row ovmf-shell-ms "OVMF.fd to Shell> (ms)"
 row ovmf-exits "  KVM exits until Shell>"
 row ovmf-exits-io "  port-I/O exits to userspace"
 row ovmf-exits-mmio "  MMIO exits to userspace"
+vfio_bench_rows
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less)"
 echo "raw results: $results"
