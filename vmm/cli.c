@@ -21,7 +21,7 @@ enum {
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
-	OPT_VFIO, OPT_GPU,
+	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID,
 };
 
 static const struct option cli_options[] = {
@@ -50,6 +50,7 @@ static const struct option cli_options[] = {
 	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
+	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -90,6 +91,8 @@ void cli_usage(void)
 "  --testdev            test device: exit port 0xf4, scratch port 0xe0,\n"
 "                       scratch MMIO at 0xff000000 (as QEMU's pc-testdev)\n"
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
+"  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
+"                       (1-12 characters; for GPU drivers that refuse KVM)\n"
 "  --stats              print exit statistics when the VM stops\n"
 "  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
 "  --seccomp on|off     confine the running VMM to its system calls and drop all\n"
@@ -439,6 +442,13 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_HIDE_KVM:
 			cfg->hide_kvm = true;
+			break;
+		case OPT_HV_VENDOR_ID:
+			if (!*arg || strlen(arg) > 12) {
+				pr_err("--hv-vendor-id '%s': give 1 to 12 characters (CPUID holds 12 bytes)", arg);
+				return -EINVAL;
+			}
+			cfg->hv_vendor_id = arg;
 			break;
 		case OPT_STATS:
 			cfg->stats = true;

@@ -62,6 +62,7 @@ struct vm_config {
 	const char *debugcon;		/* file for port 0x402 output */
 	bool testdev;
 	bool hide_kvm;
+	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
 	bool stats;
 	int verbose;
 	const char *sysfs_root;		/* for tests: where /sys is */

@@ -98,6 +98,16 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported,
 		n++;
 
 		switch (e->function) {
+		case 0x40000000:
+			if (t->hv_vendor_id) {
+				char sig[12] = { 0 };
+
+				memcpy(sig, t->hv_vendor_id, strnlen(t->hv_vendor_id, 12));
+				memcpy(&e->ebx, sig, 4);
+				memcpy(&e->ecx, sig + 4, 4);
+				memcpy(&e->edx, sig + 8, 4);
+			}
+			break;
 		case 1:
 			/* EBX[31:24] initial APIC ID, [23:16] addressable
 			 * logical processors per package. EDX[28] HTT says

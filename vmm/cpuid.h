@@ -13,6 +13,10 @@ struct cpuid_topology {
 	unsigned int apic_id;
 	unsigned int nr_vcpus;
 	bool hide_kvm;		/* drop the KVMKVMKVM leaves (QEMU kvm=off) */
+	/* Non-NULL: leaf 0x40000000 names this vendor (12 bytes at most)
+	 * instead of "KVMKVMKVM", so drivers that refuse KVM do not see it
+	 * (QEMU's hv-vendor-id); the leaves stay (APIC timer, steal time). */
+	const char *hv_vendor_id;
 };
 
 /*

@@ -42,6 +42,7 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 		.apic_id = index,
 		.nr_vcpus = vm->nr_vcpus,
 		.hide_kvm = vm->cfg->hide_kvm,
+		.hv_vendor_id = vm->cfg->hv_vendor_id,
 	};
 	struct kvm_cpuid2 *cpuid;
 	int ret;

@@ -209,6 +209,10 @@ static void test_vfio_options(void **state)
 	assert_string_equal(cfg.vfio[2].bdf, "0000:03:00.1");
 	assert_string_equal(cfg.vfio[2].romfile, "x.rom");
 
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", "1234567890ab"), 0);
+	assert_string_equal(cfg.hv_vendor_id, "1234567890ab");
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", "1234567890abc"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", ""), -EINVAL);
 	assert_int_equal(cli_parse_vfio("65:00.0,vga=off", true, &d), 0);
 	assert_false(d.vga);
 	assert_int_equal(cli_parse_vfio("zz:00.0", false, &d), -EINVAL);

@@ -113,12 +113,31 @@ static void test_hide_kvm(void **state)
 	free(sup);
 }
 
+static void test_hv_vendor_id(void **state)
+{
+	struct kvm_cpuid2 *sup = fake_supported(), *c;
+	struct cpuid_topology t = { .apic_id = 0, .nr_vcpus = 1, .hv_vendor_id = "minivmm" };
+	struct kvm_cpuid_entry2 *e;
+
+	c = cpuid_build(sup, &t);
+	e = cpuid_find(c, 0x40000000, 0);
+	assert_non_null(e);
+	assert_int_equal(e->eax, 0x40000001);		/* the leaves stay */
+	assert_int_equal(e->ebx, 0x696e696d);		/* "mini" */
+	assert_int_equal(e->ecx, 0x006d6d76);		/* "vmm\0" */
+	assert_int_equal(e->edx, 0);
+	assert_non_null(cpuid_find(c, 0x40000001, 0));
+	free(c);
+	free(sup);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_topology),
 		cmocka_unit_test(test_single_vcpu),
 		cmocka_unit_test(test_hide_kvm),
+		cmocka_unit_test(test_hv_vendor_id),
 	};
 
 	return cmocka_run_group_tests_name("cpuid", tests, NULL, NULL);
