@@ -171,7 +171,79 @@ demo: minivmm guest
 	tests/nested/demo.sh
 #@nested-end
 
-check: check-unit check-nested
+# Fuzzing (tests/fuzz) -------------------------------------------------------
+#@fuzz-begin
+# libFuzzer targets built with clang, ASan and UBSan into tests/fuzz/build/
+# (their own objects: nothing here touches the tree's normal build); see
+# docs/fuzzing.md.
+#   make check-fuzz      a short run of every target (part of make check)
+#   make fuzz            the long run: FUZZ_SECONDS per target (default 600),
+#                        FUZZ_JOBS targets at once, FUZZ_TARGETS to choose
+#   make fuzz-build      just build them;  make fuzz-clean
+FUZZ_DIR      := tests/fuzz
+FUZZ_BUILD    := $(FUZZ_DIR)/build
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 600
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml
+FUZZ_TARGETS  ?= $(FUZZ_NAMES)
+FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+# The sources the targets reach, compiled again with the sanitizers;
+# vmm/log.c is left out for the harness's quiet logger (fuzz.c).
+FUZZ_LIB_SRCS := devices/bus.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
+                 devices/pcie_port.c devices/q35/mch.c devices/q35/lpc.c devices/pflash.c \
+                 devices/legacy/uart.c devices/legacy/rtc.c devices/legacy/acpi_pm.c \
+                 devices/legacy/reset.c devices/virtio/virtqueue.c devices/virtio/msix.c \
+                 devices/virtio/virtio_pci.c devices/virtio/blk.c devices/virtio/blk_io.c \
+                 firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/e820.c firmware/smbios.c \
+                 firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c firmware/aml.c \
+                 firmware/aml_ops.c firmware/aml_resource.c vmm/memory.c vmm/cli.c \
+                 vmm/cli_vfio.c host/pci.c host/sysfs.c tests/unit/fake_vm.c \
+                 $(FUZZ_DIR)/fuzz.c
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                 -fno-omit-frame-pointer
+FUZZ_CFLAGS   := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Wno-unused-parameter \
+                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
+                 -fsanitize=fuzzer-no-link
+
+.PHONY: check-fuzz fuzz fuzz-build fuzz-clean
+fuzz-build: $(FUZZ_BINS)
+
+# The device sources: no -Werror (a new clang warning in someone's code
+# must not fail make check); the harnesses: -Werror.
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.o: $(FUZZ_DIR)/fuzz_%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libfuzzvmm.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.o $(FUZZ_BUILD)/libfuzzvmm.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.SECONDARY: $(FUZZ_LIB_OBJS) $(patsubst %,$(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.o,$(FUZZ_NAMES))
+
+check-fuzz: $(FUZZ_BINS)
+	@$(FUZZ_DIR)/run.sh --seconds $(FUZZ_CHECK_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_NAMES)
+
+fuzz: $(FUZZ_BINS)
+	@$(FUZZ_DIR)/run.sh --long --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+clean: fuzz-clean
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(patsubst %,$(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.d,$(FUZZ_NAMES))
+#@fuzz-end
+
+check: check-unit check-fuzz check-nested
 
 deps:
 	tests/deps.sh

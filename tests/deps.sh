@@ -10,7 +10,7 @@ packages=(
 	liburing-dev libpci-dev libcmocka-dev	# the VMM and its unit tests
 	libseccomp-dev				# the running VMM's system-call filter
 	pciutils pci.ids			# device names for 'minivmm groups'
-	clang					# fuzz targets (libFuzzer)
+	clang libclang-rt-14-dev		# fuzz targets (libFuzzer runtime, ASan, UBSan)
 	acpica-tools				# iasl: the ACPI tables are validated
 	ovmf					# the stock UEFI firmware minivmm boots
 	dosfstools mtools			# FAT images for EFI test disks
