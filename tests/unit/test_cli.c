@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "vmm/cli.h"
@@ -190,6 +191,29 @@ static void test_bad_input(void **state)
 	assert_int_equal(PARSE(&c, "--memory", "1G"), -EINVAL);	/* no firmware */
 }
 
+/*
+ * Found by fuzz_cli (tests/fuzz/corpus/cli/crash-getopt-state): a bad
+ * group of short options ("-ab") left getopt in the middle of that
+ * argument, and the next cli_parse() in the same process carried on
+ * reading it, from an argv that may be gone, and refused a good command
+ * line. Every call must start getopt afresh.
+ */
+static void test_parse_is_repeatable(void **state)
+{
+	static struct vm_config c;
+	char fuzzed[] = "-\x11\xaa";
+
+	assert_int_equal(PARSE(&c, fuzzed), -EINVAL);
+	memset(fuzzed, 0, sizeof(fuzzed));	/* as if that argv were freed */
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--cpus", "2"), 0);
+	assert_int_equal(c.nr_cpus, 2);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "-abc"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f"), 0);
+	assert_int_equal(PARSE(&c, "-xy", "--firmware", "f"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--memory", "1G"), 0);
+	assert_int_equal(c.mem_size, GiB);
+}
+
 static void test_vfio_options(void **state)
 {
 	static struct vm_config cfg;
@@ -241,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_vfio_options),
+		cmocka_unit_test(test_parse_is_repeatable),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
