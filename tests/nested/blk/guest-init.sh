@@ -7,8 +7,8 @@
 #                            written and read back, discard, write-zeroes,
 #                            writes to vdb refused; /dev/vdc (optional) sits on
 #                            a full host file system: writes must fail (IOERR)
-#   minivmm.test=durability  write the pattern, flush, say FLUSHED, then wait to
-#                            be killed
+#   minivmm.test=durability  write the pattern to every writable disk, flush,
+#                            say FLUSHED, then keep writing until killed
 #   minivmm.test=fio         run the fio jobs in /fio (benchmark)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
@@ -86,15 +86,22 @@ t_linux() {
 }
 
 t_durability() {
-	dd if=/pattern.bin of=/dev/vda bs=64k seek="$PATTERN_OFF" 2>/dev/null || fail "writing"
-	# fsync on the block device: the kernel sends VIRTIO_BLK_T_FLUSH and
-	# returns only once the device completed it.
-	dd if=/dev/null of=/dev/vda conv=fsync,notrunc 2>/dev/null || fail "fsync"
-	sync
-	say "FLUSHED"
-	# Keep writing (unflushed) until minivmm is killed under us.
+	local d disks=""
+	# Every writable disk gets the pattern, then an fsync of the block
+	# device: the kernel sends VIRTIO_BLK_T_FLUSH and returns only once
+	# the device completed it.
+	for d in $(ls /sys/block | grep vd); do
+		[ "$(cat /sys/block/$d/ro)" = 0 ] || continue
+		dd if=/pattern.bin of=/dev/$d bs=64k seek="$PATTERN_OFF" 2>/dev/null || fail "writing $d"
+		dd if=/dev/null of=/dev/$d conv=fsync,notrunc 2>/dev/null || fail "fsync $d"
+		disks="$disks $d"
+	done
+	say "FLUSHED$disks"
+	# Keep writing (never flushed) until the VMM is killed under us.
 	while :; do
-		dd if=/dev/zero of=/dev/vda bs=64k seek=$((PATTERN_OFF + 2048)) count=16 2>/dev/null
+		for d in $disks; do
+			dd if=/dev/zero of=/dev/$d bs=64k seek=$((PATTERN_OFF + 256)) count=16 2>/dev/null
+		done
 		sleep 0.05
 	done
 }
