@@ -61,21 +61,27 @@ int vfio_hw_cfg_write(struct vfio_pci *v, unsigned int off, const void *buf, uns
 	return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
 }
 
-void vfio_hw_cmd_sync(struct vfio_pci *v, uint16_t cmd)
+void vfio_hw_cmd_sync_mask(struct vfio_pci *v, uint16_t cmd, uint16_t mask)
 {
 	uint8_t b[2];
 	uint16_t hw, want;
 
+	mask &= CMD_PASSTHROUGH;
 	if (vfio_hw_cfg_read(v, PCI_COMMAND, b, 2))
 		return;
 	hw = (uint16_t)(b[0] | b[1] << 8);
-	want = (uint16_t)((hw & ~CMD_PASSTHROUGH) | (cmd & CMD_PASSTHROUGH));
+	want = (uint16_t)((hw & ~mask) | (cmd & mask));
 	if (want == hw)
 		return;
 	b[0] = (uint8_t)want;
 	b[1] = (uint8_t)(want >> 8);
 	if (vfio_hw_cfg_write(v, PCI_COMMAND, b, 2))
 		pr_warn_once("vfio: %s: cannot write the COMMAND register", v->bdf);
+}
+
+void vfio_hw_cmd_sync(struct vfio_pci *v, uint16_t cmd)
+{
+	vfio_hw_cmd_sync_mask(v, cmd, CMD_PASSTHROUGH);
 }
 
 /* ---- capability list ------------------------------------------------------ */

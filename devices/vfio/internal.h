@@ -190,6 +190,8 @@ int vfio_hw_cfg_read(struct vfio_pci *v, unsigned int off, void *buf, unsigned i
 int vfio_hw_cfg_write(struct vfio_pci *v, unsigned int off, const void *buf, unsigned int len);
 /* Bring the device's real COMMAND register in line with the virtual one. */
 void vfio_hw_cmd_sync(struct vfio_pci *v, uint16_t cmd);
+/* The same for the COMMAND bits in mask only. */
+void vfio_hw_cmd_sync_mask(struct vfio_pci *v, uint16_t cmd, uint16_t mask);
 
 /* bar.c */
 int vfio_bars_init(struct vfio_pci *v);

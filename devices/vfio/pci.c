@@ -107,25 +107,36 @@ int vfio_pci_hw_reset(struct vfio_pci *v)
 
 	if (v->dev_flags & VFIO_DEVICE_FLAGS_RESET) {
 		ret = v->ops->reset(v->ops->ctx, v->fd);
-		if (!ret)
+		if (!ret) {
+			pr_debug("vfio: %s: reset (VFIO_DEVICE_RESET)", v->bdf);
 			return 0;
+		}
 	}
 	ret = vfio_hot_reset(v);
 	if (ret)
 		pr_debug("vfio: %s: no reset method worked (%s): it keeps its state",
 			 v->bdf, strerror(-ret));
+	else
+		pr_debug("vfio: %s: reset (bus reset)", v->bdf);
 	return ret;
 }
 
-/* The core restored the power-on config (machine reset, Secondary Bus
- * Reset on the root port): the device follows. Root lock held. */
+/*
+ * The core restored the power-on config (machine reset, Secondary Bus
+ * Reset on the root port): the device follows. Root lock held. The BAR
+ * memslots go only after this hook (the core re-evaluates decode then),
+ * so the device's decode stays as it is until the guest writes COMMAND:
+ * turning it off here would leave other vCPUs a window onto BARs that
+ * vfio-pci blocks. DMA and INTx follow at once.
+ */
 void vfio_pci_reset_hook(struct pci_dev *dev)
 {
 	struct vfio_pci *v = to_vfio(dev);
 
 	vfio_intr_reset(v);
 	vfio_pci_hw_reset(v);
-	vfio_hw_cmd_sync(v, pci_get16(dev->config, PCI_COMMAND));
+	vfio_hw_cmd_sync_mask(v, pci_get16(dev->config, PCI_COMMAND),
+			      PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 }
 
 void vfio_pci_flr(struct vfio_pci *v)

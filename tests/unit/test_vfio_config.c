@@ -138,12 +138,19 @@ static void test_devctl_and_flr(void **state)
 	assert_int_equal(dev_rd(f, devctl, 2), 0x5000);
 	assert_int_equal(pci_get16(f->d->config, 0x88), 0x2830);
 	/* Initiate FLR: a VFIO reset, the config back to reset values, the
-	 * bit reads 0. */
-	dev_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+	 * bit reads 0, the BAR memslots gone, DMA off in the device at once
+	 * (its decode goes off with the guest's next COMMAND write). */
+	dev_wr(f, 0x10, FX_MEM_BASE, 4);
+	dev_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	assert_int_equal(fx_nr_slots(f), 1);
 	dev_wr(f, devctl, PCI_EXP_DEVCTL_BCR_FLR, 2);
 	assert_int_equal(f->d->resets, resets + 1);
 	assert_int_equal(dev_rd(f, PCI_COMMAND, 2), 0);
+	assert_int_equal(dev_rd(f, 0x10, 4), 0x4);
 	assert_int_equal(dev_rd(f, devctl, 2) & PCI_EXP_DEVCTL_BCR_FLR, 0);
+	assert_int_equal(fx_nr_slots(f), 0);
+	assert_int_equal(pci_get16(f->d->config, PCI_COMMAND) & PCI_COMMAND_MASTER, 0);
+	dev_wr(f, PCI_COMMAND, 0, 2);
 	assert_int_equal(pci_get16(f->d->config, PCI_COMMAND) & PCI_COMMAND_MEMORY, 0);
 }
 

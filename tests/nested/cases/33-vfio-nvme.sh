@@ -30,6 +30,9 @@ if in_l1; then
 	[[ $rc == 0 ]] || fail "minivmm ended with status $rc (expected 0: the guest powered off)"
 	echo "ok: Linux's nvme driver read and wrote the disk with MSI-X; power-off ends minivmm with 0"
 	! grep -q "no reset method worked" "$O/minivmm.log" || fail "the NVMe was not reset"
+	[[ $(grep -c "0000:00:11.0: reset (" "$O/minivmm.log") == 2 ]] ||
+		fail "the NVMe was not reset exactly twice (at start and at exit)"
+	echo "ok: the NVMe was reset at start and at exit"
 	grep -q "DMA-mapped 512 MiB" "$O/minivmm.log" || fail "no DMA map line"
 	echo "VFIO-NVME-OK"
 	exit 0

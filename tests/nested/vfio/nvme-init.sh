@@ -52,7 +52,19 @@ while read -r irq rest; do
 done < /proc/interrupts
 grep nvme0q /proc/interrupts | sed 's/^/MINIVMM-GUEST: irq /'
 [ "$n" -gt 0 ] || fail "no nvme interrupts counted"
-grep -q "PCI-MSIX\|PCI-MSI-X\|MSIX" /proc/interrupts || say "(no MSI-X label in /proc/interrupts)"
-say "interrupts: $n on the nvme queues"
+# MSI-X Enable (bit 15 of Message Control) in the capability the guest sees.
+cfg=/sys/class/nvme/nvme0/device/config
+byte() { od -An -tu1 -j "$1" -N1 "$cfg" | tr -d ' '; }
+off=$(byte 52) msix=off hops=0
+while [ "$off" -ge 64 ] && [ $hops -lt 48 ]; do
+	if [ "$(byte "$off")" = 17 ]; then
+		[ $(( $(byte $((off + 3))) & 128 )) -ne 0 ] && msix=on
+		break
+	fi
+	off=$(byte $((off + 1))); hops=$((hops + 1))
+done
+[ $msix = on ] || fail "the nvme driver did not enable MSI-X"
+say "interrupts: $n on $(grep -c nvme0q /proc/interrupts) nvme queue vectors, MSI-X enabled"
+
 echo "MINIVMM-GUEST-DONE"
 off
