@@ -193,7 +193,8 @@ static int vm_create_disks(struct vm *vm)
 		};
 		int ret;
 
-		snprintf(name, sizeof(vm->disk_names[i]), "virtio-blk%u", i);
+		/* i < CLI_MAX_DISKS; the mask tells gcc's -Wformat-truncation so. */
+		snprintf(name, sizeof(vm->disk_names[i]), "virtio-blk%u", i & 0xff);
 		vm->disks[i] = vblk_create(&vm->ops, &vm->mem, &p);
 		if (!vm->disks[i])
 			return -errno;	/* vblk_create said why */
