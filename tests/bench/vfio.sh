@@ -11,9 +11,9 @@
 #                            tests/guest/bench-empty.bin with the device.
 #                            SIZE 1g/2g; PAGES 4k (transparent huge pages off),
 #                            thp (anonymous memory, THP on), 2m (hugetlb pages)
-#   vfio-unmap-SIZE-PAGES-ms the same for VFIO_IOMMU_UNMAP_DMA (unpinning, at
-#                            exit; QEMU leaves part of it to the kernel's
-#                            release of the container, where it is not counted)
+#   vfio-unmap-SIZE-PAGES-ms the same for VFIO_IOMMU_UNMAP_DMA at exit, in the raw
+#                            results only: QEMU leaves much of it to the kernel's
+#                            release of the container, where strace cannot see it
 #   msi-roundtrip            tests/guest/edu-bench.bin: TSC cycles from the write
 #                            that makes edu raise its MSI to the guest's handler
 #                            having run (and acknowledged it), mean of 2000
@@ -101,7 +101,6 @@ vfio_bench_rows() {
 	for size in 1g 2g; do
 		for pages in 4k thp 2m; do
 			row "vfio-map-$size-$pages-ms" "DMA map $size RAM, $pages pages (ms)"
-			row "vfio-unmap-$size-$pages-ms" "  DMA unmap at exit (ms)"
 		done
 	done
 }
