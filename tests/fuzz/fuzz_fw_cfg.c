@@ -3,7 +3,8 @@
  * fw_cfg through its ports (selector 0x510, data 0x511, DMA address
  * 0x514-0x51B) with DMA into real guest RAM: mem_layout() + mem_alloc() of
  * 64 MiB with a 128 KiB isa-bios alias, i.e. with the VGA (0xA0000-
- * 0xBFFFF) and isa-bios (0xE0000-0xFFFFF) holes a VM has. The device holds
+ * 0xBFFFF) and isa-bios (0xE0000-0xFFFFF) holes a VM has, or without the
+ * alias (RAM regions that touch at 1 MiB), as the first input byte says. The device holds
  * what a q35 VM serves (the q35 items, SMBIOS, the ACPI tables and their
  * loader script) plus a writable file with hooks. The fuzzer writes DMA
  * descriptors into guest RAM, near region edges or anywhere, and starts
@@ -16,6 +17,7 @@
  * succeeds; the holes are never written (canary pattern); the write hook
  * only ever sees a range inside its file.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "devices/bus.h"
@@ -31,7 +33,13 @@
 #define CANARY		0xcc
 #define GUARD		256	/* bytes compared either side of what a DMA may write */
 
-static struct guest_mem mem;
+/* Two layouts: with a 128 KiB isa-bios alias (holes at 0xA0000 and
+ * 0xE0000, no two RAM regions touch), and without one (0xC0000-0xFFFFF
+ * runs straight into 1 MiB: two regions that touch, which the device's
+ * ram_walk() must cross). The first input byte picks one. */
+static struct guest_mem mems[2];
+static struct guest_mem *gm;
+static uint64_t isa_rom;
 static struct acpi_blobs acpi;
 static bool acpi_ok;
 static uint8_t wfile_init[WFILE_SIZE];
@@ -67,8 +75,8 @@ static bool backing_range(uint64_t gpa, uint64_t len, uint64_t *lo, uint64_t *hi
 
 static void fill_holes(void)
 {
-	memset(mem.base + MEM_VGA_BASE, CANARY, MEM_VGA_END - MEM_VGA_BASE);
-	memset(mem.base + MEM_ISA_BIOS_END - ISA_ROM, CANARY, ISA_ROM);
+	memset(gm->base + MEM_VGA_BASE, CANARY, MEM_VGA_END - MEM_VGA_BASE);
+	memset(gm->base + MEM_ISA_BIOS_END - isa_rom, CANARY, isa_rom);
 }
 
 static void check_hole(uint64_t lo, uint64_t hi)
@@ -80,9 +88,9 @@ static void check_hole(uint64_t lo, uint64_t hi)
 	for (uint64_t a = lo; a < hi; a += sizeof(ref)) {
 		uint64_t n = hi - a < sizeof(ref) ? hi - a : sizeof(ref);
 
-		if (!memcmp(mem.base + a, ref, n))
+		if (!memcmp(gm->base + a, ref, n))
 			continue;
-		while (mem.base[a] == CANARY)
+		while (gm->base[a] == CANARY)
 			a++;
 		FZ_CHECK(0, "guest memory hole at %#llx was written", (unsigned long long)a);
 	}
@@ -91,19 +99,19 @@ static void check_hole(uint64_t lo, uint64_t hi)
 static void check_holes(void)
 {
 	check_hole(MEM_VGA_BASE, MEM_VGA_END);
-	check_hole(MEM_ISA_BIOS_END - ISA_ROM, MEM_ISA_BIOS_END);
+	check_hole(MEM_ISA_BIOS_END - isa_rom, MEM_ISA_BIOS_END);
 }
 
 static void clean_ram(void)
 {
 	if (dirty_all) {
-		memset(mem.base, 0, RAM_SIZE);
+		memset(gm->base, 0, RAM_SIZE);
 	} else {
 		for (unsigned int i = 0; i < nr_dirty; i++) {
 			uint64_t lo, hi;
 
 			if (backing_range(dirty[i].gpa, dirty[i].len, &lo, &hi))
-				memset(mem.base + lo, 0, hi - lo);
+				memset(gm->base + lo, 0, hi - lo);
 		}
 	}
 	nr_dirty = 0;
@@ -113,18 +121,17 @@ static void clean_ram(void)
 
 /* ---- the writable file's hooks ------------------------------------------ */
 
-static unsigned int selects;
+static uint32_t wfile_len;	/* the file's size now (updates change it) */
 
 static void wfile_select(void *opaque, void *data, uint32_t len)
 {
-	FZ_CHECK(len == WFILE_SIZE, "select hook got length %u", len);
-	selects++;
+	FZ_CHECK(len == wfile_len, "select hook got length %u of a %u-byte file", len, wfile_len);
 }
 
 static void wfile_write(void *opaque, const void *data, uint32_t offset, uint32_t len)
 {
-	FZ_CHECK(offset <= WFILE_SIZE && len <= WFILE_SIZE - offset,
-		 "write hook got [%u, +%u) of a %u-byte file", offset, len, WFILE_SIZE);
+	FZ_CHECK(offset <= wfile_len && len <= wfile_len - offset,
+		 "write hook got [%u, +%u) of a %u-byte file", offset, len, wfile_len);
 }
 
 static const struct fw_cfg_item_ops wfile_ops = { .select = wfile_select, .write = wfile_write };
@@ -135,14 +142,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct acpi_config cfg;
 
-	if (mem_layout(&mem, RAM_SIZE, ISA_ROM) || mem_alloc(&mem, MEM_BACKING_ANON, "/sys"))
-		abort();
-	memset(mem.base, 0, RAM_SIZE);
-	fill_holes();
+	for (unsigned int i = 0; i < 2; i++) {
+		gm = &mems[i];
+		isa_rom = i ? 0 : ISA_ROM;
+		if (mem_layout(gm, RAM_SIZE, isa_rom) || mem_alloc(gm, MEM_BACKING_ANON, "/sys"))
+			abort();
+		memset(gm->base, 0, RAM_SIZE);
+		fill_holes();
+	}
+	gm = &mems[0];
 	acpi_config_init(&cfg);
 	cfg.nr_cpus = 4;
-	cfg.ram_low_end = mem.low_end;
-	cfg.pci32_start = mem.low_end;
+	cfg.ram_low_end = gm->low_end;
+	cfg.pci32_start = gm->low_end;
 	cfg.pci32_end = MEM_IOAPIC_BASE;
 	acpi_ok = !acpi_build(&cfg, &acpi);
 	for (unsigned int i = 0; i < WFILE_SIZE; i++)
@@ -154,11 +166,11 @@ static struct fw_cfg *build(struct bus *pio)
 {
 	static const uint8_t uuid[16] = { 0x6b, 0x1f, 0x3c, 0x2e };
 	struct fw_cfg_q35_config q35 = {
-		.mem = &mem, .nr_cpus = 4, .uuid = uuid, .nographic = true,
+		.mem = gm, .nr_cpus = 4, .uuid = uuid, .nographic = true,
 		.msr_feature_control = FEATURE_CONTROL_LOCKED,
 	};
-	struct smbios_config sm = { .nr_cpus = 4, .mem = &mem, .serial = "fuzz" };
-	struct fw_cfg *fw = fw_cfg_create(&mem);
+	struct smbios_config sm = { .nr_cpus = 4, .mem = gm, .serial = "fuzz" };
+	struct fw_cfg *fw = fw_cfg_create(gm);
 	int ret;
 
 	if (!fw)
@@ -235,7 +247,7 @@ static void window_take(struct window *w, uint64_t gpa, uint64_t len)
 		return;
 	w->before = malloc(w->hi - w->lo);
 	FZ_CHECK(w->before, "out of memory");
-	memcpy(w->before, mem.base + w->lo, w->hi - w->lo);
+	memcpy(w->before, gm->base + w->lo, w->hi - w->lo);
 }
 
 static bool inside(uint64_t a, uint64_t lo, uint64_t len)
@@ -250,7 +262,7 @@ static void window_check(struct window *w, uint64_t ok1, uint64_t len1,
 	if (!w->before)
 		return;
 	for (uint64_t a = w->lo; a < w->hi; a++)
-		FZ_CHECK(w->before[a - w->lo] == mem.base[a] || inside(a, ok1, len1) ||
+		FZ_CHECK(w->before[a - w->lo] == gm->base[a] || inside(a, ok1, len1) ||
 			 inside(a, ok2, len2),
 			 "DMA wrote %#llx, outside the control word at %#llx and the buffer [%#llx, +%#llx)",
 			 (unsigned long long)a, (unsigned long long)ok1, (unsigned long long)ok2,
@@ -259,14 +271,52 @@ static void window_check(struct window *w, uint64_t ok1, uint64_t len1,
 	w->before = NULL;
 }
 
+/* Is every byte of [gpa, gpa + len) RAM (in any region)? Written
+ * independently of the device's ram_walk(), which it checks. */
 static bool ram_range(uint64_t gpa, uint64_t len)
 {
-	void *hva;
+	if (len && gpa + (len - 1) < gpa)
+		return false;
+	while (len) {
+		uint64_t chunk = 0;
 
-	/* The buffer may span regions that touch (0xC0000 is RAM up to the
-	 * isa-bios hole only); none do here except through a hole, so
-	 * "wholly RAM" is "inside one region" or empty. */
-	return !len || !guest_mem_ptr(&mem, gpa, len, &hva);
+		for (unsigned int i = 0; i < gm->nr_regions; i++) {
+			const struct mem_region *r = &gm->regions[i];
+
+			if (gpa >= r->gpa && gpa - r->gpa < r->size)
+				chunk = r->size - (gpa - r->gpa);
+		}
+		if (!chunk)
+			return false;
+		if (chunk >= len)
+			break;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/* The guest's own accesses to its RAM (regions' backing offsets equal
+ * their addresses below 4 GiB, memory.h). */
+static bool gwrite(uint64_t gpa, const void *p, uint64_t len)
+{
+	if (!len)
+		return true;
+	if (!ram_range(gpa, len))
+		return false;
+	memcpy(gm->base + gpa, p, len);
+	mark_dirty(gpa, len);
+	return true;
+}
+
+static bool gread(uint64_t gpa, void *p, uint64_t len)
+{
+	if (!len)
+		return true;
+	if (!ram_range(gpa, len))
+		return false;
+	memcpy(p, gm->base + gpa, len);
+	return true;
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -322,7 +372,7 @@ static void dma_port_write(struct bus *pio, unsigned int off, const uint8_t *b, 
 	/* The descriptor as the device will read it. */
 	desc_ram = ram_range(desc, 16);
 	if (desc_ram)
-		guest_mem_read(&mem, desc, raw, 16);
+		gread(desc, raw, 16);
 	status_ram = ram_range(desc, 4);
 	control = get_be32(raw);
 	length = get_be32(raw + 4);
@@ -346,7 +396,7 @@ static void dma_port_write(struct bus *pio, unsigned int off, const uint8_t *b, 
 	window_check(&wt, desc, status_ram ? 4 : 0, addr, read ? length : 0);
 	if (!status_ram)
 		return;
-	guest_mem_read(&mem, desc, raw, 4);
+	gread(desc, raw, 4);
 	status = get_be32(raw);
 	FZ_CHECK(status == 0 || status == FW_CFG_DMA_CTL_ERROR,
 		 "DMA control word reads back %#x", status);
@@ -394,8 +444,7 @@ static void dma_op(struct bus *pio, struct fz *f)
 	put_be32(raw + 8, (uint32_t)(addr >> 32));
 	put_be32(raw + 12, (uint32_t)addr);
 	/* The guest can only write its descriptor where there is RAM. */
-	if (guest_mem_write(&mem, desc, raw, sizeof(raw)) == 0)
-		mark_dirty(desc, sizeof(raw));
+	gwrite(desc, raw, sizeof(raw));
 	dma_kick(pio, desc, how);
 }
 
@@ -410,6 +459,7 @@ enum {
 	OP_MEM,			/* gpa, n, n bytes: the guest writes RAM */
 	OP_DMA_PORT,		/* dir|width|offset, u64: any access to 0x514-0x51B */
 	OP_RESET,
+	OP_UPDATE,		/* which, n, n bytes: the host replaces a file (reset) */
 	NR_OPS,
 };
 
@@ -448,8 +498,7 @@ static void run_op(struct fw_cfg *fw, struct bus *pio, struct fz *f)
 
 		n = fz_u8(f);
 		n = (uint8_t)fz_bytes(f, buf, n);
-		if (guest_mem_write(&mem, gpa, buf, n) == 0)
-			mark_dirty(gpa, n);
+		gwrite(gpa, buf, n);
 		break;
 	}
 	case OP_DMA_PORT:
@@ -471,6 +520,22 @@ static void run_op(struct fw_cfg *fw, struct bus *pio, struct fz *f)
 		fw_cfg_reset(fw);
 		dma_high = 0;
 		break;
+	case OP_UPDATE: {
+		static const char *const names[] = {
+			"bootorder", "fuzz/writable", "fuzz/one", "etc/e820", "no/such/file",
+		};
+		const char *name = names[fz_u8(f) % 5];
+		uint8_t buf[256];
+		int key = fw_cfg_file_key(fw, name), ret;
+
+		n = (uint8_t)fz_bytes(f, buf, fz_u8(f));
+		ret = fw_cfg_update_file(fw, name, buf, n);
+		FZ_CHECK(ret == (key < 0 ? -ENOENT : 0), "updating %s (key %d): %d", name, key, ret);
+		FZ_CHECK(fw_cfg_file_key(fw, name) == key, "%s moved from key %d", name, key);
+		if (!ret && !strcmp(name, "fuzz/writable"))
+			wfile_len = n;
+		break;
+	}
 	}
 }
 
@@ -478,18 +543,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	uint64_t transfers, errors;
 	struct bus pio;
 	struct fw_cfg *fw;
 	struct fz f;
 
+	fz_init(&f, data, size);
+	gm = &mems[fz_u8(&f) & 1];
+	isa_rom = gm == &mems[0] ? ISA_ROM : 0;
 	bus_init(&pio, "pio");
+	wfile_len = WFILE_SIZE;
 	fw = build(&pio);
 	FZ_CHECK(fw, "cannot build the fw_cfg device");
 	dma_high = 0;
-	fz_init(&f, data, size);
 	while (fz_more(&f))
 		run_op(fw, &pio, &f);
 	check_holes();
+	fw_cfg_dma_stats(fw, &transfers, &errors);
+	FZ_CHECK(errors <= transfers, "%llu DMA errors in %llu transfers",
+		 (unsigned long long)errors, (unsigned long long)transfers);
 	fw_cfg_destroy(fw);
 	FZ_CHECK(pio.nr_ranges == 0, "ports left registered");
 	bus_exit(&pio);

@@ -128,7 +128,7 @@ def pci_seeds():
 
 
 # ---- fuzz_fw_cfg ----------------------------------------------------------
-(F_SELECT, F_READ, F_CTL, F_DMA, F_DMA_RAW, F_MEM, F_DMA_PORT, F_RESET) = range(8)
+(F_SELECT, F_READ, F_CTL, F_DMA, F_DMA_RAW, F_MEM, F_DMA_PORT, F_RESET, F_UPDATE) = range(9)
 A_PAGE, A_VGA, A_VGA_END, A_ISA, A_1M, A_RAMEND, A_2M, A_ZERO = range(8)
 CTL_ERROR, CTL_READ, CTL_SKIP, CTL_SELECT, CTL_WRITE = 1, 2, 4, 8, 0x10
 
@@ -150,8 +150,10 @@ def dma(key, flags, n, desc, buf, how=0):
 
 
 def fw_cfg_seeds():
+    # The first byte picks the memory layout: 0 with the isa-bios hole,
+    # 1 without (RAM regions touching at 1 MiB).
     # QemuFwCfgInitialize: signature and ID through the ports.
-    s = u8(F_SELECT) + u16(0) + u8(F_READ) + u8(4)
+    s = u8(0) + u8(F_SELECT) + u16(0) + u8(F_READ) + u8(4)
     s += u8(F_SELECT) + u16(1) + u8(F_READ) + u8(4)
     s += u8(F_DMA_PORT) + u8(0 | W8 << 4) + u8(F_DMA_PORT) + u8(2 | W1 << 4)
     write("fw_cfg", "ovmf-probe", s)
@@ -159,7 +161,7 @@ def fw_cfg_seeds():
     # OVMF over DMA: the directory (count, then entries), then items by
     # key (QemuFwCfgSelectItem + QemuFwCfgReadBytes), skip, e820.
     d = gpa(A_2M)
-    s = dma(0x19, CTL_SELECT | CTL_READ, 4, d, gpa(A_2M, 0x100))
+    s = u8(0) + dma(0x19, CTL_SELECT | CTL_READ, 4, d, gpa(A_2M, 0x100))
     s += dma(0, CTL_READ, 64 * 13, d, gpa(A_2M, 0x200))
     for key in (0x05, 0x03, 0x8002, 0x20, 0x24, 0x25, 0x29, 0x2a):
         s += dma(key, CTL_SELECT | CTL_READ, 0x7f, d, gpa(A_2M, 0x1000), how=key % 2)
@@ -170,17 +172,19 @@ def fw_cfg_seeds():
     # The writable file: select + write, skip + write, read back, and a
     # write past its end.
     wr = 0x2c   # "fuzz/writable" in name order
-    s = u8(F_MEM) + gpa(A_2M, 0x400) + u8(16) + bytes(range(16))
+    s = u8(0) + u8(F_MEM) + gpa(A_2M, 0x400) + u8(16) + bytes(range(16))
     s += dma(wr, CTL_SELECT | CTL_WRITE, 16, d, gpa(A_2M, 0x400))
     s += dma(wr, CTL_SELECT | CTL_SKIP, 240, d, gpa(A_2M))
     s += dma(0, CTL_WRITE, 32, d, gpa(A_2M, 0x400))
     s += dma(wr, CTL_SELECT | CTL_READ, 0x7f, d, gpa(A_2M, 0x800))
     s += dma(0x20, CTL_SELECT | CTL_WRITE, 4, d, gpa(A_2M, 0x400))
+    s += u8(F_UPDATE) + u8(1) + u8(8) + b"shrunk!!" + dma(wr, CTL_SELECT | CTL_WRITE, 16, d, gpa(A_2M, 0x400))
+    s += u8(F_UPDATE) + u8(0) + u8(12) + b"/pci@i0cf8/\0"[:12]
     write("fw_cfg", "dma-write", s)
 
     # Edges: buffers across the VGA hole, the isa-bios hole and the end of
     # RAM; descriptors in a hole and straddling an edge; 8-byte kicks.
-    s = dma(0x19, CTL_SELECT | CTL_READ, 16, d, gpa(A_VGA, 0xfff8))
+    s = u8(0) + dma(0x19, CTL_SELECT | CTL_READ, 16, d, gpa(A_VGA, 0xfff8))
     s += dma(0x19, CTL_SELECT | CTL_READ, 16, d, gpa(A_RAMEND, 0xfff8), how=1)
     s += dma(0x19, CTL_SELECT | CTL_READ, 0x7f, d, gpa(A_ISA, 0xffc0))
     s += dma(0x19, CTL_SELECT | CTL_READ, 4, gpa(A_VGA, 0xfff4), gpa(A_2M, 0x100))
@@ -190,9 +194,15 @@ def fw_cfg_seeds():
     s += u8(F_DMA_PORT) + u8(1 | 0 << 1 | W4 << 4) + u64(0x01000000)
     s += u8(F_DMA_RAW) + u8(2) + gpa(A_2M) + u8(F_RESET)
     write("fw_cfg", "dma-edges", s)
+    # Without the isa-bios hole a buffer may run from 0xC0000-0xFFFFF
+    # into 1 MiB: one transfer over two RAM regions.
+    s = u8(1) + dma(0x19, CTL_SELECT | CTL_READ, 0x40, d, gpa(A_1M, 0xffe0))
+    s += dma(0x19, CTL_SELECT | CTL_READ, 0x40, gpa(A_1M, 0xfff8), gpa(A_2M, 0x100))
+    s += dma(0x19, CTL_SELECT | CTL_READ, 0x40, d, gpa(A_VGA_END, 0xfff0))
+    write("fw_cfg", "touching-regions", s)
 
     # Every width at the control ports.
-    s = b""
+    s = u8(0)
     for a in range(16):
         s += u8(F_CTL) + u8(a) + u32(0x19)
     write("fw_cfg", "port-widths", s)
