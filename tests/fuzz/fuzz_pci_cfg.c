@@ -235,9 +235,15 @@ static void check_irqs(struct machine *m)
 	bool pic[16] = { false };
 	struct tdev *devs[2] = { m->dev, m->leaf };
 
-	for (unsigned int i = 0; i < 2; i++)
+	for (unsigned int i = 0; i < 2; i++) {
+		int gsi = pci_dev_intx_gsi(&devs[i]->dev);
+
+		FZ_CHECK(gsi == (int)(LPC_PIRQ_GSI_BASE + tdev_pirq(m, devs[i])),
+			 "device %u's INTx reaches GSI %d, expected %u", i, gsi,
+			 LPC_PIRQ_GSI_BASE + tdev_pirq(m, devs[i]));
 		if (tdev_asserts(devs[i]))
 			pirq[tdev_pirq(m, devs[i])] = true;
+	}
 	for (unsigned int p = 0; p < LPC_NR_PIRQ; p++) {
 		uint32_t rout = 0;
 		unsigned int irq;
@@ -287,6 +293,7 @@ enum {
 	OP_BAR,			/* bus sel, devfn, reg index, u32 value, u16 command */
 	OP_CLOCK,		/* u32: advance the PM timer clock (ns) */
 	OP_MMIO,		/* dir|width, u64 addr, u64 */
+	OP_PM_EVENT,		/* bit: a GPE (or the power button) for the SCI */
 	NR_OPS,
 };
 
@@ -446,6 +453,14 @@ static void run_op(struct machine *m, struct fz *f)
 			fz_bus_read(&m->mmio, addr, len);
 		break;
 	}
+	case OP_PM_EVENT:
+		a = fz_u8(f);
+		if (a >= 0xc0)
+			acpi_pm_power_button(m->pm);
+		else
+			FZ_CHECK((acpi_pm_gpe_raise(m->pm, a) == 0) == (a < ACPI_PM_NR_GPE),
+				 "GPE %u", a);
+		break;
 	}
 }
 
