@@ -267,6 +267,20 @@ static bool find_edu_on(unsigned int bus, struct pci_loc *loc)
     return false;
 }
 
+/* How many functions of the device at loc are edu (a multi-function slot
+ * passed whole shows them all; PCI 3.0 §6.2.1: look past function 0 only
+ * when its header says multi-function). */
+static unsigned int count_edu_functions(const struct pci_loc *loc)
+{
+    unsigned int n = 0;
+    bool multi = cfg_r8(loc->bus, loc->dev, 0, 0x0E) & 0x80;
+
+    for (unsigned int f = 0; f < (multi ? 8u : 1u); f++)
+        if (cfg_r32(loc->bus, loc->dev, f, 0) == (EDU_DEVICE << 16 | EDU_VENDOR))
+            n++;
+    return n;
+}
+
 /*
  * Bus 0 directly, then behind each PCI-PCI bridge on bus 0 (one level, as
  * minivmm and a q35 QEMU with root ports build it): bus numbers from 1,
@@ -467,7 +481,8 @@ void bsp_main(void)
     lapic_write(LAPIC_SVR, (lapic_read(LAPIC_SVR) & ~0xFFu) | 0x100 | VEC_SPURIOUS);
     if (!find_edu(&loc))
         fail(EXIT_EDU_NONE, "no edu device (1234:11e8) on bus 0 or behind a bridge on bus 0");
-    printf("edu: found at %02x:%02x.%x\n", loc.bus, loc.dev, loc.fn);
+    printf("edu: found at %02x:%02x.%x (%u edu function(s) in the slot)\n", loc.bus, loc.dev,
+           loc.fn, count_edu_functions(&loc));
     place_bar(&loc);
     msi = find_cap(&loc, 0x05);
     if (!msi)

@@ -8,7 +8,8 @@
 #   - a BDF that does not exist, and one that is not an address at all;
 #   - RLIMIT_MEMLOCK too low for the guest RAM VFIO must pin (a root process
 #     without CAP_IPC_LOCK), with the amount needed;
-#   - the group already in use by another minivmm.
+#   - the group already in use by another minivmm (which, stopped by SIGTERM,
+#     resets the device on its way out).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
@@ -85,7 +86,7 @@ if in_l1; then
 
 	# Held by another minivmm (a guest that halts forever).
 	{ head -c 4080 /dev/zero; printf '\xfa\xf4\xeb\xfd'; head -c 12 /dev/zero; } > /tmp/hlt.bin
-	./minivmm --firmware /tmp/hlt.bin --vfio 00:11.0 > /tmp/first.log 2>&1 < /dev/null &
+	./minivmm --firmware /tmp/hlt.bin --vfio 00:11.0 --verbose > /tmp/first.log 2>&1 < /dev/null &
 	pid=$!
 	for _ in $(seq 600); do
 		ls -l /proc/$pid/fd 2>/dev/null | grep -q /dev/vfio/ && break
@@ -96,6 +97,12 @@ if in_l1; then
 	kill -TERM $pid
 	wait $pid || true
 	echo "ok: a group in use by another VM"
+	# The first one, stopped by SIGTERM, reset the NVMe (FLR) at start and
+	# again on its way out.
+	cat /tmp/first.log
+	[[ $(grep -c "0000:00:11.0: reset (" /tmp/first.log) == 2 ]] ||
+		fail "SIGTERM: the NVMe was not reset at start and at exit"
+	echo "ok: SIGTERM resets the device on the way out"
 	echo "VFIO-ERRORS-OK"
 	exit 0
 fi
