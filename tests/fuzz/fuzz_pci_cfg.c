@@ -5,7 +5,9 @@
  * wherever the MCH's PCIEXBAR puts it, and whatever BARs, the RCRB, the
  * PM block and the APM ports end up decoding. The machine is a q35 core:
  * MCH, ICH9 LPC with its PM block, a PCIe root port with a device behind
- * it, and a device on the root bus with every BAR kind and INTx.
+ * it and a second bridge behind that with another device (two levels of
+ * bus-number routing, windows, swizzling and secondary bus reset), and a
+ * device on the root bus; the three devices have every BAR kind and INTx.
  *
  * Input: a sequence of records, each an op byte and its operands (see
  * docs/fuzzing.md). After every record: both buses are sane, every BAR
@@ -96,8 +98,8 @@ struct machine {
 	struct acpi_pm *pm;
 	struct mch *mch;
 	struct lpc *lpc;
-	struct pcie_port *port;
-	struct tdev *dev, *leaf;	/* on the root bus; behind the port */
+	struct pcie_port *port, *port2;	/* 00:01.0; behind it at slot 1 */
+	struct tdev *dev, *leaf, *leaf2;	/* root bus; behind port; behind port2 */
 	int64_t clock_ns;
 };
 
@@ -144,16 +146,26 @@ static int machine_create(struct machine *m)
 	m->port = pcie_root_port_create(pci_root_bus(m->root), PCI_DEVFN(PORT_SLOT, 0), 1);
 	m->dev = calloc(1, sizeof(*m->dev));
 	m->leaf = calloc(1, sizeof(*m->leaf));
-	if (!m->mch || !m->lpc || !m->port || !m->dev || !m->leaf ||
+	m->leaf2 = calloc(1, sizeof(*m->leaf2));
+	if (!m->mch || !m->lpc || !m->port || !m->dev || !m->leaf || !m->leaf2 ||
 	    tdev_setup(m->dev, false, 1) || tdev_setup(m->leaf, true, 2) ||
+	    tdev_setup(m->leaf2, false, 4) ||
 	    pci_bus_plug(pci_root_bus(m->root), &m->dev->dev, PCI_DEVFN(DEV_SLOT, 0)) ||
 	    pci_bus_plug(pcie_port_bus(m->port), &m->leaf->dev, PCI_DEVFN(0, 0)))
+		return -1;
+	m->port2 = pcie_root_port_create(pcie_port_bus(m->port), PCI_DEVFN(1, 0), 2);
+	if (!m->port2 || pci_bus_plug(pcie_port_bus(m->port2), &m->leaf2->dev, PCI_DEVFN(3, 0)))
 		return -1;
 	return 0;
 }
 
 static void machine_destroy(struct machine *m)
 {
+	if (m->leaf2) {
+		pci_dev_exit(&m->leaf2->dev);
+		FZ_CHECK(!m->leaf2->host_mapped, "leaf2 host BAR still mapped after unplug");
+	}
+	pcie_root_port_destroy(m->port2);
 	if (m->leaf) {
 		pci_dev_exit(&m->leaf->dev);
 		FZ_CHECK(!m->leaf->host_mapped, "leaf host BAR still mapped after unplug");
@@ -162,6 +174,7 @@ static void machine_destroy(struct machine *m)
 		pci_dev_exit(&m->dev->dev);
 		FZ_CHECK(!m->dev->host_mapped, "host BAR still mapped after unplug");
 	}
+	free(m->leaf2);
 	free(m->leaf);
 	free(m->dev);
 	pcie_root_port_destroy(m->port);
@@ -213,14 +226,18 @@ static void check_bars(struct machine *m, struct tdev *t)
 		FZ_CHECK(!t->host_mapped, "host BAR unmapped but the device still maps it");
 }
 
-/* The PIRQ a test device's INTx reaches (swizzled through the port). */
+/* The PIRQ a test device's INTx reaches: P2P 1.2 table 9-1, pin + slot
+ * at each bridge on the way up, then the LPC's rule for the root slot. */
 static unsigned int tdev_pirq(struct machine *m, struct tdev *t)
 {
 	unsigned int pin = t->dev.config[PCI_INTERRUPT_PIN] - 1;
 
-	if (t == m->leaf)
-		return lpc_slot_pirq(PORT_SLOT, (pin + PCI_SLOT(t->dev.devfn)) % 4);
-	return lpc_slot_pirq(DEV_SLOT, pin);
+	if (t == m->dev)
+		return lpc_slot_pirq(DEV_SLOT, pin);
+	pin = (pin + PCI_SLOT(t->dev.devfn)) % 4;	/* at its own bridge */
+	if (t == m->leaf2)
+		pin = (pin + 1) % 4;	/* then at port, where port2 is slot 1 */
+	return lpc_slot_pirq(PORT_SLOT, pin);
 }
 
 static bool tdev_asserts(struct tdev *t)
@@ -233,9 +250,9 @@ static void check_irqs(struct machine *m)
 {
 	bool pirq[LPC_NR_PIRQ] = { false };
 	bool pic[16] = { false };
-	struct tdev *devs[2] = { m->dev, m->leaf };
+	struct tdev *devs[3] = { m->dev, m->leaf, m->leaf2 };
 
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < 3; i++) {
 		int gsi = pci_dev_intx_gsi(&devs[i]->dev);
 
 		FZ_CHECK(gsi == (int)(LPC_PIRQ_GSI_BASE + tdev_pirq(m, devs[i])),
@@ -271,6 +288,7 @@ static void check_all(struct machine *m)
 	fz_check_bus(&m->mmio, 0);
 	check_bars(m, m->dev);
 	check_bars(m, m->leaf);
+	check_bars(m, m->leaf2);
 	check_irqs(m);
 }
 
@@ -286,7 +304,7 @@ enum {
 	OP_RANGE_READ,		/* bus|width, index, u32 offset: inside a registered range */
 	OP_RANGE_WRITE,		/* bus|width, index, u32 offset, u64 */
 	OP_PIO,			/* dir|width, u16 port, u32 */
-	OP_IRQ,			/* which|level */
+	OP_IRQ,			/* level << 7 | which (mod 3) */
 	OP_RESET,		/* system reset */
 	OP_API,			/* dir|len, bus sel, devfn, u16 off, u32: pci_cfg_* */
 	OP_PCIEXBAR,		/* u64 */
@@ -301,9 +319,9 @@ static uint8_t bus_sel(struct fz *f)
 {
 	uint8_t s = fz_u8(f);
 
-	/* Mostly the buses that exist (0, or what the port's secondary
-	 * number may be programmed to), sometimes anything. */
-	return s < 0xc0 ? s % 3 : s;
+	/* Mostly the buses that exist (0, or what the bridges' secondary
+	 * numbers may be programmed to), sometimes anything. */
+	return s < 0xc0 ? s % 4 : s;
 }
 
 static uint64_t ecam_base(struct machine *m)
@@ -389,7 +407,8 @@ static void run_op(struct machine *m, struct fz *f)
 	}
 	case OP_IRQ:
 		a = fz_u8(f);
-		pci_dev_set_irq(a & 1 ? &m->leaf->dev : &m->dev->dev, a & 2);
+		pci_dev_set_irq(a % 3 == 1 ? &m->leaf->dev : a % 3 == 2 ? &m->leaf2->dev :
+				&m->dev->dev, a & 0x80);
 		break;
 	case OP_RESET:
 		pci_root_reset(m->root);
@@ -480,6 +499,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Put the interrupt sources down so teardown can check every line. */
 	pci_dev_set_irq(&m->dev->dev, false);
 	pci_dev_set_irq(&m->leaf->dev, false);
+	pci_dev_set_irq(&m->leaf2->dev, false);
 	check_all(m);
 	machine_destroy(m);
 	free(m);

@@ -98,11 +98,25 @@ def pci_seeds():
     s += cfg_wr(0, port, 0x04, 0x0007, W2)
     s += cfg_wr(1, 0, 0x10, 0xd001) + cfg_wr(1, 0, 0x14, 0xfe000000)
     s += cfg_wr(1, 0, 0x04, 0x0007, W2)
-    s += u8(P_IRQ) + u8(3) + u8(P_IRQ) + u8(2) + u8(P_IRQ) + u8(1)
+    s += u8(P_IRQ) + u8(0x81) + u8(P_IRQ) + u8(0x80) + u8(P_IRQ) + u8(0x01)
     s += cfg_wr(0, port, 0x3c, 0x00400000)                   # secondary bus reset
     s += cfg_wr(0, port, 0x3c, 0)
     s += u8(P_IRQ) + u8(0)
     write("pci_cfg", "bridge", s)
+
+    # Two levels: port (00:01.0) -> bus 1, port2 (01:01.0) -> bus 2 with
+    # the device at 02:03.0; nested windows, INTx swizzled twice.
+    p2 = 1 << 3
+    s = cfg_wr(0, port, 0x18, 0x00020100) + cfg_wr(0, port, 0x20, 0xfe20fe00)
+    s += cfg_wr(0, port, 0x1c, 0xe0d0, W2) + cfg_wr(0, port, 0x04, 0x0007, W2)
+    s += cfg_wr(1, p2, 0x18, 0x00020201) + cfg_wr(1, p2, 0x20, 0xfe10fe10)
+    s += cfg_wr(1, p2, 0x1c, 0xe0e0, W2) + cfg_wr(1, p2, 0x04, 0x0007, W2)
+    s += cfg_wr(2, 3 << 3, 0x10, 0xe001) + cfg_wr(2, 3 << 3, 0x14, 0xfe100000)
+    s += cfg_wr(2, 3 << 3, 0x04, 0x0007, W2) + u8(P_IRQ) + u8(0x82)
+    s += u8(P_RANGE_READ) + u8(1 | W4 << 1) + u8(1) + u32(8)
+    s += cfg_wr(1, p2, 0x3c, 0x00400000) + u8(P_IRQ) + u8(0x02)
+    s += cfg_wr(0, port, 0x18, 0x00010100) + cfg_wr(2, 3 << 3, 0x00, 0)
+    write("pci_cfg", "nested-bridges", s)
 
     # ICH9 LPC as OVMF programs it: PMBASE, ACPI_EN, PIRQ routes, RCBA,
     # then the PM block, the APM port and an INTx through a PIRQ.
@@ -115,7 +129,7 @@ def pci_seeds():
     s += u8(P_PIO) + u8(1 | W1 << 1) + u16(0xb2) + u32(2)
     s += u8(P_MMIO) + u8(1 | W4 << 1) + u64(0xfed1c000 + 0x3418) + u64(1)
     s += u8(P_CLOCK) + u32(123456789)
-    s += cfg_wr(0, dev, 0x04, 0x0007, W2) + u8(P_IRQ) + u8(2)
+    s += cfg_wr(0, dev, 0x04, 0x0007, W2) + u8(P_IRQ) + u8(0x80)
     s += cfg_wr(0, lpc, 0x68, 0x0b0b0a80)                    # PIRQE off the PIC
     s += cfg_wr(0, dev, 0x04, 0x0407, W2)                    # INTx disable
     write("pci_cfg", "lpc", s)
