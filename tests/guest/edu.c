@@ -8,6 +8,7 @@
  * places the edu BAR, then checks
  *   - identification and liveness registers, the factorial unit (BAR
  *     access, which minivmm maps straight into the guest: no exit),
+ *   - the expansion ROM BAR, if there is one (romfile=): header and PCIR,
  *   - MSI: programmed in the capability, raised by the device (0x60),
  *     received on vector 0x40, acknowledged (0x64), several times,
  *   - DMA: RAM -> device buffer -> RAM through the IOMMU, each transfer
@@ -378,6 +379,37 @@ static UNUSED unsigned int q35_gsi(unsigned int slot, unsigned int pin)
 
 /* ---- the checks ------------------------------------------------------- */
 
+/*
+ * The expansion ROM BAR (PCI 3.0 §6.2.5.2, §6.3.1): edu has none, but
+ * minivmm's romfile= gives it one. Size it, map it 8 MiB into the window,
+ * read the image header (55 AA, the PCI data structure "PCIR" with the
+ * vendor and device it is for), unmap it.
+ */
+static UNUSED void check_rom(const struct pci_loc *l)
+{
+    uint64_t base = bar + 0x800000;
+    uint32_t sz;
+    uint16_t pcir;
+
+    cfg_w32(l->bus, l->dev, l->fn, 0x30, 0xFFFFF800);
+    sz = cfg_r32(l->bus, l->dev, l->fn, 0x30) & 0xFFFFF800;
+    if (!sz) {
+        printf("rom: none\n");
+        return;
+    }
+    sz = ~sz + 1;
+    cfg_w32(l->bus, l->dev, l->fn, 0x30, (uint32_t)base | 1);
+    if (mmio_read8(base) != 0x55 || mmio_read8(base + 1) != 0xAA)
+        fail(EXIT_EDU_REGS, "ROM at 0x%lx starts 0x%x 0x%x, not 55 AA", base,
+             mmio_read8(base), mmio_read8(base + 1));
+    pcir = mmio_read16(base + 0x18);
+    if (pcir + 8u > sz || mmio_read32(base + pcir) != 0x52494350)  /* "PCIR" */
+        fail(EXIT_EDU_REGS, "ROM has no PCI data structure at 0x%x", pcir);
+    printf("rom: %u KiB, 55 AA, PCIR for %04x:%04x\n", sz >> 10,
+           mmio_read16(base + pcir + 4), mmio_read16(base + pcir + 6));
+    cfg_w32(l->bus, l->dev, l->fn, 0x30, (uint32_t)base);
+}
+
 static UNUSED void check_regs(void)
 {
     uint32_t id = edu_r32(EDU_ID);
@@ -489,6 +521,7 @@ void bsp_main(void)
         fail(EXIT_EDU_MSI, "edu shows no MSI capability");
 #ifndef EDU_BENCH
     check_regs();
+    check_rom(&loc);
 #endif
     msi_enable(&loc, msi);
     __asm__ volatile("sti");
