@@ -88,10 +88,13 @@ if in_l1; then
 	{ head -c 4080 /dev/zero; printf '\xfa\xf4\xeb\xfd'; head -c 12 /dev/zero; } > /tmp/hlt.bin
 	./minivmm --firmware /tmp/hlt.bin --vfio 00:11.0 --verbose > /tmp/first.log 2>&1 < /dev/null &
 	pid=$!
+	# Running (its vCPU thread exists), so set-up is over and SIGTERM
+	# goes through the VM's orderly stop.
 	for _ in $(seq 600); do
-		ls -l /proc/$pid/fd 2>/dev/null | grep -q /dev/vfio/ && break
+		[[ $(ls /proc/$pid/task 2>/dev/null | wc -l) -ge 2 ]] && break
 		sleep 0.1
 	done
+	ls -l /proc/$pid/fd | grep -q /dev/vfio/ || fail "the first minivmm holds no /dev/vfio node"
 	run 1 ./minivmm "${FW[@]}" --vfio 00:11.0
 	has "is in use: another VM or program has /dev/vfio/"
 	kill -TERM $pid
