@@ -36,6 +36,17 @@ if in_l1; then
 	./minivmm check --vfio 00:11.0 --memory 256M | tee /tmp/check2.txt || true
 	check "check is happy with the nvme's group" grep -q "^OK .*00:11.0" /tmp/check2.txt
 
+	# minivmm boots with the device it just bound: OVMF enumerates the
+	# passed NVMe behind its root port.
+	source tests/nested/uefi-console.sh
+	console_start nvme ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --vfio 00:11.0
+	console_wait "Shell>" 300 || fail "minivmm with the bound nvme: no UEFI shell"
+	console_mark; console_send "pci"
+	console_wait "Vendor 1B36 Device 0010" 60 || fail "the passed nvme is not on the guest's PCI bus"
+	console_mark; console_send "reset -s"
+	console_finish 120
+	check "minivmm with the bound nvme powered off cleanly" test "$CONSOLE_RC" = 0
+
 	./minivmm unbind --state "$state" 00:11.0 00:10.0
 	check "nvme is back on nvme" test "$(driver $NVME)" = nvme
 	check "edu is back on no driver" test "$(driver $EDU)" = none
