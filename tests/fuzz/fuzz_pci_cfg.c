@@ -312,6 +312,7 @@ enum {
 	OP_CLOCK,		/* u32: advance the PM timer clock (ns) */
 	OP_MMIO,		/* dir|width, u64 addr, u64 */
 	OP_PM_EVENT,		/* bit: a GPE (or the power button) for the SCI */
+	OP_PLACE,		/* what, range index, offset: decode over another range */
 	NR_OPS,
 };
 
@@ -327,6 +328,69 @@ static uint8_t bus_sel(struct fz *f)
 static uint64_t ecam_base(struct machine *m)
 {
 	return m->root->ecam_mapped ? m->root->ecam_base : ECAM_DEFAULT;
+}
+
+/* The bus number a test device answers on now (0: not reachable). */
+static uint8_t tdev_busnr(struct machine *m, struct tdev *t)
+{
+	if (t == m->dev)
+		return 0;
+	if (t == m->leaf)
+		return pcie_port_dev(m->port)->config[PCI_SECONDARY_BUS];
+	return pcie_port_dev(m->port2)->config[PCI_SECONDARY_BUS];
+}
+
+/*
+ * Put something that decodes (a BAR, the ECAM window, the RCRB, the PM
+ * block) right on top of a range that is registered already: the
+ * overlaps a hostile guest makes on purpose, which the bus must refuse
+ * and the core must retry later, and which random addresses never hit.
+ */
+static void place(struct machine *m, struct fz *f)
+{
+	uint8_t what = fz_u8(f), idx = fz_u8(f), off = fz_u8(f);
+	bool io = what & 0x80;
+	struct bus *bus = io ? &m->pio : &m->mmio;
+	struct tdev *devs[3] = { m->dev, m->leaf, m->leaf2 };
+	uint64_t base;
+
+	if (!bus->nr_ranges)
+		return;
+	base = bus->ranges[idx % bus->nr_ranges].base + (off & 0x0f) * 0x10ULL;
+	switch ((what & 0x7f) % 6) {
+	case 0:
+	case 1:
+	case 2: {
+		struct tdev *t = devs[(what & 0x7f) % 3];
+		uint8_t busnr = tdev_busnr(m, t);
+		unsigned int bar = off >> 4;
+
+		if (t != m->dev && !busnr)
+			return;
+		bar = io ? 0 : bar % 3 == 0 ? 1 : bar % 3 == 1 ? 2 : PCI_ROM_BAR;
+		pci_cfg_write(m->root, busnr, t->dev.devfn,
+			      bar == PCI_ROM_BAR ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * bar,
+			      (uint32_t)base | (bar == PCI_ROM_BAR), 4);
+		if (bar == 2)
+			pci_cfg_write(m->root, busnr, t->dev.devfn, PCI_BASE_ADDRESS_0 + 12,
+				      (uint32_t)(base >> 32), 4);
+		pci_cfg_write(m->root, busnr, t->dev.devfn, PCI_COMMAND,
+			      PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 2);
+		break;
+	}
+	case 3:
+		pci_cfg_write(m->root, 0, 0, 0x64, (uint32_t)(base >> 32), 4);
+		pci_cfg_write(m->root, 0, 0, 0x60,
+			      ((uint32_t)base & 0xfc000000u) | (off & 6) | 1, 4);
+		break;
+	case 4:
+		pci_cfg_write(m->root, 0, LPC_DEVFN, LPC_RCBA, ((uint32_t)base & 0xffffc000u) | 1, 4);
+		break;
+	default:
+		pci_cfg_write(m->root, 0, LPC_DEVFN, LPC_PMBASE, ((uint32_t)base & 0xff80u) | 1, 4);
+		pci_cfg_write(m->root, 0, LPC_DEVFN, LPC_ACPI_CNTL, LPC_ACPI_CNTL_ACPI_EN, 1);
+		break;
+	}
 }
 
 static void cf8(struct machine *m, uint32_t v)
@@ -472,6 +536,9 @@ static void run_op(struct machine *m, struct fz *f)
 			fz_bus_read(&m->mmio, addr, len);
 		break;
 	}
+	case OP_PLACE:
+		place(m, f);
+		break;
 	case OP_PM_EVENT:
 		a = fz_u8(f);
 		if (a >= 0xc0)

@@ -43,7 +43,7 @@ def write(target, name, data):
 # ---- fuzz_pci_cfg --------------------------------------------------------
 (P_CF8, P_CF8_ADDR, P_CFC_READ, P_CFC_WRITE, P_ECAM_READ, P_ECAM_WRITE,
  P_RANGE_READ, P_RANGE_WRITE, P_PIO, P_IRQ, P_RESET, P_API, P_PCIEXBAR, P_BAR,
- P_CLOCK, P_MMIO) = range(16)
+ P_CLOCK, P_MMIO, P_PM_EVENT, P_PLACE) = range(18)
 W1, W2, W4, W8 = 0, 1, 2, 3      # fz_width() selectors
 
 
@@ -139,6 +139,19 @@ def pci_seeds():
     s += u8(P_PIO) + u8(0 | W2 << 1) + u16(0xcfa) + u8(P_PIO) + u8(0 | W4 << 1) + u16(0xcf8)
     s += u8(P_RESET) + u8(P_API) + u8(1 | 4 << 1) + u8(0) + u8(0) + u16(0x60) + u32(0xe0000005)
     write("pci_cfg", "reset", s)
+
+    # Overlaps: BARs, ECAM, RCRB and the PM block placed over ranges that
+    # are taken; then moved away again, so the refused ones map.
+    s = u8(P_PCIEXBAR) + u64(0xb0000001) + cfg_wr(0, 0x1f << 3, 0xf0, 0xfed1c001)
+    s += cfg_wr(0, dev, 0x14, 0xfe000000) + cfg_wr(0, dev, 0x04, 0x0003, W2)
+    s += u8(P_PLACE) + u8(0) + u8(0) + u8(0x10)         # dev's BAR 2 over a range
+    s += u8(P_PLACE) + u8(0x80) + u8(1) + u8(0x00)      # dev's I/O BAR over ports
+    s += u8(P_PLACE) + u8(3) + u8(1) + u8(0x06)         # ECAM over a BAR
+    s += u8(P_PLACE) + u8(4) + u8(0) + u8(0)            # RCRB over a BAR
+    s += u8(P_PLACE) + u8(0x85) + u8(2) + u8(0)         # PM block over ports
+    s += cfg_wr(0, dev, 0x14, 0xfd000000) + u8(P_PCIEXBAR) + u64(0xe0000001)
+    s += u8(P_PM_EVENT) + u8(3) + u8(P_PM_EVENT) + u8(0xff)
+    write("pci_cfg", "overlaps", s)
 
 
 # ---- fuzz_fw_cfg ----------------------------------------------------------
