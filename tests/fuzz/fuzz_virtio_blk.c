@@ -24,6 +24,7 @@
  * the holes in guest RAM are never written, and at the end every
  * ioeventfd, irqfd, MSI route and bus range is gone.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -435,6 +436,54 @@ static void service(struct dev *d)
 	}
 }
 
+/* ---- KVM refusing things ---------------------------------------------------- */
+
+/*
+ * KVM can refuse an ioeventfd (the bus is full), an MSI route or an irqfd
+ * (out of GSIs, out of memory): OP_FAULTS makes the fake VM do so, and the
+ * device must carry on (slow-path notifications, masked vectors) and
+ * still release exactly what it got.
+ */
+#define FAIL_IOEVENTFD	0x01
+#define FAIL_ROUTE	0x02
+#define FAIL_IRQFD	0x04
+#define FAIL_UPDATE	0x08
+
+static unsigned int fail_mask;
+static struct vm_ops real_ops;
+
+static int fail_add_ioeventfd(void *vm, uint64_t addr, unsigned int len, uint64_t dm,
+			      unsigned int flags, int fd)
+{
+	return fail_mask & FAIL_IOEVENTFD ? -ENOSPC :
+	       real_ops.add_ioeventfd(vm, addr, len, dm, flags, fd);
+}
+
+static int fail_add_msi_route(void *vm, uint64_t addr, uint32_t data, unsigned int *gsi)
+{
+	return fail_mask & FAIL_ROUTE ? -ENOSPC : real_ops.add_msi_route(vm, addr, data, gsi);
+}
+
+static int fail_add_irqfd(void *vm, unsigned int gsi, int fd, int resample_fd)
+{
+	return fail_mask & FAIL_IRQFD ? -ENOMEM : real_ops.add_irqfd(vm, gsi, fd, resample_fd);
+}
+
+static int fail_update_msi_route(void *vm, unsigned int gsi, uint64_t addr, uint32_t data)
+{
+	return fail_mask & FAIL_UPDATE ? -EINVAL : real_ops.update_msi_route(vm, gsi, addr, data);
+}
+
+static void faults_hook(struct fake_vm *fvm)
+{
+	real_ops = fvm->ops;
+	fvm->ops.add_ioeventfd = fail_add_ioeventfd;
+	fvm->ops.add_msi_route = fail_add_msi_route;
+	fvm->ops.add_irqfd = fail_add_irqfd;
+	fvm->ops.update_msi_route = fail_update_msi_route;
+	fail_mask = 0;
+}
+
 /* ---- set-up and teardown --------------------------------------------------- */
 
 static void cfg_wr(struct dev *d, unsigned int off, uint32_t v, unsigned int len)
@@ -450,6 +499,7 @@ static int dev_create(struct dev *d, bool readonly)
 	struct virtio_pci_params p;
 
 	fake_vm_init(&d->fvm);
+	faults_hook(&d->fvm);
 	bus_init(&d->pio, "pio");
 	bus_init(&d->mmio, "mmio");
 	d->root = pci_root_create(&d->fvm.ops, &d->pio, &d->mmio);
@@ -779,6 +829,10 @@ enum {
 	OP_KICK,		/* queue */
 	OP_RING_FIELD,		/* queue, which, u16: avail flags/idx/used_event */
 	OP_RESET,		/* PCI reset of the function */
+	OP_REG,			/* dir|region|width, offset [, u64]: a BAR 4 register */
+	OP_CFG_WINDOW,		/* dir|width, bar, u16 offset, len [, u32]: VIRTIO_PCI_CAP_PCI_CFG */
+	OP_VECTOR,		/* vector, action: mask, unmask, function mask, MSI-X enable */
+	OP_FAULTS,		/* mask: which KVM calls fail from now on */
 	NR_OPS,
 };
 
@@ -899,6 +953,71 @@ static void run_op(struct dev *d, struct fz *f)
 	}
 	case OP_RESET:
 		pci_root_reset(d->root);
+		break;
+	case OP_REG: {
+		/* Mostly inside a region's registers, at any width. */
+		static const unsigned int span[4] = {
+			VIRTIO_PCI_COMMON_SIZE + 4, 4, sizeof(struct virtio_blk_config) + 4,
+			VIRTIO_PCI_NOTIFY_MULT * (NQ + 1),
+		};
+		unsigned int region;
+		uint64_t off;
+
+		a = fz_u8(f);
+		region = (a >> 2) & 3;
+		off = region * VIRTIO_PCI_REGION_SIZE + fz_u8(f) % span[region];
+		if (a & 0x10)
+			bar4_write(d, off, fz_u64(f), fz_width(a));
+		else
+			bar4_read(d, off, fz_width(a));
+		break;
+	}
+	case OP_CFG_WINDOW: {
+		/* §4.1.4.9: cap.bar, cap.offset, cap.length, then pci_cfg_data. */
+		unsigned int cap = d->vp.cfg_cap;
+		uint8_t bar;
+		uint16_t woff;
+
+		a = fz_u8(f);
+		bar = fz_u8(f);
+		woff = fz_u16(f);
+		len = fz_u8(f);
+		cfg_wr(d, cap + 4, bar < 0xf0 ? VIRTIO_PCI_BAR : bar, 1);
+		cfg_wr(d, cap + 8, woff < 0xf000 ? woff % 0x3040 : woff, 4);
+		cfg_wr(d, cap + 12, len < 0xf0 ? 1u << (len % 3) : len, 4);
+		len = fz_width(a >> 1) > 4 ? 4 : fz_width(a >> 1);
+		if (a & 1) {
+			cfg_wr(d, cap + 16, fz_u32(f), len);
+		} else {
+			uint32_t v;
+
+			pci_cfg_read(d->root, 0, DEVFN, cap + 16, &v, len);
+		}
+		break;
+	}
+	case OP_VECTOR: {
+		unsigned int vec = fz_u8(f) % (NQ + 2), cap = d->vp.msix_cap;
+		uint16_t ctl = pci_get16(d->vp.pci.config, cap + 2);
+
+		a = fz_u8(f);
+		switch (a % 4) {
+		case 0:
+		case 1:
+			if (d->vp.pci.bars[VIRTIO_PCI_MSIX_BAR].mapped)
+				fz_bus_write(&d->mmio, d->vp.pci.bars[VIRTIO_PCI_MSIX_BAR].addr +
+					     16 * vec + 12, a % 4 == 0, 4);
+			break;
+		case 2:
+			cfg_wr(d, cap + 2, ctl ^ MSIX_CTRL_FMASK, 2);
+			break;
+		default:
+			cfg_wr(d, cap + 2, ctl ^ MSIX_CTRL_ENABLE, 2);
+			break;
+		}
+		break;
+	}
+	case OP_FAULTS:
+		fail_mask = fz_u8(f);
 		break;
 	}
 	service(d);

@@ -384,7 +384,7 @@ def cli_seeds():
 
 # ---- fuzz_virtio_blk -------------------------------------------------------
 (V_SETUP, V_REQUEST, V_BAR_READ, V_BAR_WRITE, V_CFG, V_MSIX, V_MEM, V_DESC,
- V_AVAIL, V_KICK, V_RING_FIELD, V_RESET) = range(12)
+ V_AVAIL, V_KICK, V_RING_FIELD, V_RESET, V_REG, V_CFG_WINDOW, V_VECTOR) = range(15)
 T_IN, T_OUT, T_FLUSH, T_GET_ID, T_DISCARD, T_WZ = range(6)
 
 
@@ -456,6 +456,26 @@ def virtio_seeds():
     for off in range(0x34, 0x100, 4):
         s += u8(V_CFG) + u8(0 | W4 << 1) + u8(off)
     write("virtio_blk", "transport", s)
+
+    # Firmware without BAR mappings: the device through the PCI-config
+    # window (reset, status, queue select, device config), then MSI-X
+    # masking around an interrupt (pending bit, delivered on unmask).
+    s = u8(0)
+    for woff, ln, val in ((0x14, 0, 0), (0x14, 0, 1), (0x16, 1, 0), (0x18, 1, None),
+                          (0x00, 2, None), (0x2000, 2, None), (0x2014, 1, None), (0x1000, 0, None)):
+        if val is None:
+            s += u8(V_CFG_WINDOW) + u8(0 | ln << 1) + u8(0) + u16(woff) + u8(ln)
+        else:
+            s += u8(V_CFG_WINDOW) + u8(1 | ln << 1) + u8(0) + u16(woff) + u8(ln) + u32(val)
+    s += u8(V_CFG_WINDOW) + u8(0 | W4 << 1) + u8(0xf1) + u16(0) + u8(2)
+    s += setup() + u8(V_VECTOR) + u8(1) + u8(0) + req(0, T_IN, 0, [0])
+    s += u8(V_MSIX) + u8(0 | W4 << 1) + u16(0x800) + u8(V_VECTOR) + u8(1) + u8(1)
+    s += u8(V_VECTOR) + u8(0) + u8(2) + u8(V_VECTOR) + u8(0) + u8(2) + u8(V_VECTOR) + u8(0) + u8(3)
+    s += req(0, T_IN, 0, [0]) + u8(V_REG) + u8(W1 | 1 << 2) + u8(0)
+    for off in range(0, 0x40, 4):
+        s += u8(V_REG) + u8(W8 | 2 << 2) + u8(off)
+    s += u8(V_REG) + u8(W2 | 0 << 2 | 0x10) + u8(0x16) + u64(5)
+    write("virtio_blk", "cfg-window-msix", s)
 
 
 # ---- fuzz_aml -----------------------------------------------------------------
