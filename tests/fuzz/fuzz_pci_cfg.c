@@ -16,6 +16,7 @@
  * (GSI 16-23, and the PIC inputs PIRQs are routed to) carry exactly the
  * OR of the INTx pins routed to them. At the end everything unregisters.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "devices/bus.h"
@@ -63,10 +64,16 @@ static struct tdev *to_tdev(struct pci_dev *d)
 	return (struct tdev *)((char *)d - offsetof(struct tdev, dev));
 }
 
+/* OP_MAP_FAIL: the host-memory BARs' memslots fail (KVM out of slots);
+ * such a BAR must stay unmapped and be retried on the next change. */
+static bool map_fail;
+
 static int tdev_bar_map(struct pci_dev *d, unsigned int bar, uint64_t addr, uint64_t size)
 {
 	struct tdev *t = to_tdev(d);
 
+	if (map_fail)
+		return -ENOSPC;
 	FZ_CHECK(!t->host_mapped, "host BAR mapped twice (%#llx, then %#llx)",
 		 (unsigned long long)t->host_addr, (unsigned long long)addr);
 	FZ_CHECK(addr % size == 0, "host BAR at %#llx not aligned to %#llx",
@@ -313,6 +320,7 @@ enum {
 	OP_MMIO,		/* dir|width, u64 addr, u64 */
 	OP_PM_EVENT,		/* bit: a GPE (or the power button) for the SCI */
 	OP_PLACE,		/* what, range index, offset: decode over another range */
+	OP_MAP_FAIL,		/* on: host-memory BAR mapping fails from now on */
 	NR_OPS,
 };
 
@@ -539,6 +547,9 @@ static void run_op(struct machine *m, struct fz *f)
 	case OP_PLACE:
 		place(m, f);
 		break;
+	case OP_MAP_FAIL:
+		map_fail = fz_u8(f) & 1;
+		break;
 	case OP_PM_EVENT:
 		a = fz_u8(f);
 		if (a >= 0xc0)
@@ -557,6 +568,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct machine *m = calloc(1, sizeof(*m));
 	struct fz f;
 
+	map_fail = false;
 	FZ_CHECK(m && machine_create(m) == 0, "cannot build the machine");
 	fz_init(&f, data, size);
 	while (fz_more(&f)) {
