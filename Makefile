@@ -180,6 +180,8 @@ demo: minivmm guest
 #   make fuzz            the long run: FUZZ_SECONDS per target (default 600),
 #                        FUZZ_JOBS targets at once, FUZZ_TARGETS to choose
 #   make fuzz-build      just build them;  make fuzz-clean
+#   make fuzz-coverage   line/branch coverage of the device sources by each
+#                        target's corpus (llvm-cov)
 FUZZ_DIR      := tests/fuzz
 FUZZ_BUILD    := $(FUZZ_DIR)/build
 FUZZ_CC       ?= clang
@@ -208,7 +210,7 @@ FUZZ_CFLAGS   := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Wno-unused-p
                  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
                  -fsanitize=fuzzer-no-link
 
-.PHONY: check-fuzz fuzz fuzz-build fuzz-clean
+.PHONY: check-fuzz fuzz fuzz-build fuzz-clean fuzz-coverage
 fuzz-build: $(FUZZ_BINS)
 
 # The device sources: no -Werror (a new clang warning in someone's code
@@ -230,6 +232,29 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.o $(FUZZ_BUILD)/libfu
 
 .SECONDARY: $(FUZZ_LIB_OBJS) $(patsubst %,$(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.o,$(FUZZ_NAMES))
 
+# Coverage (make fuzz-coverage): the same targets with clang's source-based
+# coverage instead of the sanitizers, replaying the corpora (llvm-cov).
+FUZZ_COV_FLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. -Wno-unused-parameter \
+                  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+                  -fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link
+FUZZ_COV_OBJS  := $(patsubst %.c,$(FUZZ_BUILD)/cov/obj/%.o,$(FUZZ_LIB_SRCS))
+
+$(FUZZ_BUILD)/cov/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_FLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/cov/libfuzzvmm.a: $(FUZZ_COV_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/cov/fuzz_%: $(FUZZ_BUILD)/cov/obj/$(FUZZ_DIR)/fuzz_%.o $(FUZZ_BUILD)/cov/libfuzzvmm.a
+	$(FUZZ_CC) -fprofile-instr-generate -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.SECONDARY: $(FUZZ_COV_OBJS) $(patsubst %,$(FUZZ_BUILD)/cov/obj/$(FUZZ_DIR)/fuzz_%.o,$(FUZZ_NAMES))
+
+fuzz-coverage: $(patsubst %,$(FUZZ_BUILD)/cov/fuzz_%,$(FUZZ_NAMES))
+	@$(FUZZ_DIR)/coverage.sh $(FUZZ_TARGETS)
+
 check-fuzz: $(FUZZ_BINS)
 	@$(FUZZ_DIR)/run.sh --seconds $(FUZZ_CHECK_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_NAMES)
 
@@ -240,7 +265,8 @@ fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
 clean: fuzz-clean
 
--include $(FUZZ_LIB_OBJS:.o=.d) $(patsubst %,$(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.d,$(FUZZ_NAMES))
+-include $(FUZZ_LIB_OBJS:.o=.d) $(patsubst %,$(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.d,$(FUZZ_NAMES)) \
+         $(FUZZ_COV_OBJS:.o=.d) $(patsubst %,$(FUZZ_BUILD)/cov/obj/$(FUZZ_DIR)/fuzz_%.d,$(FUZZ_NAMES))
 #@fuzz-end
 
 check: check-unit check-fuzz check-nested
