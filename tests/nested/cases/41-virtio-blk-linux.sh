@@ -33,6 +33,12 @@ if in_l1; then
 	grep -aq "MINIVMM-GUEST-FAIL" "$O/serial.txt" &&
 		fail "the guest says: $(grep -a MINIVMM-GUEST-FAIL "$O/serial.txt" | head -1)"
 	grep -aq "MINIVMM-GUEST-DONE" "$O/serial.txt" || fail "the guest did not finish its checks"
+	# The ACPI tables minivmm generated, as Linux reads them: no error,
+	# exception or warning from ACPICA at loglevel 5 (warnings included).
+	if grep -a "ACPI.*\(Error\|Exception\|Warning\|BIOS bug\)" "$O/serial.txt"; then
+		fail "the Linux guest reports ACPI problems"
+	fi
+	echo "ok: the Linux guest logged no ACPI error or warning"
 	grep -q "virtio-blk0: .* 0 notifications through MMIO exits" "$O/minivmm.log" ||
 		fail "notifications exited to userspace (no ioeventfd?)"
 	grep -q "virtio-blk2: I/O error .*No space left on device (reported to the guest as IOERR)" \
@@ -48,7 +54,7 @@ blk_pattern "$BLK_PATTERN" $((4 * MiB))
 blk_initramfs "$NESTED_OUT/initrd.img"
 cp "$(blk_kernel)" "$NESTED_OUT/vmlinuz"
 blk_esp "$NESTED_OUT/esp.img" 64 \
-	"$(blk_startup_linux minivmm.test=linux minivmm.serial=MINIVMM-DATA minivmm.pattern_off=$PATTERN_OFF)" \
+	"$(blk_startup_linux minivmm.test=linux minivmm.serial=MINIVMM-DATA minivmm.pattern_off=$PATTERN_OFF loglevel=5)" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"
 esp_sum=$(md5sum < "$NESTED_OUT/esp.img")
 
