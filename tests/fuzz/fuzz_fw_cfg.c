@@ -15,7 +15,9 @@
  * around both are compared before and after each transfer); the control
  * word reads back 0 or the error bit; a READ whose buffer is wholly RAM
  * succeeds; the holes are never written (canary pattern); the write hook
- * only ever sees a range inside its file.
+ * only ever sees a range inside its file; what a DMA READ of an item
+ * delivers equals what the data port gives for it (a second device with
+ * the same items, read byte by byte).
  */
 #include <errno.h>
 #include <string.h>
@@ -341,6 +343,29 @@ static uint32_t get_be32(const uint8_t *p)
  */
 static uint64_t dma_high;
 
+/*
+ * A second device with the same items, read only through the data port:
+ * what a successful DMA READ with SELECT put in guest RAM must equal what
+ * the port path gives for the same item (zeroes past its end included).
+ * The writable file is left out: DMA writes change it on one side only.
+ */
+static struct fw_cfg *shadow;
+static struct bus shadow_pio;
+static int wfile_key;
+
+static void check_against_ports(uint16_t key, uint64_t addr, uint32_t length)
+{
+	uint8_t want[4096];
+
+	if ((key & (FW_CFG_ARCH_LOCAL | FW_CFG_ENTRY_MASK)) == wfile_key || length > sizeof(want))
+		return;
+	fz_bus_write(&shadow_pio, FW_CFG_PORT_SEL, key, 2);
+	for (uint32_t i = 0; i < length; i++)
+		want[i] = (uint8_t)fz_bus_read(&shadow_pio, FW_CFG_PORT_DATA, 1);
+	FZ_CHECK(!memcmp(gm->base + addr, want, length),
+		 "DMA READ of key %#x (%u bytes) differs from the data port's bytes", key, length);
+}
+
 static bool dma_port_model(unsigned int off, unsigned int len, const uint8_t *b, uint64_t *desc)
 {
 	if (len == 4 && off == 0) {
@@ -407,6 +432,11 @@ static void dma_port_write(struct bus *pio, unsigned int off, const uint8_t *b, 
 	if (!desc_ram)
 		FZ_CHECK(status != 0, "a descriptor at %#llx outside RAM was accepted",
 			 (unsigned long long)desc);
+	/* The buffer as the device left it (the control word, written last,
+	 * must not be part of it). */
+	if (read && !status && (control & FW_CFG_DMA_CTL_SELECT) &&
+	    (addr >= desc + 4 || addr + length <= desc))
+		check_against_ports((uint16_t)(control >> 16), addr, length);
 }
 
 /* Start a transfer with the descriptor at desc: as OVMF does (high
@@ -530,6 +560,7 @@ static void run_op(struct fw_cfg *fw, struct bus *pio, struct fz *f)
 
 		n = (uint8_t)fz_bytes(f, buf, fz_u8(f));
 		ret = fw_cfg_update_file(fw, name, buf, n);
+		FZ_CHECK(fw_cfg_update_file(shadow, name, buf, n) == ret, "the shadow disagrees");
 		FZ_CHECK(ret == (key < 0 ? -ENOENT : 0), "updating %s (key %d): %d", name, key, ret);
 		FZ_CHECK(fw_cfg_file_key(fw, name) == key, "%s moved from key %d", name, key);
 		if (!ret && !strcmp(name, "fuzz/writable"))
@@ -553,8 +584,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	isa_rom = gm == &mems[0] ? ISA_ROM : 0;
 	bus_init(&pio, "pio");
 	wfile_len = WFILE_SIZE;
+	bus_init(&shadow_pio, "shadow-pio");
 	fw = build(&pio);
-	FZ_CHECK(fw, "cannot build the fw_cfg device");
+	shadow = build(&shadow_pio);
+	FZ_CHECK(fw && shadow, "cannot build the fw_cfg device");
+	wfile_key = fw_cfg_file_key(fw, "fuzz/writable");
 	dma_high = 0;
 	while (fz_more(&f))
 		run_op(fw, &pio, &f);
@@ -563,8 +597,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(errors <= transfers, "%llu DMA errors in %llu transfers",
 		 (unsigned long long)errors, (unsigned long long)transfers);
 	fw_cfg_destroy(fw);
+	fw_cfg_destroy(shadow);
 	FZ_CHECK(pio.nr_ranges == 0, "ports left registered");
 	bus_exit(&pio);
+	bus_exit(&shadow_pio);
 	clean_ram();
 	return 0;
 }

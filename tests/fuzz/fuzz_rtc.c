@@ -9,9 +9,12 @@
  * read while the clock runs in BCD mode are valid BCD digits within their
  * ranges, unless the guest wrote a time field since (then anything it
  * wrote may be echoed until the next second rolls over, so those reads
- * are not checked).
+ * are not checked); a time set with SET in BCD 24-hour mode reads back,
+ * after the clock ran N seconds and a fraction, as that time plus N
+ * seconds by the C library's calendar (day of week included).
  */
 #include <string.h>
+#include <time.h>
 
 #include "devices/bus.h"
 #include "devices/legacy/rtc.h"
@@ -74,8 +77,78 @@ enum {
 	OP_TICK_BIG,		/* u16 seconds */
 	OP_STEP_BACK,		/* u32 ns */
 	OP_CHECK,		/* the calendar and IRQ 8 */
+	OP_SET_CHECK,		/* a date and time, seconds + ns to run: set, run, read back */
 	NR_OPS,
 };
+
+static uint8_t bcd(unsigned int v)
+{
+	return (uint8_t)((v / 10) << 4 | (v % 10));
+}
+
+/*
+ * Set the clock the way firmware and Linux do (SET, the fields in BCD
+ * 24-hour mode, SET cleared), let the host clock run, read it back: it
+ * must show the time set plus the whole seconds that passed, by the C
+ * library's calendar (timegm/gmtime_r), which shares no code with rtc.c.
+ */
+static void set_and_check(struct state *s, struct fz *f)
+{
+	struct tm tm = { 0 }, out;
+	unsigned int year = 1900 + fz_u16(f) % 300;
+	uint16_t adv;
+	uint32_t frac;
+	time_t t;
+
+	tm.tm_year = (int)year - 1900;
+	tm.tm_mon = fz_u8(f) % 12;
+	tm.tm_mday = 1 + fz_u8(f) % 28;
+	tm.tm_hour = fz_u8(f) % 24;
+	tm.tm_min = fz_u8(f) % 60;
+	tm.tm_sec = fz_u8(f) % 60;
+	adv = fz_u16(f);
+	frac = fz_u32(f) % 1000000000u;
+
+	fz_bus_write(&s->pio, 0x70, 0x0a, 1);
+	fz_bus_write(&s->pio, 0x71, 0x26, 1);
+	fz_bus_write(&s->pio, 0x70, 0x0b, 1);
+	fz_bus_write(&s->pio, 0x71, 0x82, 1);
+	{
+		const uint8_t regs[7] = { 0x00, 0x02, 0x04, 0x07, 0x08, 0x09, 0x32 };
+		const uint8_t vals[7] = {
+			bcd((unsigned int)tm.tm_sec), bcd((unsigned int)tm.tm_min),
+			bcd((unsigned int)tm.tm_hour), bcd((unsigned int)tm.tm_mday),
+			bcd((unsigned int)tm.tm_mon + 1), bcd(year % 100), bcd(year / 100),
+		};
+
+		for (unsigned int i = 0; i < 7; i++) {
+			fz_bus_write(&s->pio, 0x70, regs[i], 1);
+			fz_bus_write(&s->pio, 0x71, vals[i], 1);
+		}
+	}
+	fz_bus_write(&s->pio, 0x70, 0x0b, 1);
+	fz_bus_write(&s->pio, 0x71, 0x02, 1);
+	s->time_written = false;
+	__atomic_store_n(&s->now, s->now + adv * NS + frac, __ATOMIC_RELAXED);
+
+	t = timegm(&tm) + adv;
+	FZ_CHECK(gmtime_r(&t, &out), "gmtime");
+	year = (unsigned int)out.tm_year + 1900;
+	{
+		uint8_t sec = cmos_read(s, 0x00), min = cmos_read(s, 0x02), hour = cmos_read(s, 0x04);
+		uint8_t wday = cmos_read(s, 0x06), mday = cmos_read(s, 0x07), mon = cmos_read(s, 0x08);
+		uint8_t yr = cmos_read(s, 0x09), cent = cmos_read(s, 0x32);
+
+		FZ_CHECK(sec == bcd((unsigned int)out.tm_sec) && min == bcd((unsigned int)out.tm_min) &&
+			 hour == bcd((unsigned int)out.tm_hour) &&
+			 mday == bcd((unsigned int)out.tm_mday) &&
+			 mon == bcd((unsigned int)out.tm_mon + 1) && yr == bcd(year % 100) &&
+			 cent == bcd(year / 100) && wday == bcd((unsigned int)out.tm_wday + 1),
+			 "after %u s the RTC reads %02x%02x-%02x-%02x %02x:%02x:%02x wday %x, expected %04u-%02d-%02d %02d:%02d:%02d wday %d",
+			 adv, cent, yr, mon, mday, hour, min, sec, wday, year, out.tm_mon + 1,
+			 out.tm_mday, out.tm_hour, out.tm_min, out.tm_sec, out.tm_wday + 1);
+	}
+}
 
 static bool is_time_index(uint8_t idx)
 {
@@ -140,6 +213,9 @@ static void run_op(struct state *s, struct fz *f)
 		check_calendar(s);
 		break;
 	}
+	case OP_SET_CHECK:
+		set_and_check(s, f);
+		break;
 	}
 }
 

@@ -8,7 +8,9 @@
  * identified exactly while the line is high, checked before the read's
  * own side effects); the host queue never takes more than it has room
  * for; no byte comes out of RBR that the host did not send or the guest
- * did not loop back, and never more bytes than went in.
+ * did not loop back, and never more bytes than went in; as long as the
+ * guest leaves FCR and MCR alone, host bytes come out of RBR in order,
+ * none lost.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -51,7 +53,23 @@ struct state {
 	uint64_t guest_out;	/* THR writes, which loopback may feed back */
 	uint64_t rbr_reads;	/* reads of RBR with LSR.DR set */
 	unsigned int raises;
+	/*
+	 * Host bytes not read yet, in order. While the guest has not touched
+	 * FCR or MCR (FIFO clears, loopback) nor read RBR outside OP_DRAIN,
+	 * RBR must give exactly these, first in first out.
+	 */
+	uint8_t pending[UART_RX_QUEUE_SIZE + 16];
+	size_t p_head, p_count;
+	bool ordered;
 };
+
+static void pending_add(struct state *s, const uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n && s->p_count < sizeof(s->pending); i++) {
+		s->pending[(s->p_head + s->p_count) % sizeof(s->pending)] = buf[i];
+		s->p_count++;
+	}
+}
 
 enum {
 	OP_READ,		/* width|reg */
@@ -89,6 +107,8 @@ static void run_op(struct state *s, struct fz *f)
 		a = fz_u8(f);
 		reg = a & 7;
 		len = fz_width(a >> 3) > 4 ? 4 : fz_width(a >> 3);
+		if (reg == 0)
+			s->ordered = false;	/* may have taken a byte */
 		fz_bus_read(&s->pio, BASE + reg, len);
 		break;
 	case OP_WRITE: {
@@ -104,6 +124,8 @@ static void run_op(struct state *s, struct fz *f)
 		for (unsigned int i = 0; i < len && reg + i < UART_NR_PORTS; i++) {
 			if (reg + i == 0 && !(lcr & 0x80))
 				s->guest_out++;
+			if (reg + i == 2 || reg + i == 4)
+				s->ordered = false;	/* FIFO clear, loopback */
 			if (reg + i == 3)
 				lcr = (uint8_t)(v >> (8 * i));
 		}
@@ -115,6 +137,7 @@ static void run_op(struct state *s, struct fz *f)
 		took = uart_receive(s->u, buf, n);
 		FZ_CHECK(took <= n, "took %zu of %zu bytes", took, n);
 		s->host_in += took;
+		pending_add(s, buf, took);
 		break;
 	case OP_RECEIVE_BIG: {
 		static uint8_t big[65536];
@@ -124,6 +147,7 @@ static void run_op(struct state *s, struct fz *f)
 		took = uart_receive(s->u, big, n);
 		FZ_CHECK(took <= n && took <= UART_RX_QUEUE_SIZE, "took %zu of %zu bytes", took, n);
 		s->host_in += took;
+		pending_add(s, big, took);
 		break;
 	}
 	case OP_IIR: {
@@ -140,8 +164,17 @@ static void run_op(struct state *s, struct fz *f)
 		/* RBR needs DLAB clear. */
 		fz_bus_write(&s->pio, BASE + 3, lcr & 0x7f, 1);
 		for (size_t i = 0; i < n && (reg_read(s, 5) & 1); i++) {
-			reg_read(s, 0);
+			uint8_t c = reg_read(s, 0);
+
 			s->rbr_reads++;
+			if (!s->ordered)
+				continue;
+			FZ_CHECK(s->p_count, "RBR gave %#x, but no host byte is pending", c);
+			FZ_CHECK(c == s->pending[s->p_head],
+				 "RBR gave %#x, the next host byte is %#x (%zu pending)", c,
+				 s->pending[s->p_head], s->p_count);
+			s->p_head = (s->p_head + 1) % sizeof(s->pending);
+			s->p_count--;
 		}
 		fz_bus_write(&s->pio, BASE + 3, lcr, 1);
 		FZ_CHECK(s->rbr_reads <= s->host_in + s->guest_out,
@@ -162,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz f;
 
 	FZ_CHECK(s, "out of memory");
+	s->ordered = true;
 	fake_vm_init(&s->fvm);
 	bus_init(&s->pio, "pio");
 	s->u = uart_create(&s->fvm.ops, GSI, out_pipe[1]);

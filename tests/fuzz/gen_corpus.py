@@ -270,7 +270,7 @@ def uart_seeds():
 
 # ---- fuzz_rtc ---------------------------------------------------------------
 (R_READ, R_WRITE, R_CMOS_WRITE, R_CMOS_READ, R_TICK, R_TICK_BIG, R_STEP_BACK,
- R_CHECK) = range(8)
+ R_CHECK, R_SET_CHECK) = range(9)
 
 
 def cw(idx, val):
@@ -310,6 +310,15 @@ def rtc_seeds():
     s += cr(0x0c) + u8(R_CHECK) + cw(0x0b, 0x02)
     s += u8(R_WRITE) + u8(2 | W2 << 2) + u32(0x5a10) + u8(R_READ) + u8(2 | W2 << 2)
     write("rtc", "interrupts", s)
+
+    # Set a time, run, read back: a leap day, the end of a century, 1900.
+    s = start
+    for year, mon, mday, hour, minute, sec, adv in ((2024 - 1900, 1, 27, 23, 59, 58, 86400 + 3),
+                                                    (2099 - 1900, 11, 27, 23, 59, 59, 200000),
+                                                    (0, 0, 0, 0, 0, 0, 65535)):
+        s += u8(R_SET_CHECK) + u16(year) + u8(mon) + u8(mday) + u8(hour) + u8(minute)
+        s += u8(sec) + u16(adv) + u32(999999999)
+    write("rtc", "set-run-read", s)
 
 
 # ---- fuzz_pflash -----------------------------------------------------------
