@@ -344,7 +344,12 @@ write_status:
 	if (status)
 		fw->dma_errors++;
 	put_be32(out, status);
-	ram_walk(fw->mem, desc, sizeof(out), RAM_TO_GUEST, out);
+	/* All or nothing like every other guest access here: a control word
+	 * that runs out of RAM (into a hole, off the end) is not written at
+	 * all, rather than the bytes of it that happen to be RAM (found by
+	 * tests/fuzz/fuzz_fw_cfg). */
+	if (!ram_walk(fw->mem, desc, sizeof(out), RAM_CHECK, NULL))
+		ram_walk(fw->mem, desc, sizeof(out), RAM_TO_GUEST, out);
 }
 
 /*

@@ -583,6 +583,36 @@ static void test_dma_hostile(void **state)
 	assert_memory_equal(gptr(f, BUF, 4), "QEMU", 4);
 }
 
+/*
+ * Found by fuzz_fw_cfg (tests/fuzz/corpus/fw_cfg/crash-control-word-straddles):
+ * a descriptor whose 4-byte control word itself runs out of RAM, into the
+ * VGA window or off the end of RAM. The transfer fails; the status write
+ * must then be all or nothing like every other guest access here, not
+ * the one byte that happens to be RAM.
+ */
+static void test_dma_control_word_straddles(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t at[] = { MEM_VGA_BASE - 1, MEM_VGA_BASE - 3, RAM_SIZE - 2,
+				       0xE0000 - 1 };
+	uint64_t n0, err0, n, err;
+
+	fw_cfg_dma_stats(f->fw, &n0, &err0);
+	for (unsigned int i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint64_t ram = (at[i] | 0xfff) + 1 - at[i];	/* RAM bytes before the edge */
+
+		memset(gptr(f, at[i], ram), 0x5A, ram);
+		dma_kick(f, at[i]);
+		assert_filled(f, at[i], ram, 0x5A);
+	}
+	fw_cfg_dma_stats(f->fw, &n, &err);
+	assert_int_equal(n, n0 + 4);
+	assert_int_equal(err, err0 + 4);
+	/* The device still works. */
+	assert_int_equal(dma(f, ctl_select(FW_CFG_SIGNATURE, FW_CFG_DMA_CTL_READ), 4, BUF), 0);
+	assert_memory_equal(gptr(f, BUF, 4), "QEMU", 4);
+}
+
 /* Without an isa-bios alias, 0xC0000-0xFFFFF and 1 MiB+ are two RAM
  * regions that touch: a buffer across 1 MiB is all RAM and must work. */
 static void test_dma_across_touching_regions(void **state)
@@ -715,6 +745,7 @@ int main(void)
 		T(test_dma_skip_and_select),
 		T(test_dma_write),
 		T(test_dma_hostile),
+		T(test_dma_control_word_straddles),
 		cmocka_unit_test_setup_teardown(test_dma_across_touching_regions,
 						setup_no_isa_alias, teardown),
 		T(test_update_file),
