@@ -141,3 +141,21 @@ assert_file_contains() {
     [[ -f $1 ]] || fail "$1 does not exist"
     grep -aqF -- "$2" "$1" || fail "$1 lacks '$2'"
 }
+
+# Inside L1: run minivmm and check what it did.
+#   run EXPECTED_STATUS ARGS...   ./minivmm ARGS with stdin closed; its output
+#                                 goes to $log (and, indented, to the console);
+#                                 fails the case on another exit status
+#   has STRING                    the last run's output holds STRING
+log=${MINIVMM_L1_OUT:-/tmp}/minivmm.log
+run() {
+	local want=$1 rc; shift
+	set +e
+	timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
+	rc=$?
+	set -e
+	echo "--- minivmm $* -> status $rc"
+	sed 's/^/    /' "$log"
+	[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
+}
+has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }

@@ -10,19 +10,6 @@ source "$(dirname "$0")/../lib.sh"
 HUGEPAGES=80	# 160 MiB of 2 MiB pages: a 128M guest fits, a 1G one does not
 
 if in_l1; then
-	log=$MINIVMM_L1_OUT/minivmm.log
-	# run EXPECTED_STATUS minivmm-args... : the status and the console go to $log
-	run() {
-		local want=$1 rc; shift
-		set +e
-		timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
-		rc=$?
-		set -e
-		echo "--- minivmm $* -> status $rc"
-		sed 's/^/    /' "$log"
-		[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
-	}
-	has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }
 
 	for p in realmode longmode; do
 		run 0 --firmware tests/guest/$p.bin --testdev --cpus 1 --pin 1

@@ -12,18 +12,6 @@ source "$(dirname "$0")/../lib.sh"
 EDU=0000:00:10.0
 
 if in_l1; then
-	log=$MINIVMM_L1_OUT/minivmm.log
-	run() {
-		local want=$1 rc; shift
-		set +e
-		timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
-		rc=$?
-		set -e
-		echo "--- minivmm $* -> status $rc"
-		sed 's/^/    /' "$log"
-		[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
-	}
-	has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }
 	# COMMAND register of the host function, from sysfs config space.
 	host_cmd() { od -An -tx2 -j4 -N2 "/sys/bus/pci/devices/$EDU/config" | tr -d ' '; }
 

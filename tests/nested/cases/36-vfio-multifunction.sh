@@ -9,18 +9,6 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 if in_l1; then
-	log=$MINIVMM_L1_OUT/minivmm.log
-	run() {
-		local want=$1 rc; shift
-		set +e
-		timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
-		rc=$?
-		set -e
-		echo "--- minivmm $* -> status $rc"
-		sed 's/^/    /' "$log"
-		[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
-	}
-	has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }
 	g0=$(basename "$(readlink /sys/bus/pci/devices/0000:00:10.0/iommu_group)")
 	g1=$(basename "$(readlink /sys/bus/pci/devices/0000:00:10.1/iommu_group)")
 	[[ $g0 == "$g1" ]] || fail "the two functions are in groups $g0 and $g1, not one"

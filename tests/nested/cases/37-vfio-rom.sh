@@ -13,18 +13,6 @@ ROM=/usr/lib/ipxe/qemu/efi-e1000e.rom
 
 if in_l1; then
 	source tests/nested/uefi-console.sh
-	log=$MINIVMM_L1_OUT/minivmm.log
-	run() {
-		local want=$1 rc; shift
-		set +e
-		timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
-		rc=$?
-		set -e
-		echo "--- minivmm $* -> status $rc"
-		sed 's/^/    /' "$log"
-		[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
-	}
-	has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }
 
 	run 0 --firmware tests/guest/edu.bin --testdev --vfio "00:10.0,romfile=$ROM"
 	has "rom: 256 KiB, 55 AA, PCIR for 8086:10d3"; has "RESULT: PASS"
