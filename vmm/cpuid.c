@@ -119,6 +119,12 @@ struct kvm_cpuid2 *cpuid_build(const struct kvm_cpuid2 *supported,
 				e->edx |= 1u << 28;
 			else
 				e->edx &= ~(1u << 28);
+			/* ECX[31]: "running under a hypervisor". KVM does not
+			 * report it; without it Linux never looks at 0x40000000,
+			 * so no kvm-clock: its TSC calibration fails under
+			 * nesting and it falls back to the ACPI PM timer, one
+			 * exit to userspace per clock read. QEMU sets it too. */
+			e->ecx |= 1u << 31;
 			break;
 		case 4:
 			/* EAX[31:26] cores per package - 1, [25:14] logical

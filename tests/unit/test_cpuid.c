@@ -17,7 +17,7 @@ static struct kvm_cpuid2 *fake_supported(void)
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0x1f,
 		.ebx = 0x68747541, .edx = 0x69746e65, .ecx = 0x444d4163 };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 1, .eax = 0x800f12,
-		.ebx = 0xff0800, .ecx = 0x80000000, .edx = 0x178bfbff };
+		.ebx = 0xff0800, .ecx = 0, .edx = 0x178bfbff };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 4, .index = 3,
 		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x163 };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 0,
@@ -49,6 +49,7 @@ static void test_topology(void **state)
 	assert_int_equal((e->ebx >> 16) & 0xff, 8);		/* 2^3 >= 6 */
 	assert_true(e->edx & (1u << 28));			/* HTT */
 	assert_int_equal(e->ebx & 0xffff, 0x0800);		/* rest kept */
+	assert_true(e->ecx & (1u << 31));			/* hypervisor present */
 	e = cpuid_find(c, 4, 3);
 	assert_int_equal(e->eax >> 26, 7);
 	e = cpuid_find(c, 0xb, 0);
