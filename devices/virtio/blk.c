@@ -366,10 +366,9 @@ static void *queue_thread(void *arg)
 {
 	struct vblk_queue *q = arg;
 	struct vblk *b = q->blk;
-	uint64_t cnt;
 	int ret;
 
-	/* The ring is created here: SINGLE_ISSUER wants its one user. */
+	/* The ring is created here, by its only user. */
 	ret = blk_io_init(&q->io, &b->file, 2 * q->vq.size, b->bufs, b->nr_bufs);
 	if (!ret) {
 		ret = blk_io_watch(&q->io, q->kick_fd, TAG_KICK);
@@ -386,12 +385,11 @@ static void *queue_thread(void *arg)
 	q->kicked = true;
 	for (;;) {
 		if (q->kicked && !q->stopping) {
+			/* The eventfd is never read: the multishot poll reports
+			 * every signal (a wake-up each), whatever the counter
+			 * says, so a kick after this drain wakes us again. */
 			q->kicked = false;
 			q->kicks++;
-			/* Reset the counter first: a kick after this read
-			 * wakes us again, and this drain sees all before it. */
-			while (read(q->kick_fd, &cnt, sizeof(cnt)) > 0)
-				;
 			queue_drain(q);
 		} else if (q->starved && q->free && !q->stopping) {
 			queue_drain(q);

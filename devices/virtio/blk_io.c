@@ -4,10 +4,9 @@
  * file picks the opcode, keeps an operation going until all of it is done
  * (short transfers, the fallbacks) and reports each one exactly once.
  *
- * Rings are created by the thread that uses them, with
- * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the kernel
- * has them (6.1+): completions are then reaped in the same system call
- * that submits and waits, with no interrupting task work in between.
+ * Rings are created by the thread that uses them and used by it alone:
+ * one io_uring_enter submits everything a round produced and waits for
+ * the next completion or wake-up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,8 +164,11 @@ int blk_file_flush(const struct blk_file *f)
 int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entries,
 		const struct iovec *bufs, unsigned int nr_bufs)
 {
+	/* COOP_TASKRUN (5.19+): completions need no IPI to interrupt the
+	 * thread, which reaps them in io_uring_enter anyway. Not
+	 * DEFER_TASKRUN: new in 6.1, and a lost wake-up here would hang a
+	 * guest's disk for good; the gain is small for one waiting thread. */
 	static const unsigned int try_flags[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
 		0,
 	};

@@ -14,6 +14,9 @@
 #
 #   msi-roundtrip, vfio-*          VFIO passthrough of QEMU's edu device: see
 #                                  tests/bench/vfio.sh
+#   fio-*                          virtio-blk: fio in a Linux guest booted from a
+#                                  virtio-blk ESP, same image for both: see
+#                                  tests/bench/virtio-blk.sh
 #
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, alternating)
@@ -23,6 +26,7 @@ cd "$(dirname "$0")/../.."
 QEMU_L2=${QEMU_L2:-qemu-system-x86_64}	# Debian's QEMU, run inside L1 with KVM
 RUNS=${BENCH_RUNS:-2}
 source tests/bench/vfio.sh
+source tests/bench/virtio-blk.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -80,6 +84,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		for v in $order; do bench_payload "$v"; done
 		for v in $order; do bench_ovmf "$v"; done
 		for v in $order; do vfio_bench "$v" "$results"; done
+		for v in $order; do vblk_bench "$v" "$results"; done
 	done
 	cat "$results"
 	exit 0
@@ -88,8 +93,10 @@ fi
 artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench.XXXXXX")
 mkdir -p "$artifacts/out"
 make -s minivmm guest
-tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
-	--env BENCH_RUNS="$RUNS" $(vfio_bench_l1_args) -- bash tests/bench/run.sh ||
+vblk_bench_prepare "$artifacts/out"
+tests/nested/run-l1.sh --quiet --timeout 5400 --log "$artifacts/l1.log" --out "$artifacts/out" \
+	--env BENCH_RUNS="$RUNS" $(vfio_bench_l1_args) $(vblk_bench_l1_args "$artifacts/out") \
+	-- bash tests/bench/run.sh ||
 	{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
 
 results=$artifacts/out/results.txt
@@ -112,5 +119,6 @@ row ovmf-exits "  KVM exits until Shell>"
 row ovmf-exits-io "  port-I/O exits to userspace"
 row ovmf-exits-mmio "  MMIO exits to userspace"
 vfio_bench_rows
-echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less)"
+vblk_bench_rows
+echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 echo "raw results: $results"

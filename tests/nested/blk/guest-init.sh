@@ -9,7 +9,8 @@
 #                            a full host file system: writes must fail (IOERR)
 #   minivmm.test=durability  write the pattern to every writable disk, flush,
 #                            say FLUSHED, then keep writing until killed
-#   minivmm.test=fio         run the fio jobs in /fio (benchmark)
+#   minivmm.test=fio         run the fio jobs in /fio on /dev/vda, each
+#                            minivmm.fio_runtime seconds (benchmark)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -36,7 +37,7 @@ PATTERN_OFF=${PATTERN_OFF:-128}
 
 for _ in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done
 [ -b /dev/vda ] || fail "no /dev/vda (virtio_blk found no disk)"
-say "kernel $(uname -r), $(nproc) CPUs, disks: $(ls /sys/block | grep vd | tr '\n' ' ')"
+say "kernel $(uname -r), $(nproc) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), disks: $(ls /sys/block | grep vd | tr '\n' ' ')"
 
 t_linux() {
 	local q
@@ -108,12 +109,15 @@ t_durability() {
 
 t_fio() {
 	local j
+	FIO_RUNTIME=$(param fio_runtime)
+	export FIO_RUNTIME=${FIO_RUNTIME:-15}
 	for j in /fio/*.fio; do
-		say "fio $(basename "$j")"
-		fio --output-format=terse --terse-version=3 "$j" > /tmp/out 2>&1 || {
-			cat /tmp/out; fail "fio $j"
+		say "fio $(basename "$j") for ${FIO_RUNTIME}s"
+		fio --output-format=json "$j" > /tmp/out 2>/tmp/err || {
+			cat /tmp/err; fail "fio $j"
 		}
-		sed "s/^/MINIVMM-FIO $(basename "$j" .fio) /" /tmp/out | grep '^MINIVMM-FIO [^ ]* 3;'
+		# One line per job for the host: "MINIVMM-FIO name {json}".
+		echo "MINIVMM-FIO $(basename "$j" .fio) $(tr -d '\n\t' < /tmp/out)"
 	done
 }
 

@@ -1,0 +1,140 @@
+# tests/bench/virtio-blk.sh — the virtio-blk rows of `make bench`: fio inside the
+# same Linux guest (tests/nested/blk: Debian's kernel booted by OVMF from a
+# read-only ESP disk, fio and its libraries in the initramfs) under minivmm and
+# under QEMU+KVM, on the same image in the same L1 run: a disk of L1's QEMU
+# (raw file on L0, cache=none), /dev/vda in L1, opened with O_DIRECT by both:
+#
+#   minivmm --disk path=/dev/vda,direct=on
+#   QEMU    -drive file=/dev/vda,if=none,format=raw,aio=io_uring,cache=none
+#           -device virtio-blk-pci
+#
+# Both: stock OVMF.fd, 2 vCPUs, 512 MiB, default queue counts (one per vCPU).
+# Jobs (tests/nested/blk/*.fio, libaio, O_DIRECT on the guest's /dev/vda):
+# 4 KiB random read at QD 1 and QD 32, 128 KiB sequential write at QD 8.
+#
+# Sourced by tests/bench/run.sh, which calls, on L0, vblk_bench_prepare OUT
+# (images) and passes $(vblk_bench_l1_args OUT) to run-l1.sh; in L1,
+# vblk_bench VMM RESULTS appends "VMM key value" lines; back on L0,
+# vblk_bench_rows prints the table rows. Run alone, this file does all of
+# that for the virtio-blk rows only:  bash tests/bench/virtio-blk.sh
+
+VBLK_FIO_RUNTIME=${VBLK_FIO_RUNTIME:-20}	# seconds per job
+
+vblk_bench_prepare() {
+	local out=$1
+	(
+		set -e
+		source tests/nested/blk/images.sh
+		BLK_PATTERN=$out/pattern.bin
+		blk_pattern "$BLK_PATTERN" $((1 << 20))
+		mkdir -p "$out/esp-files"
+		blk_initramfs "$out/esp-files/initrd.img" --fio
+		cp "$(blk_kernel)" "$out/esp-files/vmlinuz"
+		blk_esp "$out/esp-fio.img" 160 \
+			"$(blk_startup_linux minivmm.test=fio minivmm.fio_runtime=$VBLK_FIO_RUNTIME)" \
+			"$out/esp-files/vmlinuz" "$out/esp-files/initrd.img"
+		rm -rf "$out/esp-files"
+		# Written, not sparse: reads hit real blocks in L0's file.
+		head -c $((512 << 20)) /dev/zero > "$out/bench-disk.img"
+	)
+}
+
+vblk_bench_l1_args() {
+	local out=$1
+	echo --modprobe virtio_blk \
+		--drive "file=$out/bench-disk.img,if=none,id=vbench,format=raw,cache=none" \
+		--qemu-arg -device --qemu-arg virtio-blk-pci,drive=vbench,addr=0x14
+}
+
+# vblk_bench VMM RESULTS (in L1): boot the fio guest under VMM, keep its rows.
+vblk_bench() {
+	local vmm=$1 results=$2 out=$MINIVMM_L1_OUT serial
+	serial=$out/$vmm.fio.serial
+	[[ -b /dev/vda ]] || { echo "bench: no /dev/vda in L1 for the virtio-blk rows" >&2; return; }
+	rm -f "$serial"
+	case $vmm in
+	minivmm)
+		timeout 900 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose \
+			--disk path=/dev/vda,direct=on --disk "path=$out/esp-fio.img,readonly=on" \
+			--serial "file:$serial" < /dev/null > "$out/$vmm.fio.log" 2>&1 ;;
+	qemu)
+		timeout 900 "${QEMU_L2:-qemu-system-x86_64}" -accel kvm -machine q35 -cpu host -smp 2 \
+			-m 512M -nodefaults -display none -bios /usr/share/ovmf/OVMF.fd \
+			-serial "file:$serial" \
+			-drive file=/dev/vda,if=none,id=d0,format=raw,aio=io_uring,cache=none \
+			-device virtio-blk-pci,drive=d0 \
+			-drive "file=$out/esp-fio.img,if=none,id=d1,format=raw,readonly=on" \
+			-device virtio-blk-pci,drive=d1 < /dev/null > "$out/$vmm.fio.log" 2>&1 ;;
+	esac
+	if ! grep -aq "MINIVMM-GUEST-DONE" "$serial"; then
+		echo "bench: the fio guest under $vmm did not finish (see $serial)" >&2
+		grep -a "MINIVMM-GUEST" "$serial" >&2 || true
+		return
+	fi
+	grep -a '^MINIVMM-FIO ' "$serial" | python3 -c '
+import json, sys
+vmm = sys.argv[1]
+for line in sys.stdin:
+    try:
+        _, name, blob = line.split(" ", 2)
+        job = json.loads(blob)["jobs"][0]
+    except (ValueError, KeyError, IndexError) as e:
+        print("bench: %s: an unreadable fio result line (%s)" % (vmm, e), file=sys.stderr)
+        continue
+    rd, wr = job["read"], job["write"]
+    if name.startswith("rr-"):
+        print(vmm, "fio-%s-iops" % name, round(rd["iops"]))
+        print(vmm, "fio-%s-lat-us" % name, round(rd["lat_ns"]["mean"] / 1000, 1))
+    else:
+        print(vmm, "fio-%s-mibs" % name, round(wr["bw"] / 1024, 1))
+        print(vmm, "fio-%s-lat-us" % name, round(wr["lat_ns"]["mean"] / 1000, 1))
+' "$vmm" >> "$results"
+}
+
+# The rows, for run.sh's row() (key, label).
+vblk_bench_rows() {
+	row fio-rr-qd1-iops "fio 4k randread QD1 (IOPS)"
+	row fio-rr-qd1-lat-us "fio 4k randread QD1 latency (us)"
+	row fio-rr-qd32-iops "fio 4k randread QD32 (IOPS)"
+	row fio-rr-qd32-lat-us "fio 4k randread QD32 latency (us)"
+	row fio-sw-128k-mibs "fio 128k seq write QD8 (MiB/s)"
+	row fio-sw-128k-lat-us "fio 128k seq write QD8 lat (us)"
+}
+
+# Run alone: only the virtio-blk rows, in an L1 of their own.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -euo pipefail
+	cd "$(dirname "$0")/../.."
+	RUNS=${BENCH_RUNS:-2}
+	if [[ ${MINIVMM_L1:-} == 1 ]]; then
+		results=$MINIVMM_L1_OUT/results.txt
+		: > "$results"
+		for ((r = 0; r < RUNS; r++)); do
+			if ((r % 2 == 0)); then order="minivmm qemu"; else order="qemu minivmm"; fi
+			for v in $order; do vblk_bench "$v" "$results"; done
+		done
+		cat "$results"
+		exit 0
+	fi
+	artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench-vblk.XXXXXX")
+	mkdir -p "$artifacts/out"
+	make -s minivmm
+	vblk_bench_prepare "$artifacts/out"
+	# shellcheck disable=SC2046
+	tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
+		--env BENCH_RUNS="$RUNS" $(vblk_bench_l1_args "$artifacts/out") \
+		-- bash tests/bench/virtio-blk.sh ||
+		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
+	results=$artifacts/out/results.txt
+	mean() { awk -v v="$1" -v k="$2" '$1 == v && $2 == k { s += $3; n++ } END { if (n) printf "%.1f", s / n; else print "n/a" }' "$results"; }
+	row() {
+		local m q r
+		m=$(mean minivmm "$1"); q=$(mean qemu "$1")
+		r=$(awk -v m="$m" -v q="$q" 'BEGIN { if (q > 0 && m != "n/a") printf "%.2f", m / q; else print "n/a" }')
+		printf '%-34s %14s %14s %8s\n' "$2" "$m" "$q" "$r"
+	}
+	printf '\nvirtio-blk: minivmm vs QEMU+KVM, same guest and image, same L1 run, mean of %s runs\n' "$RUNS"
+	printf '%-34s %14s %14s %8s\n' "row" "minivmm" "QEMU+KVM" "ratio"
+	vblk_bench_rows
+	echo "raw results: $artifacts/out (ratio = minivmm / QEMU)"
+fi
