@@ -6,6 +6,7 @@
  * thread start-up (devices start helper threads lazily) and exit.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -77,6 +78,12 @@ int seccomp_confine(void)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
+	/* glibc sizes its malloc arena limit lazily, on the first malloc of
+	 * a thread once there are more than 8 arenas, by opening
+	 * /sys/devices/system/cpu/online: with many vCPUs and I/O threads
+	 * that happens after confinement and openat is (rightly) not
+	 * allowed. A fixed limit skips that look-up. */
+	mallopt(M_ARENA_MAX, 8);
 	/* SIGSYS with the call's number, so the message can name it. */
 	ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx) {

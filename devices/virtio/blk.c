@@ -56,13 +56,9 @@ struct vblk_queue {
 	struct vq vq;
 	struct blk_io io;
 	struct vblk_req *reqs, *free;
+	bool io_up;			/* the ring exists (device lifetime) */
 	bool kicked, stopping, starved, need_notify;
 	uint64_t requests, kicks, interrupts;	/* since creation */
-	/* start-up handshake with activate() */
-	pthread_mutex_t init_lock;
-	pthread_cond_t init_cond;
-	bool init_done;
-	int init_ret;
 };
 
 struct vblk {
@@ -346,20 +342,14 @@ static void on_done(void *arg, struct blk_io_op *op)
 static void on_event(void *arg, uint64_t tag)
 {
 	struct vblk_queue *q = arg;
+	uint64_t cnt;
 
 	if (tag == TAG_KICK)
 		q->kicked = true;
-	else if (tag == TAG_STOP)
+	/* Only a stop this activation asked for: the count says so (the
+	 * ring outlives threads, a stale report may still be queued). */
+	else if (tag == TAG_STOP && read(q->stop_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 		q->stopping = true;
-}
-
-static void init_report(struct vblk_queue *q, int ret)
-{
-	pthread_mutex_lock(&q->init_lock);
-	q->init_ret = ret;
-	q->init_done = true;
-	pthread_cond_signal(&q->init_cond);
-	pthread_mutex_unlock(&q->init_lock);
 }
 
 static void *queue_thread(void *arg)
@@ -367,19 +357,6 @@ static void *queue_thread(void *arg)
 	struct vblk_queue *q = arg;
 	struct vblk *b = q->blk;
 	int ret;
-
-	/* The ring is created here, by its only user. */
-	ret = blk_io_init(&q->io, &b->file, 2 * q->vq.size, b->bufs, b->nr_bufs);
-	if (!ret) {
-		ret = blk_io_watch(&q->io, q->kick_fd, TAG_KICK);
-		if (!ret)
-			ret = blk_io_watch(&q->io, q->stop_fd, TAG_STOP);
-		if (ret)
-			blk_io_exit(&q->io);
-	}
-	init_report(q, ret);
-	if (ret)
-		return NULL;
 
 	/* Buffers made available before DRIVER_OK (§3.1.1) are served now. */
 	q->kicked = true;
@@ -412,7 +389,6 @@ static void *queue_thread(void *arg)
 			break;
 		}
 	}
-	blk_io_exit(&q->io);
 	return NULL;
 }
 
@@ -428,8 +404,6 @@ static void queue_stop(struct vblk_queue *q)
 		pr_warn("%s: stopping queue %u: %s", q->blk->name, q->index, strerror(errno));
 	pthread_join(q->thread, NULL);
 	q->running = false;
-	close(q->stop_fd);
-	q->stop_fd = -1;
 }
 
 static void vblk_reset(void *opaque)
@@ -457,10 +431,6 @@ static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio
 			ret == -EFAULT ? "outside guest RAM" : "bad size or alignment");
 		return ret;
 	}
-	q->kick_fd = pq->kick_fd;
-	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->stop_fd < 0)
-		return -errno;
 	q->free = NULL;
 	for (unsigned int i = VBLK_QUEUE_SIZE; i--;) {
 		q->reqs[i].q = q;
@@ -470,32 +440,24 @@ static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio
 		q->free = &q->reqs[i];
 	}
 	q->kicked = q->stopping = q->starved = q->need_notify = false;
-	q->init_done = false;
-	/* I/O threads take no signal: the main thread owns them. */
+	/* I/O threads take no asynchronous signal: the main thread owns
+	 * them. Synchronous ones stay deliverable, or a fault (or a system
+	 * call seccomp traps, SIGSYS) would kill the process unexplained. */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&q->thread, NULL, queue_thread, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
-		goto close_stop;
-	pthread_mutex_lock(&q->init_lock);
-	while (!q->init_done)
-		pthread_cond_wait(&q->init_cond, &q->init_lock);
-	ret = q->init_ret;
-	pthread_mutex_unlock(&q->init_lock);
-	if (ret) {
-		pthread_join(q->thread, NULL);
-		goto close_stop;
-	}
+		return ret;
 	/* No pthread_setname_np: the thread starts under seccomp, which
 	 * allows neither prctl nor opening /proc. */
 	q->running = true;
 	return 0;
-
-close_stop:
-	close(q->stop_fd);
-	q->stop_fd = -1;
-	return ret;
 }
 
 static int vblk_activate(void *opaque)
@@ -573,6 +535,52 @@ static int ram_buffers(struct vblk *b)
 	return 0;
 }
 
+/*
+ * A queue's io_uring lives as long as the device, threads come and go with
+ * activations: created here, during set-up, it can pin guest RAM as fixed
+ * buffers while minivmm still holds CAP_IPC_LOCK (later, under the
+ * memlock limit, it could not), and no thread ever mallocs or sets up a
+ * ring under seccomp. Its two polls (kick, stop) are armed by the first
+ * thread's first io_uring_enter; when a thread exits the kernel cancels
+ * them, and the next thread re-arms them (blk_io_run sees no F_MORE).
+ */
+static int queue_io_setup(struct vblk *b, struct vblk_queue *q)
+{
+	int ret;
+
+	q->kick_fd = virtio_pci_queue(&b->vp, q->index)->kick_fd;
+	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->stop_fd < 0)
+		return -errno;
+	ret = blk_io_init(&q->io, &b->file, 2 * VBLK_QUEUE_SIZE, b->bufs, b->nr_bufs);
+	if (ret)
+		goto close_stop;
+	ret = blk_io_watch(&q->io, q->kick_fd, TAG_KICK);
+	if (!ret)
+		ret = blk_io_watch(&q->io, q->stop_fd, TAG_STOP);
+	if (ret)
+		goto exit_io;
+	q->io_up = true;
+	return 0;
+
+exit_io:
+	blk_io_exit(&q->io);
+close_stop:
+	close(q->stop_fd);
+	q->stop_fd = -1;
+	return ret;
+}
+
+static void queue_io_teardown(struct vblk_queue *q)
+{
+	if (q->io_up)
+		blk_io_exit(&q->io);
+	q->io_up = false;
+	if (q->stop_fd >= 0)
+		close(q->stop_fd);
+	q->stop_fd = -1;
+}
+
 struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 			 const struct vblk_params *p)
 {
@@ -626,8 +634,6 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 			ret = -ENOMEM;
 			goto free_queues;
 		}
-		pthread_mutex_init(&q->init_lock, NULL);
-		pthread_cond_init(&q->init_cond, NULL);
 	}
 	vpp = (struct virtio_pci_params){
 		.name = b->name,
@@ -643,16 +649,20 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	ret = virtio_pci_init(&b->vp, ops, &vpp);
 	if (ret)
 		goto free_queues;
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		ret = queue_io_setup(b, &b->queues[i]);
+		if (ret)
+			goto teardown_io;
+	}
 	return b;
 
+teardown_io:
+	virtio_pci_exit(&b->vp);
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		queue_io_teardown(&b->queues[i]);
 free_queues:
-	for (unsigned int i = 0; i < b->nr_queues; i++) {
-		if (!b->queues[i].reqs)
-			continue;
+	for (unsigned int i = 0; i < b->nr_queues; i++)
 		free(b->queues[i].reqs);
-		pthread_mutex_destroy(&b->queues[i].init_lock);
-		pthread_cond_destroy(&b->queues[i].init_cond);
-	}
 	free(b->queues);
 close_file:
 	free(b->bufs);
@@ -670,7 +680,7 @@ struct pci_dev *vblk_pci(struct vblk *b)
 
 void vblk_destroy(struct vblk *b)
 {
-	uint64_t requests = 0, kicks = 0, irqs = 0;
+	uint64_t requests = 0, kicks = 0, irqs = 0, fixed = 0, unaligned = 0;
 	int ret;
 
 	if (!b)
@@ -682,18 +692,21 @@ void vblk_destroy(struct vblk *b)
 		requests += b->queues[i].requests;
 		kicks += b->queues[i].kicks;
 		irqs += b->queues[i].interrupts;
+		fixed += b->queues[i].io.fixed;
+		unaligned += b->queues[i].io.unaligned;
 	}
 	/* The slow-path count says whether notifications stayed in KVM. */
 	pr_debug("%s: %llu requests, %llu wake-ups, %llu interrupts, %llu notifications through MMIO exits",
 		 b->name, (unsigned long long)requests, (unsigned long long)kicks,
 		 (unsigned long long)irqs, (unsigned long long)b->vp.slow_notifies);
+	pr_debug("%s: %llu reads/writes on fixed buffers, %llu unaligned for O_DIRECT (done buffered)",
+		 b->name, (unsigned long long)fixed, (unsigned long long)unaligned);
 	ret = blk_file_flush(&b->file);
 	if (ret)
 		pr_err("%s: flushing the image at exit: %s", b->name, strerror(-ret));
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		queue_io_teardown(&b->queues[i]);
 		free(b->queues[i].reqs);
-		pthread_mutex_destroy(&b->queues[i].init_lock);
-		pthread_cond_destroy(&b->queues[i].init_cond);
 	}
 	free(b->queues);
 	free(b->bufs);

@@ -195,16 +195,17 @@ int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entrie
 	}
 	/* Registered files: no fd table lookup and refcount per request. */
 	io->fixed_files = !io_uring_register_files(&io->ring, fds, 2);
+	/* No malloc here: this runs in a fresh I/O thread under seccomp, and
+	 * a thread's first malloc may make glibc open files. */
 	if (nr_bufs) {
-		io->bufs = malloc(nr_bufs * sizeof(*bufs));
-		if (io->bufs && !io_uring_register_buffers(&io->ring, bufs, nr_bufs)) {
-			memcpy(io->bufs, bufs, nr_bufs * sizeof(*bufs));
+		ret = io_uring_register_buffers(&io->ring, bufs, nr_bufs);
+		if (!ret) {
+			io->bufs = bufs;
 			io->nr_bufs = nr_bufs;
 		} else {
 			/* Only an optimisation: pinning can fail on memlock limits. */
-			pr_debug("io_uring: guest RAM not registered as fixed buffers");
-			free(io->bufs);
-			io->bufs = NULL;
+			pr_debug("io_uring: guest RAM not registered as fixed buffers: %s",
+				 strerror(-ret));
 		}
 	}
 	return 0;
@@ -213,7 +214,6 @@ int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entrie
 void blk_io_exit(struct blk_io *io)
 {
 	io_uring_queue_exit(&io->ring);
-	free(io->bufs);
 	io->bufs = NULL;
 }
 
@@ -253,6 +253,8 @@ static void prep(struct blk_io *io, struct blk_io_op *op, struct io_uring_sqe *s
 	case BLK_IO_READ:
 	case BLK_IO_WRITE:
 		buf = op->iovcnt == 1 ? fixed_buf(io, op->iov) : -1;
+		if (buf >= 0)
+			io->fixed++;
 		if (buf >= 0 && op->kind == BLK_IO_READ)
 			io_uring_prep_read_fixed(sqe, fd, op->iov->iov_base,
 						 (unsigned int)op->iov->iov_len, off, buf);
@@ -358,8 +360,7 @@ static bool complete(struct blk_io *io, struct blk_io_op *op, int res)
 	if (res == -EINVAL && rw && !op->buffered && !op->done) {
 		/* O_DIRECT wants alignment the guest did not give: the
 		 * buffered descriptor of the same image takes it. */
-		pr_debug("blk: unaligned O_DIRECT request at %llu redone buffered",
-			 (unsigned long long)op->offset);
+		io->unaligned++;
 		op->buffered = true;
 		return false;
 	}

@@ -75,9 +75,10 @@ struct blk_io {
 	const struct blk_file *file;
 	unsigned int inflight;		/* operations submitted, not completed */
 	bool fixed_files;
-	struct iovec *bufs;		/* registered buffers (guest RAM), sorted */
+	const struct iovec *bufs;	/* registered buffers (the caller's array) */
 	unsigned int nr_bufs;
 	uint64_t submitted, completed, resubmitted;	/* statistics */
+	uint64_t fixed, unaligned;	/* READ/WRITE_FIXED sent; O_DIRECT redone buffered */
 };
 
 /* An event: a multishot poll on an fd (eventfds that wake the thread). */
@@ -88,7 +89,7 @@ typedef void (*blk_io_done_fn)(void *arg, struct blk_io_op *op);
  * A ring for up to `entries` operations in flight (a power of two). bufs
  * (may be NULL) are host memory ranges to register as fixed buffers, at
  * most 1 GiB each: single-segment reads and writes inside one of them then
- * skip per-request page pinning.
+ * skip per-request page pinning. The array must outlive the ring.
  */
 int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entries,
 		const struct iovec *bufs, unsigned int nr_bufs);
