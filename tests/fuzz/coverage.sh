@@ -7,7 +7,7 @@
 #
 #   coverage.sh NAME...        (make fuzz-coverage)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 cov=tests/fuzz/build/cov
 profdata=$(command -v llvm-profdata || command -v llvm-profdata-14)

@@ -15,7 +15,7 @@
 # a timeout or running out of memory; the input is saved under
 # tests/fuzz/build/artifacts/NAME/ and the log under tests/fuzz/build/logs/.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 long=0 seconds=10 jobs=2
 while [ $# -gt 0 ]; do
