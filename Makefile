@@ -2,7 +2,7 @@
 #
 #   make                 build ./minivmm
 #   make deps            install every Debian package building and testing need
-#   make check           unit tests, then the nested KVM/VFIO tests
+#   make check           unit tests, short fuzz runs, then the nested KVM/VFIO tests
 #   make check-unit      unit tests only (cmocka, no /dev/kvm needed)
 #   make SANITIZE=address,undefined check-unit
 #   make bench           minivmm vs QEMU+KVM in the nested environment
