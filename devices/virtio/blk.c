@@ -396,7 +396,7 @@ static void *queue_thread(void *arg)
 
 static void queue_stop(struct vblk_queue *q)
 {
-	uint64_t one = 1;
+	uint64_t one = 1, cnt;
 
 	if (!q->running)
 		return;
@@ -404,6 +404,10 @@ static void queue_stop(struct vblk_queue *q)
 		pr_warn("%s: stopping queue %u: %s", q->blk->name, q->index, strerror(errno));
 	pthread_join(q->thread, NULL);
 	q->running = false;
+	/* A thread that had already ended (its ring failed) never took the
+	 * request: it must not stop the next activation's thread. */
+	while (read(q->stop_fd, &cnt, sizeof(cnt)) > 0)
+		;
 }
 
 static void vblk_reset(void *opaque)

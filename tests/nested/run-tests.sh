@@ -57,7 +57,7 @@ ARTIFACTS=${NESTED_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/minivmm-nested.XXXXXX
 mkdir -p "$ARTIFACTS"
 echo "nested tests: ${#cases[@]} case(s), artifacts in $ARTIFACTS"
 
-passed=0 failed=0 start=$SECONDS
+passed=0 failed=0 start=$SECONDS failed_dirs=()
 for f in "${cases[@]}"; do
     name=$(basename "$f" .sh)
     dir=$ARTIFACTS/$name
@@ -89,8 +89,18 @@ for f in "${cases[@]}"; do
             reason="exit status $rc: $(tail -1 "$dir/case.log"), $dir/case.log"
         fi
         echo "FAIL $name ($reason)"
+        failed_dirs+=("$dir")
     fi
     (( VERBOSE )) && echo "($name took $((SECONDS - t0))s)"
+done
+# What a failure looked like, right above the summary: CI shows the end of
+# the output, and the artifacts stay on the CI machine.
+for dir in "${failed_dirs[@]}"; do
+    log=$dir/case.log
+    for f in "$dir"/l1-*.log; do [[ -f $f ]] && log=$f; done	# the last L1 boot
+    echo "--- $(basename "$dir"): the last lines of $(basename "$log") ---"
+    tr -d '\033' < "$log" | sed 's/\[[0-9;]*[A-Za-z]//g' | tr '\r' '\n' |
+        grep -av '^[[:space:]]*$' | tail -n 25 | cut -c1-200 | sed 's/^/  /'
 done
 echo "nested tests took $((SECONDS - start))s"
 echo "$passed passed, $failed failed"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/nested/uefi-console.sh — drive a VMM's serial console from bash, inside L1.
 # Sourced by nested cases and benchmarks that boot OVMF to the UEFI shell.
 #
@@ -32,6 +33,14 @@ console_start() {
 
 console_mark() { CONSOLE_MARK=$(stat -c %s "$CONSOLE_OUT"); }
 
+# The console's last lines, without the firmware's escape sequences: what a
+# failure report shows.
+console_tail() {
+	echo "console: its last lines ($CONSOLE_OUT):"
+	tr -d '\033' < "$CONSOLE_OUT" | sed 's/\[[0-9;]*[A-Za-z]//g' | tr '\r' '\n' |
+		grep -av '^[[:space:]]*$' | tail -n 15 | sed 's/^/  | /'
+}
+
 console_wait() {
 	local what=$1 secs=${2:-300} end
 	end=$(( $(date +%s) + secs ))
@@ -41,10 +50,12 @@ console_wait() {
 		fi
 		if ! kill -0 "$CONSOLE_PID" 2>/dev/null; then
 			echo "console: the VMM exited before printing '$what'" >&2
+			console_tail >&2
 			return 1
 		fi
 		if (( $(date +%s) >= end )); then
 			echo "console: no '$what' within ${secs}s" >&2
+			console_tail >&2
 			return 1
 		fi
 		sleep 0.2
@@ -73,6 +84,7 @@ console_finish() {
 		echo "console: the VMM did not exit within ${secs}s" >&2
 	fi
 	set +e; wait "$CONSOLE_PID"; CONSOLE_RC=$?; set -e
+	export CONSOLE_RC	# for the caller
 	exec {CONSOLE_FD}>&-
 }
 

@@ -637,6 +637,24 @@ static void test_e2e_hostile_shapes(void **state)
 	assert_true(vd_status(&t->d) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+static void test_e2e_reset_cycles(void **state)
+{
+	struct e2e *t = *state;
+
+	/* Rings outlive threads: after each reset a new thread must hear
+	 * kicks again (the kernel cancelled the old thread's polls). */
+	for (unsigned int cycle = 0; cycle < 4; cycle++) {
+		e2e_start(t, 2);
+		usleep(20000);		/* past the thread's first drain */
+		assert_int_equal(blk_request(t, cycle % 2, VIRTIO_BLK_T_IN, cycle, 512, true, NULL),
+				 VIRTIO_BLK_S_OK);
+		assert_int_equal(blk_request(t, 0, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL),
+				 VIRTIO_BLK_S_OK);
+		vd_set_status(&t->d, 0);
+		assert_int_equal(vd_status(&t->d), 0);
+	}
+}
+
 static void test_e2e_readonly(void **state)
 {
 	struct e2e *t = *state;
@@ -701,6 +719,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_e2e_many_in_flight, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_malformed_ring, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_hostile_shapes, e2e_setup, e2e_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_reset_cycles, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_readonly, e2e_setup_readonly, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_io_error, e2e_setup, e2e_teardown),
 		cmocka_unit_test(test_e2e_create_errors),
