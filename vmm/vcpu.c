@@ -20,6 +20,7 @@
 
 #include "vmm/cpuid.h"
 #include "vmm/log.h"
+#include "vmm/thread.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -255,7 +256,9 @@ int vcpu_start(struct vcpu *vcpu)
 	cpu_set_t cpus;
 	int ret;
 
-	pthread_attr_init(&attr);
+	ret = vmm_thread_attr_init(&attr);
+	if (ret)
+		return ret;
 	if (vcpu->host_cpu >= 0) {
 		/* Pin before the thread runs guest code: no migration
 		 * window, and the kernel refuses offline CPUs here. */

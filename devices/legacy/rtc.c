@@ -24,6 +24,7 @@
 
 #include "devices/legacy/rtc.h"
 #include "vmm/log.h"
+#include "vmm/thread.h"
 
 #define NS_PER_SEC	1000000000ll
 #define RTC_HZ		32768		/* the divider chain's time base */
@@ -427,6 +428,7 @@ static void *rtc_thread(void *opaque)
 /* Called with the lock held after anything that may move the next event. */
 static void rtc_kick(struct rtc *r)
 {
+	pthread_attr_t attr;
 	int ret;
 
 	if (r->thread_started) {
@@ -435,7 +437,11 @@ static void rtc_kick(struct rtc *r)
 	}
 	if (!(r->cmos[REG_B] & (B_PIE | B_AIE | B_UIE)))
 		return;
-	ret = pthread_create(&r->thread, NULL, rtc_thread, r);
+	ret = -vmm_thread_attr_init(&attr);
+	if (!ret) {
+		ret = pthread_create(&r->thread, &attr, rtc_thread, r);
+		pthread_attr_destroy(&attr);
+	}
 	if (ret) {
 		/* Register C still works for a guest that polls it. */
 		pr_warn_once("rtc: cannot start the interrupt thread: %s (RTC interrupts will not be delivered)",

@@ -30,6 +30,7 @@
 #include "devices/virtio/blk.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/log.h"
+#include "vmm/thread.h"
 
 #define TAG_KICK	1
 #define TAG_STOP	2
@@ -422,6 +423,7 @@ static void vblk_reset(void *opaque)
 static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio_pci_queue *pq)
 {
 	uint64_t f = virtio_pci_features(&b->vp);
+	pthread_attr_t attr;
 	sigset_t all, old;
 	int ret;
 
@@ -453,9 +455,13 @@ static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio
 	sigdelset(&all, SIGBUS);
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
+	ret = vmm_thread_attr_init(&attr);
+	if (ret)
+		return ret;
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&q->thread, NULL, queue_thread, q);
+	ret = -pthread_create(&q->thread, &attr, queue_thread, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (ret)
 		return ret;
 	/* No pthread_setname_np: the thread starts under seccomp, which
