@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/bench/vfio.sh — the VFIO passthrough rows of `make bench`, sourced by
 # tests/bench/run.sh (on L0 and inside L1). Both VMMs get QEMU's edu device,
 # bound to vfio-pci in L1, behind a PCIe root port:

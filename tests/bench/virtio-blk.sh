@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/bench/virtio-blk.sh — the virtio-blk rows of `make bench`: fio inside the
 # same Linux guest (tests/nested/blk: Debian's kernel booted by OVMF from a
 # read-only ESP disk, fio and its libraries in the initramfs) under minivmm and
@@ -31,7 +32,7 @@ vblk_bench_prepare() {
 		blk_initramfs "$out/esp-files/initrd.img" --fio
 		cp "$(blk_kernel)" "$out/esp-files/vmlinuz"
 		blk_esp "$out/esp-fio.img" 160 \
-			"$(blk_startup_linux minivmm.test=fio minivmm.fio_runtime=$VBLK_FIO_RUNTIME)" \
+			"$(blk_startup_linux minivmm.test=fio minivmm.fio_runtime="$VBLK_FIO_RUNTIME")" \
 			"$out/esp-files/vmlinuz" "$out/esp-files/initrd.img"
 		rm -rf "$out/esp-files"
 		# Written, not sparse: reads hit real blocks in L0's file.
@@ -71,9 +72,15 @@ vblk_bench() {
 		grep -a "MINIVMM-GUEST" "$serial" >&2 || true
 		return
 	fi
-	grep -a '^MINIVMM-FIO ' "$serial" | python3 -c '
+	fio_results "$vmm" fio < "$serial" >> "$results"
+}
+
+# fio_results VMM PREFIX < SERIAL: the guest's "MINIVMM-FIO job {json}" lines
+# as "VMM PREFIX-job-iops|mibs|lat-us value" result lines.
+fio_results() {
+	grep -a '^MINIVMM-FIO ' | python3 -c '
 import json, sys
-vmm = sys.argv[1]
+vmm, prefix = sys.argv[1], sys.argv[2]
 for line in sys.stdin:
     try:
         _, name, blob = line.split(" ", 2)
@@ -83,12 +90,12 @@ for line in sys.stdin:
         continue
     rd, wr = job["read"], job["write"]
     if name.startswith("rr-"):
-        print(vmm, "fio-%s-iops" % name, round(rd["iops"]))
-        print(vmm, "fio-%s-lat-us" % name, round(rd["lat_ns"]["mean"] / 1000, 1))
+        print(vmm, "%s-%s-iops" % (prefix, name), round(rd["iops"]))
+        print(vmm, "%s-%s-lat-us" % (prefix, name), round(rd["lat_ns"]["mean"] / 1000, 1))
     else:
-        print(vmm, "fio-%s-mibs" % name, round(wr["bw"] / 1024, 1))
-        print(vmm, "fio-%s-lat-us" % name, round(wr["lat_ns"]["mean"] / 1000, 1))
-' "$vmm" >> "$results"
+        print(vmm, "%s-%s-mibs" % (prefix, name), round(wr["bw"] / 1024, 1))
+        print(vmm, "%s-%s-lat-us" % (prefix, name), round(wr["lat_ns"]["mean"] / 1000, 1))
+' "$1" "$2"
 }
 
 # The rows, for run.sh's row() (key, label).
@@ -126,15 +133,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 		-- bash tests/bench/virtio-blk.sh ||
 		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
 	results=$artifacts/out/results.txt
-	mean() { awk -v v="$1" -v k="$2" '$1 == v && $2 == k { s += $3; n++ } END { if (n) printf "%.1f", s / n; else print "n/a" }' "$results"; }
-	row() {
-		local m q r
-		m=$(mean minivmm "$1"); q=$(mean qemu "$1")
-		r=$(awk -v m="$m" -v q="$q" 'BEGIN { if (q > 0 && m != "n/a") printf "%.2f", m / q; else print "n/a" }')
-		printf '%-34s %14s %14s %8s\n' "$2" "$m" "$q" "$r"
-	}
-	printf '\nvirtio-blk: minivmm vs QEMU+KVM, same guest and image, same L1 run, mean of %s runs\n' "$RUNS"
-	printf '%-34s %14s %14s %8s\n' "row" "minivmm" "QEMU+KVM" "ratio"
+	source tests/bench/table.sh
+	row_header "virtio-blk: minivmm vs QEMU+KVM, same guest and image, same L1 run, mean of $RUNS runs"
 	vblk_bench_rows
 	echo "raw results: $artifacts/out (ratio = minivmm / QEMU)"
 fi

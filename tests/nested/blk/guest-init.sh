@@ -9,8 +9,9 @@
 #                            a full host file system: writes must fail (IOERR)
 #   minivmm.test=durability  write the pattern to every writable disk, flush,
 #                            say FLUSHED, then keep writing until killed
-#   minivmm.test=fio         run the fio jobs in /fio on /dev/vda, each
-#                            minivmm.fio_runtime seconds (benchmark)
+#   minivmm.test=fio         run the fio jobs in /fio on /dev/vda (or on
+#                            /dev/minivmm.fio_dev, e.g. nvme0n1: a passed
+#                            NVMe), each minivmm.fio_runtime seconds (benchmark)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -111,6 +112,13 @@ t_fio() {
 	local j
 	FIO_RUNTIME=$(param fio_runtime)
 	export FIO_RUNTIME=${FIO_RUNTIME:-15}
+	# Kernel messages (an RCU stall report on a busy host) must not land
+	# in the middle of a result line on the shared console.
+	dmesg -n 1
+	FIO_DEV=$(param fio_dev)
+	export FIO_DEV=${FIO_DEV:-vda}
+	for _ in $(seq 100); do [ -b "/dev/$FIO_DEV" ] && break; sleep 0.1; done
+	[ -b "/dev/$FIO_DEV" ] || fail "no /dev/$FIO_DEV to run fio on"
 	for j in /fio/*.fio; do
 		say "fio $(basename "$j") for ${FIO_RUNTIME}s"
 		fio --output-format=json "$j" > /tmp/out 2>/tmp/err || {

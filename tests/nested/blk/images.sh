@@ -8,7 +8,9 @@
 #   blk_initramfs FILE [--fio]       the guest initramfs (gzip'd cpio); --fio adds
 #                                    the host's fio with its libraries and the jobs
 #                                    in tests/nested/blk/*.fio; needs the pattern at
-#                                    $BLK_PATTERN (default: 4 MiB, made here)
+#                                    $BLK_PATTERN (default: 4 MiB, made here);
+#                                    modules in $BLK_EXTRA_MODULES are added
+#                                    (loaded after virtio_blk, e.g. nvme)
 #   blk_esp FILE SIZE_MB STARTUP [FILE...]
 #                                    a GPT disk of SIZE_MB with one FAT ESP (1 MiB
 #                                    to the end) holding FILEs and startup.nsh with
@@ -35,7 +37,7 @@ _blk_modules() {
 	local r=$1 m line path name
 	declare -A seen=()
 	: > "$r/lib/modules/load-order"
-	for m in virtio_pci virtio_blk; do
+	for m in virtio_pci virtio_blk ${BLK_EXTRA_MODULES:-}; do
 		while read -r line; do
 			case $line in
 				insmod\ *)
