@@ -100,7 +100,7 @@ for dir in "${failed_dirs[@]}"; do
     for f in "$dir"/l1-*.log; do [[ -f $f ]] && log=$f; done	# the last L1 boot
     echo "--- $(basename "$dir"): the last lines of $(basename "$log") ---"
     tr -d '\033' < "$log" | sed 's/\[[0-9;]*[A-Za-z]//g' | tr '\r' '\n' |
-        grep -av '^[[:space:]]*$' | tail -n 25 | cut -c1-200 | sed 's/^/  /'
+        grep -av '^[[:space:]]*$' | tail -n 30 | cut -c1-200 | sed 's/^/  /'
 done
 echo "nested tests took $((SECONDS - start))s"
 echo "$passed passed, $failed failed"

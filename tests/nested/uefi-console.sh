@@ -36,9 +36,20 @@ console_mark() { CONSOLE_MARK=$(stat -c %s "$CONSOLE_OUT"); }
 # The console's last lines, without the firmware's escape sequences: what a
 # failure report shows.
 console_tail() {
+	local t
+	# A minivmm still running: where its threads wait, and its exit
+	# counts (SIGUSR1 prints them), to tell a stuck VMM from a slow guest.
+	if [[ $(cat "/proc/$CONSOLE_PID/comm" 2>/dev/null) == minivmm ]]; then
+		echo "console: minivmm's threads (name state wchan):"
+		for t in /proc/"$CONSOLE_PID"/task/*; do
+			echo "  $(cat "$t/comm") $(awk '{ print $3 }' "$t/stat") $(cat "$t/wchan")"
+		done 2>/dev/null
+		kill -USR1 "$CONSOLE_PID" 2>/dev/null && sleep 1
+		grep -ao "stats: userspace exits.*" "$CONSOLE_OUT" | tail -n 1
+	fi
 	echo "console: its last lines ($CONSOLE_OUT):"
 	tr -d '\033' < "$CONSOLE_OUT" | sed 's/\[[0-9;]*[A-Za-z]//g' | tr '\r' '\n' |
-		grep -av '^[[:space:]]*$' | tail -n 15 | sed 's/^/  | /'
+		grep -av '^[[:space:]]*$' | grep -av '^stats: ' | tail -n 12 | sed 's/^/  | /'
 }
 
 console_wait() {
