@@ -27,16 +27,22 @@ run_until_flushed() {
 		--disk "path=$O/esp.img,readonly=on" --serial "file:$O/serial.txt" \
 		< /dev/null > "$O/minivmm.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 6000); do
-		grep -aq "MINIVMM-GUEST: FLUSHED" "$O/serial.txt" && break
-		grep -aq "MINIVMM-GUEST-FAIL" "$O/serial.txt" && break
-		kill -0 $pid 2>/dev/null || break
+	local t0=$SECONDS ended=timeout
+	while (( SECONDS - t0 < 600 )); do
+		grep -aq "MINIVMM-GUEST: FLUSHED" "$O/serial.txt" && { ended=flushed; break; }
+		grep -aq "MINIVMM-GUEST-FAIL" "$O/serial.txt" && { ended="guest failed"; break; }
+		kill -0 $pid 2>/dev/null || { ended="minivmm exited"; break; }
 		sleep 0.05
 	done
 	kill -KILL $pid 2>/dev/null || true
 	wait $pid || true
 	grep -a "MINIVMM-" "$O/serial.txt" | tr -d '\r' | sed 's/^/  guest: /'
-	grep -aq "MINIVMM-GUEST: FLUSHED" "$O/serial.txt" || fail "the guest never flushed"
+	if ! grep -aq "MINIVMM-GUEST: FLUSHED" "$O/serial.txt"; then
+		echo "after $((SECONDS - t0)) s ($ended); minivmm's log, then the serial console:"
+		tail -n 8 "$O/minivmm.log"
+		tr -d '\033' < "$O/serial.txt" | tr '\r' '\n' | grep -av '^[[:space:]]*$' | tail -n 12
+		fail "the guest never flushed ($ended)"
+	fi
 	echo "ok: minivmm killed with SIGKILL right after the guest's flush"
 }
 
