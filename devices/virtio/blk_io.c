@@ -147,8 +147,14 @@ void blk_file_close(struct blk_file *f)
 {
 	if (f->fd_buffered >= 0 && f->fd_buffered != f->fd)
 		close(f->fd_buffered);
-	if (f->fd >= 0)
+	if (f->fd >= 0) {
+		/* Unlocked now, not at the last close of the file: a ring
+		 * that registered it lets go in a kernel worker, after this
+		 * process may have exited, and the next VM would find the
+		 * image in use. */
+		flock(f->fd, LOCK_UN);
 		close(f->fd);
+	}
 	f->fd = f->fd_buffered = -1;
 }
 

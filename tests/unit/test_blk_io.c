@@ -354,6 +354,27 @@ static void test_open_errors(void **state)
 	blk_file_close(&other);
 }
 
+/*
+ * A ring with the image registered lets go of it asynchronously (the
+ * kernel tears rings down in a worker): the image's lock must not wait
+ * for that, or a VM started right after the last one exits finds its
+ * image "in use".
+ */
+static void test_close_unlocks_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct blk_file other;
+
+	for (unsigned int i = 0; i < 50; i++) {
+		start(f, false, false);
+		blk_io_exit(&f->io);
+		f->io_up = false;
+		blk_file_close(&f->file);
+		assert_int_equal(blk_file_open(&other, f->path, false, false), 0);
+		blk_file_close(&other);
+	}
+}
+
 static void test_unreadable(void **state)
 {
 	struct fixture *f = *state;
@@ -393,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_write_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_unlocks_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 	};
 
