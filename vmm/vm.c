@@ -650,6 +650,11 @@ int vm_run(struct vm *vm)
 		vm_print_stats(vm);
 	close(sfd);
 restore_mask:
+	/* The stop signals (and SIGUSR1) stay blocked: teardown follows —
+	 * devices reset, queues drained, images flushed — and a second
+	 * Ctrl-C or SIGTERM must not cut it short. The process exits right
+	 * after; SIGKILL still ends a teardown that hangs. */
+	sigorset(&old, &old, &sigs);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret ? 1 : vm_exit_status(vm);
 }
