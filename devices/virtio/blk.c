@@ -60,6 +60,7 @@ struct vblk_queue {
 	bool io_up;			/* the ring exists (device lifetime) */
 	bool kicked, stopping, starved, need_notify;
 	uint64_t requests, kicks, interrupts;	/* since creation */
+	unsigned int inflight_at_stop;	/* I/O in flight when the stop came */
 };
 
 struct vblk {
@@ -349,8 +350,10 @@ static void on_event(void *arg, uint64_t tag)
 		q->kicked = true;
 	/* Only a stop this activation asked for: the count says so (the
 	 * ring outlives threads, a stale report may still be queued). */
-	else if (tag == TAG_STOP && read(q->stop_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+	else if (tag == TAG_STOP && read(q->stop_fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
 		q->stopping = true;
+		q->inflight_at_stop = q->io.inflight;
+	}
 }
 
 static void *queue_thread(void *arg)
@@ -405,6 +408,10 @@ static void queue_stop(struct vblk_queue *q)
 		pr_warn("%s: stopping queue %u: %s", q->blk->name, q->index, strerror(errno));
 	pthread_join(q->thread, NULL);
 	q->running = false;
+	/* The thread ends only once its I/O completed: none may be left. */
+	pr_debug("%s: queue %u: stop with %u I/O(s) in flight; waited for them: %u left",
+		 q->blk->name, q->index, q->inflight_at_stop, q->io.inflight);
+	q->inflight_at_stop = 0;
 	/* A thread that had already ended (its ring failed) never took the
 	 * request: it must not stop the next activation's thread. */
 	while (read(q->stop_fd, &cnt, sizeof(cnt)) > 0)
