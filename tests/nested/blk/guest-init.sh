@@ -12,6 +12,15 @@
 #   minivmm.test=fio         run the fio jobs in /fio on /dev/vda (or on
 #                            /dev/minivmm.fio_dev, e.g. nvme0n1: a passed
 #                            NVMe), each minivmm.fio_runtime seconds (benchmark)
+#   minivmm.test=teardown    write the pattern to /dev/vda, flush, say FLUSHED,
+#                            keep unflushed O_DIRECT writes going elsewhere on
+#                            the disk, and after ~1 s end the way minivmm.end=
+#                            says: poweroff (poweroff -f), reboot (reboot -f),
+#                            wait (run until the host stops minivmm), crash
+#                            (fetch instructions from MMIO: first at CPL 3,
+#                            which only kills the process, then at CPL 0 from
+#                            a crash kernel after a panic, which KVM cannot
+#                            run; needs crashkernel= on the command line)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -108,6 +117,40 @@ t_durability() {
 	done
 }
 
+t_teardown() {
+	local end i
+	end=$(param end)
+	dd if=/pattern.bin of=/dev/vda bs=64k seek="$PATTERN_OFF" 2>/dev/null || fail "writing vda"
+	dd if=/dev/null of=/dev/vda conv=fsync,notrunc 2>/dev/null || fail "fsync vda"
+	say "FLUSHED"
+	# One writer per CPU, never flushed, O_DIRECT (through the page cache
+	# nothing would reach the device): requests in flight at the end.
+	for i in $(seq "$(nproc)"); do
+		while :; do
+			dd if=/dev/zero of=/dev/vda bs=64k seek=$((PATTERN_OFF + 128 + 64 * i)) \
+				count=64 oflag=direct 2>/dev/null ||
+				[ -e /tmp/ending ] || fail "background writes to vda"
+		done &
+	done
+	sleep 1
+	: > /tmp/ending
+	say "END $end"
+	case $end in
+	poweroff) poweroff -f ;;
+	reboot) reboot -f ;;
+	wait) while :; do sleep 1; done ;;
+	crash)
+		# The VGA window: no memory slot, no device (docs/memory-map.md).
+		/bin/mmiojump user 0xa0000
+		say "CPL 3 jump into MMIO: status $? (the VM lives)"
+		/bin/mmiojump panic 0xa0000
+		fail "a crash kernel jumping into MMIO did not stop the VM" ;;
+	*) fail "unknown minivmm.end='$end'" ;;
+	esac
+	sleep 10
+	fail "still running after '$end'"
+}
+
 t_fio() {
 	local j
 	FIO_RUNTIME=$(param fio_runtime)
@@ -133,6 +176,7 @@ case $TEST in
 linux) t_linux ;;
 durability) t_durability ;;
 fio) t_fio ;;
+teardown) t_teardown ;;
 *) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
 esac
 echo "MINIVMM-GUEST-DONE"

@@ -65,6 +65,7 @@ blk_initramfs() {
 	cp /bin/busybox "$r/bin/busybox"
 	install -m 0755 "$BLK_DIR/guest-init.sh" "$r/init"
 	gcc -static -O2 -o "$r/bin/blkzero" "$BLK_DIR/blkzero.c" || return 1
+	gcc -static -O2 -o "$r/bin/mmiojump" "$BLK_DIR/mmiojump.c" || return 1
 	_blk_modules "$r" || return 1
 	if [[ -z ${BLK_PATTERN:-} ]]; then
 		BLK_PATTERN=$(dirname "$out")/pattern.bin
