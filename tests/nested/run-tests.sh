@@ -57,14 +57,12 @@ ARTIFACTS=${NESTED_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/minivmm-nested.XXXXXX
 mkdir -p "$ARTIFACTS"
 echo "nested tests: ${#cases[@]} case(s), artifacts in $ARTIFACTS"
 
-passed=0 failed=0 start=$SECONDS failed_dirs=()
-for f in "${cases[@]}"; do
-    name=$(basename "$f" .sh)
-    dir=$ARTIFACTS/$name
+# run_case FILE DIR: run one case with its artifacts in DIR; its status.
+run_case() {
+    local f=$1 dir=$2 rc
     rm -rf "$dir"; mkdir -p "$dir"
     export NESTED_CASE=$name NESTED_CASE_DIR=$dir NESTED_REASON_FILE=$dir/reason
     export NESTED_VERBOSE=$VERBOSE
-    t0=$SECONDS
     set +e
     if (( VERBOSE )); then
         (cd "$REPO_ROOT" && timeout -k 10 "${NESTED_CASE_TIMEOUT:-1800}" bash "$f") 2>&1 | tee "$dir/case.log"
@@ -74,9 +72,36 @@ for f in "${cases[@]}"; do
         rc=$?
     fi
     set -e
+    return "$rc"
+}
+
+# A guest that triple-faulted. In this environment (nested SVM emulated by
+# TCG) a guest now and then triple-faults while idle — OVMF at its shell
+# countdown, Linux in its idle loop — in no case in particular and never
+# twice in a row (docs/nested-testing.md, "Known flake"). minivmm ends on a
+# guest reset (status 3) where QEMU would reboot the guest, so such a case
+# fails; it gets one more try, and the output says so.
+triple_faulted() {
+    grep -rqa --include='*.log' --include='*.out' --include='*.txt' "triple fault" "$1"
+}
+
+passed=0 failed=0 retried=0 start=$SECONDS failed_dirs=()
+for f in "${cases[@]}"; do
+    name=$(basename "$f" .sh)
+    dir=$ARTIFACTS/$name
+    t0=$SECONDS
+    rc=0; run_case "$f" "$dir" || rc=$?
+    retry=""
+    if (( rc != 0 )) && triple_faulted "$dir"; then
+        echo "RETRY $name (the guest triple-faulted: a known flake of this environment; first try kept in $dir.try1)"
+        rm -rf "$dir.try1"; mv "$dir" "$dir.try1"
+        retried=$((retried + 1))
+        retry=" (on a second try)"
+        rc=0; run_case "$f" "$dir" || rc=$?
+    fi
     if (( rc == 0 )); then
         passed=$((passed + 1))
-        echo "PASS $name"
+        echo "PASS $name$retry"
         (( KEEP )) || rm -rf "$dir"
     else
         failed=$((failed + 1))
@@ -88,7 +113,7 @@ for f in "${cases[@]}"; do
         else
             reason="exit status $rc: $(tail -1 "$dir/case.log"), $dir/case.log"
         fi
-        echo "FAIL $name ($reason)"
+        echo "FAIL $name$retry ($reason)"
         failed_dirs+=("$dir")
     fi
     (( VERBOSE )) && echo "($name took $((SECONDS - t0))s)"
@@ -103,5 +128,6 @@ for dir in "${failed_dirs[@]}"; do
         grep -av '^[[:space:]]*$' | tail -n 30 | cut -c1-200 | sed 's/^/  /'
 done
 echo "nested tests took $((SECONDS - start))s"
+(( retried )) && echo "$retried case(s) retried after a guest triple fault (see RETRY above)"
 echo "$passed passed, $failed failed"
 (( failed == 0 ))

@@ -14,7 +14,7 @@
 #                                   mapping at least RAM_BYTES long is left out)
 #   now_ms                          monotonic milliseconds
 
-CONSOLE_DIR=${CONSOLE_DIR:-$(mktemp -d)}
+CONSOLE_DIR=${CONSOLE_DIR:-${MINIVMM_L1_OUT:-$(mktemp -d)}}	# kept with the artifacts
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
