@@ -24,3 +24,35 @@ row_header() {
 	printf '\n%s\n' "$1"
 	printf '%-38s %14s %14s %8s\n' "row" "minivmm" "QEMU+KVM" "ratio"
 }
+
+# bench_alone PREFIX TITLE: run one benchmark script's rows alone, in an L1 of
+# their own, the script being $0 (sourced by it, run from the repository's
+# top). PREFIX names its functions: PREFIX_bench_prepare OUT (on L0),
+# PREFIX_bench_l1_args OUT, PREFIX_bench VMM RESULTS (in L1, run BENCH_RUNS
+# times per VMM, alternating which goes first), PREFIX_bench_rows.
+bench_alone() {
+	local prefix=$1 title=$2 runs=${BENCH_RUNS:-2} artifacts order r v
+	if [[ ${MINIVMM_L1:-} == 1 ]]; then
+		results=$MINIVMM_L1_OUT/results.txt
+		: > "$results"
+		for ((r = 0; r < runs; r++)); do
+			if ((r % 2 == 0)); then order="minivmm qemu"; else order="qemu minivmm"; fi
+			for v in $order; do "${prefix}_bench" "$v" "$results"; done
+		done
+		cat "$results"
+		return 0
+	fi
+	artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench-$prefix.XXXXXX")
+	mkdir -p "$artifacts/out"
+	make -s minivmm
+	"${prefix}_bench_prepare" "$artifacts/out"
+	# shellcheck disable=SC2046  # the L1 arguments are separate options
+	tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
+		--env BENCH_RUNS="$runs" $("${prefix}_bench_l1_args" "$artifacts/out") \
+		-- bash "$0" ||
+		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; return 1; }
+	results=$artifacts/out/results.txt
+	row_header "$title, same L1 run, mean of $runs runs"
+	"${prefix}_bench_rows"
+	echo "raw results: $artifacts/out (ratio = minivmm / QEMU)"
+}

@@ -20,31 +20,18 @@
 # Sourced by tests/bench/run.sh, which calls, on L0, vnvme_bench_prepare OUT and
 # passes $(vnvme_bench_l1_args OUT) to run-l1.sh; in L1, vnvme_bench VMM
 # RESULTS appends "VMM key value" lines; on L0, vnvme_bench_rows prints the
-# rows. Run alone, this file does all of that for these rows only:
+# rows (fio_guest_esp and fio_results come from tests/bench/virtio-blk.sh).
+# Run alone, this file does all of that for these rows only:
 #   bash tests/bench/vfio-nvme.sh
 
 VNVME_BDF=0000:00:11.0
 VNVME_FIO_RUNTIME=${VNVME_FIO_RUNTIME:-${VBLK_FIO_RUNTIME:-20}}	# seconds per job
 
 vnvme_bench_prepare() {
-	local out=$1
-	(
-		set -e
-		source tests/nested/blk/images.sh
-		BLK_PATTERN=$out/pattern.bin
-		[[ -f $BLK_PATTERN ]] || blk_pattern "$BLK_PATTERN" $((1 << 20))
-		mkdir -p "$out/nvme-esp-files"
-		# t10-pi asks the crypto API for crc64-rocksoft when nvme loads.
-		BLK_EXTRA_MODULES="crc64_rocksoft_generic nvme" \
-			blk_initramfs "$out/nvme-esp-files/initrd.img" --fio
-		cp "$(blk_kernel)" "$out/nvme-esp-files/vmlinuz"
-		blk_esp "$out/esp-nvme-fio.img" 160 \
-			"$(blk_startup_linux minivmm.test=fio minivmm.fio_dev=nvme0n1 minivmm.fio_runtime="$VNVME_FIO_RUNTIME")" \
-			"$out/nvme-esp-files/vmlinuz" "$out/nvme-esp-files/initrd.img"
-		rm -rf "$out/nvme-esp-files"
-		# Written, not sparse: reads hit real blocks in L0's file.
-		head -c $((512 << 20)) /dev/zero > "$out/nvme-bench.img"
-	)
+	# t10-pi asks the crypto API for crc64-rocksoft when nvme loads.
+	BLK_EXTRA_MODULES="crc64_rocksoft_generic nvme" \
+		fio_guest_esp "$1" esp-nvme-fio.img nvme-bench.img \
+		minivmm.fio_dev=nvme0n1 minivmm.fio_runtime="$VNVME_FIO_RUNTIME"
 }
 
 vnvme_bench_l1_args() {
@@ -74,12 +61,7 @@ vnvme_bench() {
 			-drive "file=$out/esp-nvme-fio.img,if=none,id=d1,format=raw,readonly=on" \
 			-device virtio-blk-pci,drive=d1 < /dev/null > "$out/$vmm.nvme-fio.log" 2>&1 ;;
 	esac
-	if ! grep -aq "MINIVMM-GUEST-DONE" "$serial"; then
-		echo "bench: the NVMe fio guest under $vmm did not finish (see $serial)" >&2
-		grep -a "MINIVMM-GUEST" "$serial" >&2 || true
-		return
-	fi
-	fio_results "$vmm" nvme-fio < "$serial" >> "$results"
+	fio_results "$vmm" nvme-fio "$serial" >> "$results"
 }
 
 # The rows, for run.sh's row() (key, label).
@@ -97,29 +79,6 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
 	cd "$(dirname "$0")/../.."
 	source tests/bench/virtio-blk.sh	# fio_results
-	RUNS=${BENCH_RUNS:-2}
-	if [[ ${MINIVMM_L1:-} == 1 ]]; then
-		results=$MINIVMM_L1_OUT/results.txt
-		: > "$results"
-		for ((r = 0; r < RUNS; r++)); do
-			if ((r % 2 == 0)); then order="minivmm qemu"; else order="qemu minivmm"; fi
-			for v in $order; do vnvme_bench "$v" "$results"; done
-		done
-		cat "$results"
-		exit 0
-	fi
-	artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench-nvme.XXXXXX")
-	mkdir -p "$artifacts/out"
-	make -s minivmm
-	vnvme_bench_prepare "$artifacts/out"
-	# shellcheck disable=SC2046
-	tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
-		--env BENCH_RUNS="$RUNS" $(vnvme_bench_l1_args "$artifacts/out") \
-		-- bash tests/bench/vfio-nvme.sh ||
-		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
-	results=$artifacts/out/results.txt
 	source tests/bench/table.sh
-	row_header "passed NVMe: minivmm vs QEMU+KVM, same guest and disk, same L1 run, mean of $RUNS runs"
-	vnvme_bench_rows
-	echo "raw results: $artifacts/out (ratio = minivmm / QEMU)"
+	bench_alone vnvme "passed NVMe: minivmm vs QEMU+KVM, same guest and disk"
 fi

@@ -21,23 +21,30 @@
 
 VBLK_FIO_RUNTIME=${VBLK_FIO_RUNTIME:-20}	# seconds per job
 
-vblk_bench_prepare() {
-	local out=$1
+# fio_guest_esp OUT ESP-NAME DISK-NAME KERNEL-ARGS...: the fio guest's ESP
+# (OUT/ESP-NAME) booting Linux with KERNEL-ARGS, and the disk fio runs on
+# (OUT/DISK-NAME, 512 MiB). $BLK_EXTRA_MODULES go into the initramfs.
+fio_guest_esp() {
+	local out=$1 esp=$2 disk=$3
+	shift 3
 	(
 		set -e
 		source tests/nested/blk/images.sh
 		BLK_PATTERN=$out/pattern.bin
-		blk_pattern "$BLK_PATTERN" $((1 << 20))
-		mkdir -p "$out/esp-files"
-		blk_initramfs "$out/esp-files/initrd.img" --fio
-		cp "$(blk_kernel)" "$out/esp-files/vmlinuz"
-		blk_esp "$out/esp-fio.img" 160 \
-			"$(blk_startup_linux minivmm.test=fio minivmm.fio_runtime="$VBLK_FIO_RUNTIME")" \
-			"$out/esp-files/vmlinuz" "$out/esp-files/initrd.img"
-		rm -rf "$out/esp-files"
+		[[ -f $BLK_PATTERN ]] || blk_pattern "$BLK_PATTERN" $((1 << 20))
+		mkdir -p "$out/$esp.files"
+		blk_initramfs "$out/$esp.files/initrd.img" --fio
+		cp "$(blk_kernel)" "$out/$esp.files/vmlinuz"
+		blk_esp "$out/$esp" 160 "$(blk_startup_linux minivmm.test=fio "$@")" \
+			"$out/$esp.files/vmlinuz" "$out/$esp.files/initrd.img"
+		rm -rf "$out/$esp.files"
 		# Written, not sparse: reads hit real blocks in L0's file.
-		head -c $((512 << 20)) /dev/zero > "$out/bench-disk.img"
+		head -c $((512 << 20)) /dev/zero > "$out/$disk"
 	)
+}
+
+vblk_bench_prepare() {
+	fio_guest_esp "$1" esp-fio.img bench-disk.img minivmm.fio_runtime="$VBLK_FIO_RUNTIME"
 }
 
 vblk_bench_l1_args() {
@@ -67,18 +74,18 @@ vblk_bench() {
 			-drive "file=$out/esp-fio.img,if=none,id=d1,format=raw,readonly=on" \
 			-device virtio-blk-pci,drive=d1 < /dev/null > "$out/$vmm.fio.log" 2>&1 ;;
 	esac
-	if ! grep -aq "MINIVMM-GUEST-DONE" "$serial"; then
-		echo "bench: the fio guest under $vmm did not finish (see $serial)" >&2
-		grep -a "MINIVMM-GUEST" "$serial" >&2 || true
-		return
-	fi
-	fio_results "$vmm" fio < "$serial" >> "$results"
+	fio_results "$vmm" fio "$serial" >> "$results"
 }
 
-# fio_results VMM PREFIX < SERIAL: the guest's "MINIVMM-FIO job {json}" lines
-# as "VMM PREFIX-job-iops|mibs|lat-us value" result lines.
+# fio_results VMM PREFIX SERIAL: the guest's "MINIVMM-FIO job {json}" lines
+# as "VMM PREFIX-job-iops|mibs|lat-us value" result lines, if it finished.
 fio_results() {
-	grep -a '^MINIVMM-FIO ' | python3 -c '
+	if ! grep -aq "MINIVMM-GUEST-DONE" "$3"; then
+		echo "bench: the fio guest under $1 did not finish (see $3)" >&2
+		grep -a "MINIVMM-GUEST" "$3" >&2 || true
+		return
+	fi
+	grep -a '^MINIVMM-FIO ' "$3" | python3 -c '
 import json, sys
 vmm, prefix = sys.argv[1], sys.argv[2]
 for line in sys.stdin:
@@ -112,29 +119,6 @@ vblk_bench_rows() {
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
 	cd "$(dirname "$0")/../.."
-	RUNS=${BENCH_RUNS:-2}
-	if [[ ${MINIVMM_L1:-} == 1 ]]; then
-		results=$MINIVMM_L1_OUT/results.txt
-		: > "$results"
-		for ((r = 0; r < RUNS; r++)); do
-			if ((r % 2 == 0)); then order="minivmm qemu"; else order="qemu minivmm"; fi
-			for v in $order; do vblk_bench "$v" "$results"; done
-		done
-		cat "$results"
-		exit 0
-	fi
-	artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench-vblk.XXXXXX")
-	mkdir -p "$artifacts/out"
-	make -s minivmm
-	vblk_bench_prepare "$artifacts/out"
-	# shellcheck disable=SC2046
-	tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
-		--env BENCH_RUNS="$RUNS" $(vblk_bench_l1_args "$artifacts/out") \
-		-- bash tests/bench/virtio-blk.sh ||
-		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
-	results=$artifacts/out/results.txt
 	source tests/bench/table.sh
-	row_header "virtio-blk: minivmm vs QEMU+KVM, same guest and image, same L1 run, mean of $RUNS runs"
-	vblk_bench_rows
-	echo "raw results: $artifacts/out (ratio = minivmm / QEMU)"
+	bench_alone vblk "virtio-blk: minivmm vs QEMU+KVM, same guest and image"
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/nested/blk/images.sh — build, on L0, what the nested virtio-blk tests and
 # the virtio-blk benchmark boot: disk images with an EFI System Partition, and a
 # small Linux guest (Debian's kernel from the nested cache, EFI stub, with an
@@ -16,6 +17,9 @@
 #                                    to the end) holding FILEs and startup.nsh with
 #                                    the text STARTUP (UEFI shell script, taken
 #                                    literally; lines get the CR the shell wants)
+#   blk_guest_files DIR              what a case's ESP holds: DIR/pattern.bin (4 MiB,
+#                                    also set as $BLK_PATTERN), DIR/initrd.img and
+#                                    DIR/vmlinuz
 #   blk_kernel                       prints the guest kernel (bzImage with EFI stub)
 #   blk_startup_linux ARGS           a startup.nsh text that boots \vmlinuz with
 #                                    \initrd.img and ARGS on the kernel command line
@@ -27,6 +31,13 @@ BLK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "${MINIVMM_CACHE:-/var/cache/minivmm}/current.env"
 
 blk_kernel() { echo "$MINIVMM_L1_VMLINUZ"; }
+
+blk_guest_files() {
+	BLK_PATTERN=$1/pattern.bin
+	blk_pattern "$BLK_PATTERN" $((4 << 20))
+	blk_initramfs "$1/initrd.img" || return 1
+	cp "$(blk_kernel)" "$1/vmlinuz"
+}
 
 blk_pattern() {
 	head -c "$2" /dev/urandom > "$1"

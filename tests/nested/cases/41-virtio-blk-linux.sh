@@ -49,10 +49,7 @@ fi
 
 # The data disk starts all 0xff, so every byte the guest changes shows.
 head -c $((64 * MiB)) /dev/zero | tr '\0' '\377' > "$NESTED_OUT/data.img"
-BLK_PATTERN=$NESTED_OUT/pattern.bin
-blk_pattern "$BLK_PATTERN" $((4 * MiB))
-blk_initramfs "$NESTED_OUT/initrd.img"
-cp "$(blk_kernel)" "$NESTED_OUT/vmlinuz"
+blk_guest_files "$NESTED_OUT"
 blk_esp "$NESTED_OUT/esp.img" 64 \
 	"$(blk_startup_linux minivmm.test=linux minivmm.serial=MINIVMM-DATA minivmm.pattern_off=$PATTERN_OFF loglevel=5)" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"

@@ -65,10 +65,7 @@ if in_l1; then
 	exit 0
 fi
 
-BLK_PATTERN=$NESTED_OUT/pattern.bin
-blk_pattern "$BLK_PATTERN" $((4 * MiB))
-blk_initramfs "$NESTED_OUT/initrd.img"
-cp "$(blk_kernel)" "$NESTED_OUT/vmlinuz"
+blk_guest_files "$NESTED_OUT"
 blk_esp "$NESTED_OUT/esp.img" 64 \
 	"$(blk_startup_linux minivmm.test=durability minivmm.pattern_off=$PATTERN_OFF)" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"

@@ -42,10 +42,7 @@ if in_l1; then
 fi
 
 head -c $((64 * MiB)) /dev/zero | tr '\0' '\377' > "$NESTED_OUT/data.img"
-BLK_PATTERN=$NESTED_OUT/pattern.bin
-blk_pattern "$BLK_PATTERN" $((4 * MiB))
-blk_initramfs "$NESTED_OUT/initrd.img"
-cp "$(blk_kernel)" "$NESTED_OUT/vmlinuz"
+blk_guest_files "$NESTED_OUT"
 blk_esp "$NESTED_OUT/esp.img" 64 \
 	"$(blk_startup_linux minivmm.test=linux minivmm.serial=MINIVMM-DATA minivmm.pattern_off=$PATTERN_OFF)" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"

@@ -198,10 +198,7 @@ if in_l1; then
 	exit 0
 fi
 
-BLK_PATTERN=$NESTED_OUT/pattern.bin
-blk_pattern "$BLK_PATTERN" $((4 * MiB))
-blk_initramfs "$NESTED_OUT/initrd.img"
-cp "$(blk_kernel)" "$NESTED_OUT/vmlinuz"
+blk_guest_files "$NESTED_OUT"
 for end in poweroff reboot wait crash; do
 	args="minivmm.test=teardown minivmm.end=$end minivmm.pattern_off=$PATTERN_OFF"
 	[[ $end == crash ]] && args+=" crashkernel=16M"
