@@ -77,6 +77,9 @@ console_send() {
 	# One character at a time, as a person types: the UART model has a
 	# 16-byte FIFO and the firmware polls it.
 	local text=$1 i
+	# Nothing to a VMM that has gone: the FIFO has no reader, and the
+	# write would kill this shell with SIGPIPE.
+	kill -0 "$CONSOLE_PID" 2>/dev/null || return 0
 	for (( i = 0; i < ${#text}; i++ )); do
 		printf '%s' "${text:i:1}" >&"$CONSOLE_FD"
 		sleep 0.02
