@@ -142,5 +142,6 @@ row empty-ms "start to exit, empty payload (ms)"
 vfio_bench_rows
 vblk_bench_rows
 vnvme_bench_rows
+bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 echo "raw results: $results"

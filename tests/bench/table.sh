@@ -54,5 +54,14 @@ bench_alone() {
 	results=$artifacts/out/results.txt
 	row_header "$title, same L1 run, mean of $runs runs"
 	"${prefix}_bench_rows"
+	bench_unfinished
 	echo "raw results: $artifacts/out (ratio = minivmm / QEMU)"
+}
+
+# bench_unfinished: a line for each guest run that did not finish (its rows
+# are missing from the means above: they are of the runs that finished).
+bench_unfinished() {
+	awk '$2 ~ /-unfinished$/ { n[$1 " " $2]++ }
+		END { for (k in n) { split(k, a, " "); sub(/-unfinished$/, "", a[2])
+			printf "note: %d %s guest run(s) under %s did not finish: the %s-* means are of the other runs\n", n[k], a[2], a[1], a[2] } }' "$results"
 }
