@@ -26,7 +26,6 @@ if in_l1; then
 	console_wait "Total Memory" 60 || fail "memmap printed no total"
 	console_mark; console_send "reset -s"
 	console_finish 120
-	cp "$CONSOLE_OUT" "$MINIVMM_L1_OUT/single.out"
 	[[ $CONSOLE_RC == 0 ]] || fail "reset -s: minivmm status $CONSOLE_RC, expected 0"
 	echo "ok: pci and memmap ran; reset -s ended minivmm with status 0"
 
@@ -55,7 +54,6 @@ if in_l1; then
 	console_wait "Shell>" 60 || fail "setvar did not return"
 	console_mark; console_send "reset -s"
 	console_finish 120
-	cp "$CONSOLE_OUT" "$MINIVMM_L1_OUT/split1.out"
 	[[ $CONSOLE_RC == 0 ]] || fail "split run 1: status $CONSOLE_RC"
 	[[ $(md5sum < /usr/share/OVMF/OVMF_VARS_4M.fd) == "$tmpl_sum" ]] || fail "the template changed"
 
@@ -67,7 +65,6 @@ if in_l1; then
 	console_wait "minivmm" 60 || fail "the variable set in run 1 is gone"
 	console_mark; console_send "reset -s"
 	console_finish 120
-	cp "$CONSOLE_OUT" "$MINIVMM_L1_OUT/split2.out"
 	[[ $CONSOLE_RC == 0 ]] || fail "split run 2: status $CONSOLE_RC"
 	echo "ok: the variable set in run 1 was there in run 2"
 	echo "OVMF-SHELL-OK"
