@@ -143,19 +143,21 @@ assert_file_contains() {
 }
 
 # Inside L1: run minivmm and check what it did.
-#   run EXPECTED_STATUS ARGS...   ./minivmm ARGS with stdin closed; its output
-#                                 goes to $log (and, indented, to the console);
-#                                 fails the case on another exit status
+#   run_cmd EXPECTED_STATUS CMD...  CMD with stdin closed; its output goes to
+#                                 $log (and, indented, to the console); fails
+#                                 the case on another exit status
+#   run EXPECTED_STATUS ARGS...   run_cmd EXPECTED_STATUS ./minivmm ARGS...
 #   has STRING                    the last run's output holds STRING
 log=${MINIVMM_L1_OUT:-/tmp}/minivmm.log
-run() {
+run_cmd() {
 	local want=$1 rc; shift
 	set +e
-	timeout 300 ./minivmm "$@" > "$log" 2>&1 < /dev/null
+	timeout 300 "$@" > "$log" 2>&1 < /dev/null
 	rc=$?
 	set -e
-	echo "--- minivmm $* -> status $rc"
+	echo "--- $* -> status $rc"
 	sed 's/^/    /' "$log"
-	[[ $rc == "$want" ]] || fail "minivmm $*: status $rc, expected $want"
+	[[ $rc == "$want" ]] || fail "$*: status $rc, expected $want"
 }
+run() { local want=$1; shift; run_cmd "$want" ./minivmm "$@"; }
 has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }

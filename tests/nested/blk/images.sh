@@ -20,6 +20,12 @@
 #   blk_guest_files DIR              what a case's ESP holds: DIR/pattern.bin (4 MiB,
 #                                    also set as $BLK_PATTERN), DIR/initrd.img and
 #                                    DIR/vmlinuz
+#   blk_check_linux_image IMG OFF WANT
+#                                    after test "linux": IMG (64 MiB, 0xff before)
+#                                    holds the pattern at OFF (64 KiB blocks), the
+#                                    zeroed MiB at 42 MiB and a uniform discarded MiB
+#                                    at 40 MiB, and nothing else changed (WANT: a
+#                                    scratch file for the expected image)
 #   blk_kernel                       prints the guest kernel (bzImage with EFI stub)
 #   blk_startup_linux ARGS           a startup.nsh text that boots \vmlinuz with
 #                                    \initrd.img and ARGS on the kernel command line
@@ -37,6 +43,20 @@ blk_guest_files() {
 	blk_pattern "$BLK_PATTERN" $((4 << 20))
 	blk_initramfs "$1/initrd.img" || return 1
 	cp "$(blk_kernel)" "$1/vmlinuz"
+}
+
+# A discard is a hint, and the out share's file system cannot punch holes:
+# the discarded MiB may read either way, but must be uniform.
+blk_check_linux_image() {
+	local img=$1 off=$2 want=$3 disc
+	head -c $((64 << 20)) /dev/zero | tr '\0' '\377' > "$want"
+	dd if="$BLK_PATTERN" of="$want" bs=64k seek="$off" conv=notrunc status=none
+	dd if=/dev/zero of="$want" bs=1M seek=42 count=1 conv=notrunc status=none
+	disc=$(dd if="$img" bs=1M skip=40 count=1 status=none | od -An -v -tx1 | tr -s ' \n' '\n' | sort -u | tr -d '\n')
+	[[ $disc == ff || $disc == 00 ]] || fail "the discarded range holds mixed bytes ($disc)"
+	[[ $disc == 00 ]] && dd if=/dev/zero of="$want" bs=1M seek=40 count=1 conv=notrunc status=none
+	cmp "$img" "$want" || fail "$(basename "$img") differs from what the guest wrote (cmp above)"
+	echo "$(basename "$img"): byte for byte as expected (discarded range: $disc)"
 }
 
 blk_pattern() {

@@ -14,18 +14,6 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 if in_l1; then
-	log=$MINIVMM_L1_OUT/minivmm.log
-	run() {
-		local want=$1 rc; shift
-		set +e
-		timeout 120 "$@" > "$log" 2>&1 < /dev/null
-		rc=$?
-		set -e
-		echo "--- $* -> status $rc"
-		sed 's/^/    /' "$log"
-		[[ $rc == "$want" ]] || fail "$*: status $rc, expected $want"
-	}
-	has() { grep -qF -- "$1" "$log" || fail "output of the last run lacks '$1'"; }
 	lines() { [[ $(grep -c . "$log") == "$1" ]] || fail "expected $1 line(s) of output"; }
 	bdf_of() {	# VENDOR DEVICE [DEVICE2] -> the first such function
 		local d
@@ -52,33 +40,33 @@ if in_l1; then
 	echo "$edu" > /sys/bus/pci/drivers_probe
 	[[ $(driver "$edu") == vfio-pci ]] || fail "edu did not bind to vfio-pci"
 
-	run 1 ./minivmm "${FW[@]}" --vfio "$edu"
+	run_cmd 1 ./minivmm "${FW[@]}" --vfio "$edu"
 	has "IOMMU group $group also holds $rng (driver $(driver "$rng"))"
 	has "minivmm bind $edu binds the whole group"
 	lines 1
 	echo "ok: a group member on a host driver is named"
 
-	run 1 ./minivmm "${FW[@]}" --vfio 00:11.0
+	run_cmd 1 ./minivmm "${FW[@]}" --vfio 00:11.0
 	has "0000:00:11.0 is on driver nvme, not on vfio-pci (minivmm bind 0000:00:11.0)"
 	lines 1
 	echo "ok: a device on its host driver is named"
 
-	run 1 ./minivmm "${FW[@]}" --vfio 00:1a.0
+	run_cmd 1 ./minivmm "${FW[@]}" --vfio 00:1a.0
 	has "0000:00:1a.0: no such PCI device on this host"
 	lines 1
-	run 2 ./minivmm "${FW[@]}" --vfio 00:1a.9
+	run_cmd 2 ./minivmm "${FW[@]}" --vfio 00:1a.9
 	has "is not a PCI address"
 	echo "ok: a BDF that does not exist"
 
 	# The nvme to vfio-pci for the rest (its own group).
 	./minivmm bind 00:11.0 > /dev/null
-	run 1 prlimit --memlock=65536:65536 \
+	run_cmd 1 prlimit --memlock=65536:65536 \
 		setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock \
 		./minivmm "${FW[@]}" --vfio 00:11.0 --memory 512M
 	has "RLIMIT_MEMLOCK is 64 KiB, but VFIO pins all guest RAM for device DMA: 512 MiB needed (ulimit -l 524288"
 	lines 1
 	# Enough of it and the same process works.
-	run 48 prlimit --memlock=$((600 * 1024 * 1024)) \
+	run_cmd 48 prlimit --memlock=$((600 * 1024 * 1024)) \
 		setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock \
 		./minivmm "${FW[@]}" --vfio 00:11.0 --memory 512M
 	has "no edu device"
@@ -95,7 +83,7 @@ if in_l1; then
 		sleep 0.1
 	done
 	ls -l /proc/$pid/fd | grep -q /dev/vfio/ || fail "the first minivmm holds no /dev/vfio node"
-	run 1 ./minivmm "${FW[@]}" --vfio 00:11.0
+	run_cmd 1 ./minivmm "${FW[@]}" --vfio 00:11.0
 	has "is in use: another VM or program has /dev/vfio/"
 	kill -TERM $pid
 	wait $pid || true
