@@ -25,7 +25,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${MINIVMM_CACHE:-/var/cache/minivmm}
 QEMU_VERSION=${MINIVMM_QEMU_VERSION:-10.0.2}
-PATCH_FILE=$HERE/qemu-bql-cr8.patch
+# Applied in this order; see each file's header for the bug it fixes.
+PATCH_FILES=("$HERE/qemu-bql-cr8.patch" "$HERE/qemu-svm-vmrun-inject.patch")
 INIT_FILE=$HERE/l1-init.sh
 
 QUIET=0
@@ -180,7 +181,7 @@ QEMU_CONFIGURE=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
     --without-default-features --enable-tcg --enable-virtfs --enable-attr --enable-cap-ng
     --enable-fdt=system --enable-pixman --disable-install-blobs --disable-docs --disable-werror)
 # Keyed by version + patch + configure flags: change any and a new binary is built.
-QEMU_KEY=$( { cat "$PATCH_FILE"; echo "${QEMU_CONFIGURE[*]}"; } | short_hash)
+QEMU_KEY=$( { cat "${PATCH_FILES[@]}"; echo "${QEMU_CONFIGURE[*]}"; } | short_hash)
 QEMU_DIR=$CACHE/qemu-$QEMU_VERSION-$QEMU_KEY
 QEMU_BIN=$QEMU_DIR/qemu-system-x86_64
 
@@ -216,7 +217,10 @@ build_qemu() {
     say "building patched QEMU $QEMU_VERSION in $build (takes several minutes on 2 cores)"
     tar -C "$build" -xf "$QEMU_TARBALL"
     local src=$build/qemu-$QEMU_VERSION
-    patch -d "$src" -p1 --quiet < "$PATCH_FILE"
+    local p
+    for p in "${PATCH_FILES[@]}"; do
+        patch -d "$src" -p1 --quiet < "$p"
+    done
     # The +ds tarball lacks the EDK2 blobs; meson would try to unpack them whenever
     # bzip2 is installed, even with --disable-install-blobs.
     sed -i 's/^    unpack_edk2_blobs = bzip2.found()$/    unpack_edk2_blobs = false/' "$src/meson.build"
@@ -230,7 +234,7 @@ build_qemu() {
     ) || die "QEMU build failed (logs in $build)"
     mkdir -p "$QEMU_DIR.tmp"
     cp "$src/build/qemu-system-x86_64" "$QEMU_DIR.tmp/"
-    cp "$PATCH_FILE" "$QEMU_DIR.tmp/"
+    cp "${PATCH_FILES[@]}" "$QEMU_DIR.tmp/"
     "$QEMU_DIR.tmp/qemu-system-x86_64" --version | head -1 > "$QEMU_DIR.tmp/VERSION"
     rm -rf "$QEMU_DIR"
     mv "$QEMU_DIR.tmp" "$QEMU_DIR"      # appears only when complete

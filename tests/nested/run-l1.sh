@@ -39,6 +39,8 @@
 # bad command line.
 # Environment: MINIVMM_CACHE (see prepare.sh); MINIVMM_NESTED_PREPARED=1 skips the
 # (~1 s) prepare.sh check, as run-tests.sh does after running it once.
+# MINIVMM_L1_TCG_THREAD=multi runs L1 with a TCG thread per vCPU (default single);
+# MINIVMM_L1_QEMU_OVERRIDE=PATH runs another L1 QEMU binary (a debug build, say).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,6 +96,13 @@ if [[ ${MINIVMM_NESTED_PREPARED:-0} != 1 || ! -f $CACHE/current.env ]]; then
 fi
 # shellcheck source=/dev/null
 source "$CACHE/current.env"
+# Another L1 QEMU binary (a debug build, another patch) for this run only.
+MINIVMM_L1_QEMU=${MINIVMM_L1_QEMU_OVERRIDE:-$MINIVMM_L1_QEMU}
+# One host thread runs both L1 vCPUs (MTTCG off): with a thread per vCPU, L1 now
+# and then took an interrupt right after an emulated VMRUN, with L2's GS base
+# still loaded (stack overflow, L1 panic), and L2 guests triple-faulted; with
+# one thread neither happened, at the same speed. docs/nested-testing.md.
+TCG_THREAD=${MINIVMM_L1_TCG_THREAD:-single}
 for f in "$MINIVMM_L1_QEMU" "$MINIVMM_L1_KERNEL" "$MINIVMM_L1_INITRD"; do
     [[ -f $f ]] || die "$f missing: run tests/nested/prepare.sh"
 done
@@ -152,7 +161,7 @@ qarray() {
 qpath() { printf '%s' "${1//,/,,}"; }
 # shellcheck disable=SC2054  # the commas are QEMU's
 QEMU_ARGS=(
-    -machine q35 -accel tcg -cpu EPYC,+svm,+npt -smp "$SMP" -m "$MEM"
+    -machine q35 -accel "tcg,thread=$TCG_THREAD" -cpu EPYC,+svm,+npt -smp "$SMP" -m "$MEM"
     # First, so that it is in place before any PCI device is created.
     -device intel-iommu,intremap=on,caching-mode=on,aw-bits=48
     # Lean: no default VGA/NIC/CD-ROM, no monitor; the serial port is the console.
