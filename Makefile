@@ -46,13 +46,24 @@ LIB_OBJS     := $(VMM_OBJS) $(DEVICE_OBJS) $(FIRMWARE_OBJS) $(HOST_OBJS) vmm/log
 all: minivmm guest
 
 minivmm: vmm/main.o libminivmm.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out .build-flags,$^) $(LDLIBS)
 
 libminivmm.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-%.o: %.c
+%.o: %.c .build-flags
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The flags every object, minivmm and the unit tests are built with. When they
+# change (SANITIZE=..., CFLAGS=...) all of those are rebuilt: otherwise
+# `make SANITIZE=address,undefined check-unit` after a plain `make` would link
+# and run the objects built without the sanitizers.
+BUILD_FLAGS := $(CC) $(CFLAGS) $(LDFLAGS)
+.build-flags: FORCE
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(BUILD_FLAGS)' ]; then \
+		printf '%s\n' '$(BUILD_FLAGS)' > $@; fi
+.PHONY: FORCE
+FORCE:
 
 -include $(LIB_OBJS:.o=.d) vmm/main.d
 
@@ -62,7 +73,7 @@ UNIT_BINS  := $(UNIT_SRCS:.c=)
 UNIT_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/fake_vm.o libminivmm.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out .build-flags,$^) $(UNIT_LIBS) $(LDLIBS)
 
 # Keep the shared test object: make would delete it as an intermediate
 # and print that after the test summary.
@@ -275,5 +286,5 @@ deps:
 	tests/deps.sh
 
 clean:
-	rm -f minivmm libminivmm.a $(LIB_OBJS) $(LIB_OBJS:.o=.d) vmm/main.o vmm/main.d \
+	rm -f .build-flags minivmm libminivmm.a $(LIB_OBJS) $(LIB_OBJS:.o=.d) vmm/main.o vmm/main.d \
 	      $(UNIT_BINS) tests/unit/*.o tests/unit/*.d
