@@ -409,8 +409,13 @@ static void queue_stop(struct vblk_queue *q)
 	pthread_join(q->thread, NULL);
 	q->running = false;
 	/* The thread ends only once its I/O completed: none may be left. */
-	pr_debug("%s: queue %u: stop with %u I/O(s) in flight; waited for them: %u left",
-		 q->blk->name, q->index, q->inflight_at_stop, q->io.inflight);
+	if (log_threshold >= LOG_DEBUG) {
+		char ring[160];
+
+		vq_describe(&q->vq, ring, sizeof(ring));
+		pr_debug("%s: queue %u: stop with %u I/O(s) in flight; waited for them: %u left; "
+			 "ring: %s", q->blk->name, q->index, q->inflight_at_stop, q->io.inflight, ring);
+	}
 	q->inflight_at_stop = 0;
 	/* A thread that had already ended (its ring failed) never took the
 	 * request: it must not stop the next activation's thread. */

@@ -12,6 +12,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devices/virtio/virtqueue.h"
@@ -223,6 +224,20 @@ bool vq_enable_notify(struct vq *vq)
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return ring_load16(&vq->avail[1]) != vq->last_avail;
+}
+
+void vq_describe(const struct vq *vq, char *buf, size_t len)
+{
+	if (!vq->desc) {
+		snprintf(buf, len, "not set up");
+		return;
+	}
+	snprintf(buf, len, "avail %u, served %u; used %u, used_event %u, avail_event %u, "
+		 "last interrupt at %u%s",
+		 ring_load16(&vq->avail[1]), vq->last_avail, vq->used_idx,
+		 ring_load16(&vq->avail[2 + vq->size]),
+		 ring_load16((const uint16_t *)(vq->used + 4 + 8 * (size_t)vq->size)),
+		 vq->signalled_used, vq->broken ? " (broken)" : "");
 }
 
 size_t iov_to_buf(const struct iovec *iov, unsigned int cnt, size_t off, void *buf, size_t len)

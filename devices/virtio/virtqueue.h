@@ -109,6 +109,15 @@ bool vq_should_notify(struct vq *vq);
  */
 bool vq_enable_notify(struct vq *vq);
 
+/*
+ * The ring's indices as they stand, for a log line: what the driver made
+ * available against what was served, what was used against what the driver
+ * asked to be interrupted at. A queue that stalls shows here which side
+ * waits: avail ahead of served is a lost notification to the device, used
+ * past used_event with no interrupt since is a lost interrupt to the driver.
+ */
+void vq_describe(const struct vq *vq, char *buf, size_t len);
+
 /* Bytes of iov[0..cnt) from offset off into buf (at most len): count copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned int cnt, size_t off, void *buf, size_t len);
 size_t iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off, const void *buf,

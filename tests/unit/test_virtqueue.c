@@ -428,6 +428,27 @@ static void test_event_idx(void **state)
 	assert_int_equal(*avail_event, 1);
 }
 
+/* The stop line's view of a ring: which side a stalled queue waits on. */
+static void test_describe(void **state)
+{
+	struct fixture *f = *state;
+	struct vq unset = { 0 };
+	char buf[160];
+
+	avail(f)[2 + QSZ] = 3;				/* used_event */
+	set_desc(desc(f, 0), BUF, 4, VIRTQ_DESC_F_WRITE, 0);
+	publish(f, 0);
+	publish(f, 0);
+	assert_int_equal(vq_pop(&f->vq, &f->e), 1);
+	vq_push(&f->vq, 0, 4);
+	assert_true(vq_should_notify(&f->vq));
+	vq_describe(&f->vq, buf, sizeof(buf));
+	assert_string_equal(buf, "avail 2, served 1; used 1, used_event 3, avail_event 0, "
+				 "last interrupt at 1");
+	vq_describe(&unset, buf, sizeof(buf));
+	assert_string_equal(buf, "not set up");
+}
+
 static void test_iov_helpers(void **state)
 {
 	uint8_t a[4] = { 1, 2, 3, 4 }, b[3] = { 5, 6, 7 }, c[2] = { 8, 9 }, out[9];
@@ -472,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_indirect_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect_max_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx, setup_event_idx, teardown),
+		cmocka_unit_test_setup_teardown(test_describe, setup_event_idx, teardown),
 		cmocka_unit_test(test_iov_helpers),
 	};
 
