@@ -60,14 +60,16 @@ vblk_bench() {
 	serial=$out/$vmm.fio.serial
 	[[ -b /dev/vda ]] || { echo "bench: no /dev/vda in L1 for the virtio-blk rows" >&2; return; }
 	rm -f "$serial"
-	# A guest that hangs costs 15 minutes and its rows, not the whole run.
+	# A guest that hangs costs BENCH_FIO_TIMEOUT (15 minutes) and its rows, not
+	# the whole run.
+	local limit=${BENCH_FIO_TIMEOUT:-900}
 	case $vmm in
 	minivmm)
-		timeout 900 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose \
+		timeout "$limit" ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose \
 			--disk path=/dev/vda,direct=on --disk "path=$out/esp-fio.img,readonly=on" \
 			--serial "file:$serial" < /dev/null > "$out/$vmm.fio.log" 2>&1 || true ;;
 	qemu)
-		timeout 900 "${QEMU_L2:-qemu-system-x86_64}" -accel kvm -machine q35 -cpu host -smp 2 \
+		timeout "$limit" "${QEMU_L2:-qemu-system-x86_64}" -accel kvm -machine q35 -cpu host -smp 2 \
 			-m 512M -nodefaults -display none -bios /usr/share/ovmf/OVMF.fd \
 			-serial "file:$serial" \
 			-drive file=/dev/vda,if=none,id=d0,format=raw,aio=io_uring,cache=none \
@@ -81,6 +83,16 @@ vblk_bench() {
 # fio_results VMM PREFIX SERIAL: the guest's "MINIVMM-FIO job {json}" lines
 # as "VMM PREFIX-job-iops|mibs|lat-us value" result lines, if it finished.
 fio_results() {
+	local boots
+
+	# A guest reset midway (a triple fault: QEMU reboots in place unless told
+	# not to) would count some jobs twice and cut others short.
+	boots=$(grep -ac "MINIVMM-GUEST: kernel" "$3" || true)
+	if (( boots > 1 )); then
+		echo "bench: the fio guest under $1 booted $boots times (reset midway; see $3): its results are left out" >&2
+		echo "$1 $2-unfinished 1"
+		return
+	fi
 	if ! grep -aq "MINIVMM-GUEST-DONE" "$3"; then
 		echo "bench: the fio guest under $1 did not finish (see $3)" >&2
 		grep -a "MINIVMM-GUEST" "$3" >&2 || true
