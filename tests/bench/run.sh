@@ -116,11 +116,13 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	exit 0
 fi
 
-# L1 with a TCG thread per vCPU (the tests run one thread: docs/nested-testing.md).
-# With one thread, the VMM's I/O threads and a busy vCPU took turns on one host
-# core in 100 ms slices: a virtio-blk fio job at QD 32 fell from 8 806 IOPS to
-# 1 456 between two rounds, its latencies clustered at ~24 ms.
-export MINIVMM_L1_TCG_THREAD=${MINIVMM_L1_TCG_THREAD:-multi}
+# L1 on one TCG thread, as the tests (docs/nested-testing.md). The price: when
+# a busy vCPU and a VMM's I/O thread both need L1, they take turns in 100 ms
+# slices (a virtio-blk fio job at QD 32 once fell from 8 806 IOPS to 1 456
+# between two rounds). MINIVMM_L1_TCG_THREAD=multi gives a thread per vCPU,
+# where L2 guests of both VMMs were reset or stalled in every run
+# (docs/benchmarks.md).
+export MINIVMM_L1_TCG_THREAD=${MINIVMM_L1_TCG_THREAD:-single}
 artifacts=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench.XXXXXX")
 mkdir -p "$artifacts/out"
 make -s minivmm guest

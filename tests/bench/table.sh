@@ -46,8 +46,6 @@ bench_alone() {
 	mkdir -p "$artifacts/out"
 	make -s minivmm
 	"${prefix}_bench_prepare" "$artifacts/out"
-	# A TCG thread per L1 vCPU, as in run.sh.
-	export MINIVMM_L1_TCG_THREAD=${MINIVMM_L1_TCG_THREAD:-multi}
 	# shellcheck disable=SC2046  # the L1 arguments are separate options
 	tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
 		--env BENCH_RUNS="$runs" $("${prefix}_bench_l1_args" "$artifacts/out") \
