@@ -29,6 +29,18 @@ static inline uint16_t ring_acquire16(const uint16_t *p)
 	return le16toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
 }
 
+/* §2.7.10: the event index trailing each ring (used_event after the avail
+ * ring, avail_event after the used ring). */
+static inline uint16_t *used_event_slot(const struct vq *vq)
+{
+	return &vq->avail[2 + vq->size];
+}
+
+static inline uint16_t *avail_event_slot(const struct vq *vq)
+{
+	return (uint16_t *)(vq->used + 4 + 8 * (size_t)vq->size);
+}
+
 static void desc_load(struct virtq_desc *d, const struct virtq_desc *table, unsigned int i)
 {
 	/* memcpy: indirect tables need not be aligned. The barrier stops
@@ -203,7 +215,7 @@ bool vq_should_notify(struct vq *vq)
 	if (!vq->event_idx)
 		return !(ring_load16(&vq->avail[0]) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	/* §2.7.10: interrupt if used_event lies in (old, new], with wrap. */
-	event = ring_load16(&vq->avail[2 + vq->size]);
+	event = ring_load16(used_event_slot(vq));
 	old = vq->signalled_used;
 	vq->signalled_used = vq->used_idx;
 	if (!vq->signalled_valid) {
@@ -217,11 +229,8 @@ bool vq_enable_notify(struct vq *vq)
 {
 	if (vq->broken)
 		return false;
-	if (vq->event_idx) {
-		uint16_t *avail_event = (uint16_t *)(vq->used + 4 + 8 * (size_t)vq->size);
-
-		__atomic_store_n(avail_event, htole16(vq->last_avail), __ATOMIC_RELAXED);
-	}
+	if (vq->event_idx)
+		__atomic_store_n(avail_event_slot(vq), htole16(vq->last_avail), __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return ring_load16(&vq->avail[1]) != vq->last_avail;
 }
@@ -235,8 +244,7 @@ void vq_describe(const struct vq *vq, char *buf, size_t len)
 	snprintf(buf, len, "avail %u, served %u; used %u, used_event %u, avail_event %u, "
 		 "last interrupt at %u%s",
 		 ring_load16(&vq->avail[1]), vq->last_avail, vq->used_idx,
-		 ring_load16(&vq->avail[2 + vq->size]),
-		 ring_load16((const uint16_t *)(vq->used + 4 + 8 * (size_t)vq->size)),
+		 ring_load16(used_event_slot(vq)), ring_load16(avail_event_slot(vq)),
 		 vq->signalled_used, vq->broken ? " (broken)" : "");
 }
 
