@@ -130,8 +130,8 @@ vblk_bench_prepare "$artifacts/out"
 vnvme_bench_prepare "$artifacts/out"
 # shellcheck disable=SC2046  # the *_l1_args print separate options
 tests/nested/run-l1.sh --quiet --timeout 7200 --log "$artifacts/l1.log" --out "$artifacts/out" \
-	--env BENCH_RUNS="$RUNS" --env BENCH_FIO_TIMEOUT="${BENCH_FIO_TIMEOUT:-900}" $(vfio_bench_l1_args) $(vblk_bench_l1_args "$artifacts/out") \
-	$(vnvme_bench_l1_args "$artifacts/out") \
+	--env BENCH_RUNS="$RUNS" --env BENCH_FIO_TIMEOUT="${BENCH_FIO_TIMEOUT:-900}" \
+	$(vfio_bench_l1_args) $(vblk_bench_l1_args "$artifacts/out") $(vnvme_bench_l1_args "$artifacts/out") \
 	-- bash tests/bench/run.sh ||
 	{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
 

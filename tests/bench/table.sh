@@ -48,7 +48,8 @@ bench_alone() {
 	"${prefix}_bench_prepare" "$artifacts/out"
 	# shellcheck disable=SC2046  # the L1 arguments are separate options
 	tests/nested/run-l1.sh --quiet --timeout 3000 --log "$artifacts/l1.log" --out "$artifacts/out" \
-		--env BENCH_RUNS="$runs" $("${prefix}_bench_l1_args" "$artifacts/out") \
+		--env BENCH_RUNS="$runs" --env BENCH_FIO_TIMEOUT="${BENCH_FIO_TIMEOUT:-900}" \
+		$("${prefix}_bench_l1_args" "$artifacts/out") \
 		-- bash "$0" ||
 		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; return 1; }
 	results=$artifacts/out/results.txt

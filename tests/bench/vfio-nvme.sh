@@ -47,14 +47,16 @@ vnvme_bench() {
 	[[ -e /sys/bus/pci/drivers/vfio-pci/$VNVME_BDF ]] ||
 		{ echo "bench: no NVMe on vfio-pci at $VNVME_BDF in L1 for the passed-NVMe rows" >&2; return; }
 	rm -f "$serial"
-	# A guest that hangs costs 15 minutes and its rows, not the whole run.
+	# A guest that hangs costs BENCH_FIO_TIMEOUT (15 minutes) and its rows, not
+	# the whole run.
+	local limit=${BENCH_FIO_TIMEOUT:-900}
 	case $vmm in
 	minivmm)
-		timeout 900 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose \
+		timeout "$limit" ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose \
 			--vfio "${VNVME_BDF#0000:}" --disk "path=$out/esp-nvme-fio.img,readonly=on" \
 			--serial "file:$serial" < /dev/null > "$out/$vmm.nvme-fio.log" 2>&1 || true ;;
 	qemu)
-		timeout 900 "${QEMU_L2:-qemu-system-x86_64}" -accel kvm -machine q35 -cpu host -smp 2 \
+		timeout "$limit" "${QEMU_L2:-qemu-system-x86_64}" -accel kvm -machine q35 -cpu host -smp 2 \
 			-m 512M -nodefaults -display none -bios /usr/share/ovmf/OVMF.fd \
 			-serial "file:$serial" \
 			-device pcie-root-port,id=rp1,chassis=2,addr=0x11 \
