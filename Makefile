@@ -9,78 +9,96 @@
 
 CC       ?= cc
 PKGS     := liburing libpci libseccomp
+# CFLAGS is yours (make CFLAGS=-O0); the flags the code needs to build at
+# all, and the warnings it is held to, are kept apart and always added.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
-            -Wno-unused-parameter -D_GNU_SOURCE -I. \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
+REQUIRED_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 ifneq ($(SANITIZE),)
-CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
+ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 
-# Object lists --------------------------------------------------------------
-# Everything except vmm/main.o is also linked into the unit tests, so each
-# device model is testable without /dev/kvm.
-VMM_OBJS     := vmm/cli.o vmm/cli_vfio.o vmm/memory.o vmm/kvm.o vmm/vcpu.o vmm/cpuid.o vmm/vm.o vmm/platform.o vmm/stats.o vmm/seccomp.o
-DEVICE_OBJS  := devices/bus.o devices/legacy/uart.o devices/legacy/debugcon.o \
-                devices/legacy/testdev.o devices/legacy/reset.o devices/legacy/rtc.o \
-                devices/legacy/acpi_pm.o devices/pci.o devices/pci_bar.o devices/pci_host.o \
-                devices/q35/mch.o devices/q35/lpc.o devices/pflash.o
-DEVICE_OBJS  += devices/pcie_port.o devices/vfio/sys.o devices/vfio/container.o \
-                devices/vfio/pci.o devices/vfio/config.o devices/vfio/bar.o devices/vfio/msi.o
-DEVICE_OBJS  += devices/virtio/virtqueue.o devices/virtio/msix.o devices/virtio/virtio_pci.o \
-                devices/virtio/blk.o devices/virtio/blk_io.o
-FIRMWARE_OBJS:= firmware/image.o firmware/ovmf.o \
-                firmware/aml.o firmware/aml_ops.o firmware/aml_resource.o \
-                firmware/acpi.o firmware/acpi_loader.o firmware/dsdt.o
-FIRMWARE_OBJS+= firmware/fw_cfg.o firmware/fw_cfg_q35.o firmware/e820.o \
-                firmware/smbios.o
-HOST_OBJS    := host/env.o host/sysfs.o host/pci.o host/check.o host/check_vm.o \
-                host/groups.o host/inuse.o host/bind.o
-LIB_OBJS     := $(VMM_OBJS) $(DEVICE_OBJS) $(FIRMWARE_OBJS) $(HOST_OBJS) vmm/log.o
+# Sources --------------------------------------------------------------------
+# The layers (docs/architecture.md): lib/ (log, guest memory, threads,
+# statistics, host sysfs/PCI) is used by every other folder and uses none;
+# devices/ and firmware/ use lib/; host/ (the check/groups/bind commands)
+# uses lib/; vmm/ (KVM, the CLI, machine assembly) uses them all. Every
+# source but vmm/main.c goes into libminivmm.a, which the unit tests and the
+# fuzz targets link too.
+LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c \
+                 lib/sysfs.c lib/host_pci.c
+DEVICE_SRCS   := devices/bus.c devices/legacy/uart.c devices/legacy/debugcon.c \
+                 devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/rtc.c \
+                 devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
+                 devices/q35/mch.c devices/q35/lpc.c devices/pflash.c
+DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c \
+                 devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c
+DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/msix.c devices/virtio/virtio_pci.c \
+                 devices/virtio/blk.c devices/virtio/blk_io.c
+FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
+                 firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
+                 firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
+                 firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/e820.c firmware/smbios.c
+HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
+VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/vm.c \
+                 vmm/platform.c vmm/seccomp.c
+ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
+ALL_OBJS      := $(ALL_SRCS:.c=.o)
 
-.PHONY: all deps check check-unit check-nested nested-prepare bench demo clean guest fuzz
+.PHONY: all deps check check-unit check-nested check-paths nested-prepare bench demo clean guest fuzz
 all: minivmm guest
 
 minivmm: vmm/main.o libminivmm.a
 	$(CC) $(LDFLAGS) -o $@ $(filter-out .build-flags,$^) $(LDLIBS)
 
-libminivmm.a: $(LIB_OBJS)
+libminivmm.a: $(ALL_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 %.o: %.c .build-flags
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The flags every object, minivmm and the unit tests are built with. When they
 # change (SANITIZE=..., CFLAGS=...) all of those are rebuilt: otherwise
 # `make SANITIZE=address,undefined check-unit` after a plain `make` would link
 # and run the objects built without the sanitizers.
-BUILD_FLAGS := $(CC) $(CFLAGS) $(LDFLAGS)
+BUILD_FLAGS := $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 .build-flags: FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != '$(BUILD_FLAGS)' ]; then \
 		printf '%s\n' '$(BUILD_FLAGS)' > $@; fi
 .PHONY: FORCE
 FORCE:
 
--include $(LIB_OBJS:.o=.d) vmm/main.d
+-include $(ALL_OBJS:.o=.d) vmm/main.d
 
 # Unit tests ---------------------------------------------------------------
+# Every test links the shared fakes (the VM ops, VFIO's ioctls, a fake
+# sysfs); a test uses the ones it needs.
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:.c=)
+UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fakesys/fakesys.o
 UNIT_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/fake_vm.o libminivmm.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out .build-flags,$^) $(UNIT_LIBS) $(LDLIBS)
+tests/unit/libfakes.a: $(UNIT_FAKES)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-# Keep the shared test object: make would delete it as an intermediate
-# and print that after the test summary.
-.SECONDARY: tests/unit/fake_vm.o
+tests/unit/test_%: tests/unit/test_%.c tests/unit/libfakes.a libminivmm.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter-out .build-flags,$^) $(UNIT_LIBS) $(LDLIBS)
+
+-include $(UNIT_FAKES:.o=.d)
 
 check-unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
+
+# Every repository path that docs/, README.md and the comments cite exists.
+check-paths:
+	@tests/check-paths.sh
 
 # Guest payloads (tests/guest) ----------------------------------------------
 #@guest-begin
@@ -203,22 +221,13 @@ FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
-# vmm/log.c is left out for the harness's quiet logger (fuzz.c).
-FUZZ_LIB_SRCS := devices/bus.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
-                 devices/pcie_port.c devices/q35/mch.c devices/q35/lpc.c devices/pflash.c \
-                 devices/legacy/uart.c devices/legacy/rtc.c devices/legacy/acpi_pm.c \
-                 devices/legacy/reset.c devices/virtio/virtqueue.c devices/virtio/msix.c \
-                 devices/virtio/virtio_pci.c devices/virtio/blk.c devices/virtio/blk_io.c \
-                 firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/e820.c firmware/smbios.c \
-                 firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c firmware/aml.c \
-                 firmware/aml_ops.c firmware/aml_resource.c vmm/memory.c vmm/cli.c \
-                 vmm/cli_vfio.c host/pci.c host/sysfs.c tests/unit/fake_vm.c \
-                 $(FUZZ_DIR)/fuzz.c
+# lib/log.c is left out for the harness's quiet logger (fuzz.c).
+FUZZ_LIB_SRCS := $(filter-out lib/log.c,$(LIB_SRCS)) $(DEVICE_SRCS) $(FIRMWARE_SRCS) \
+                 vmm/cli.c vmm/cli_vfio.c tests/unit/fake_vm.c $(FUZZ_DIR)/fuzz.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
-FUZZ_CFLAGS   := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. -Wall -Wextra -Wno-unused-parameter \
-                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
+FUZZ_CFLAGS   := -O1 -g $(REQUIRED_CFLAGS) -Wall -Wextra -Wno-unused-parameter $(FUZZ_SAN) \
                  -fsanitize=fuzzer-no-link
 
 .PHONY: check-fuzz fuzz fuzz-build fuzz-clean fuzz-coverage
@@ -245,8 +254,7 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/$(FUZZ_DIR)/fuzz_%.o $(FUZZ_BUILD)/libfu
 
 # Coverage (make fuzz-coverage): the same targets with clang's source-based
 # coverage instead of the sanitizers, replaying the corpora (llvm-cov).
-FUZZ_COV_FLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. -Wno-unused-parameter \
-                  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+FUZZ_COV_FLAGS := -O1 -g $(REQUIRED_CFLAGS) -Wno-unused-parameter \
                   -fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link
 FUZZ_COV_OBJS  := $(patsubst %.c,$(FUZZ_BUILD)/cov/obj/%.o,$(FUZZ_LIB_SRCS))
 
@@ -280,11 +288,11 @@ clean: fuzz-clean
          $(FUZZ_COV_OBJS:.o=.d) $(patsubst %,$(FUZZ_BUILD)/cov/obj/$(FUZZ_DIR)/fuzz_%.d,$(FUZZ_NAMES))
 #@fuzz-end
 
-check: check-unit check-fuzz check-nested
+check: check-paths check-unit check-fuzz check-nested
 
 deps:
 	tests/deps.sh
 
 clean:
-	rm -f .build-flags minivmm libminivmm.a $(LIB_OBJS) $(LIB_OBJS:.o=.d) vmm/main.o vmm/main.d \
-	      $(UNIT_BINS) tests/unit/*.o tests/unit/*.d
+	rm -f .build-flags minivmm libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
+	      $(UNIT_BINS) tests/unit/libfakes.a $(UNIT_FAKES) $(UNIT_FAKES:.o=.d)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "devices/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 int bus_init(struct bus *bus, const char *name)
 {

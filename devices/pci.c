@@ -12,7 +12,7 @@
 
 #include "devices/pci.h"
 #include "devices/pci_internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* QEMU's default subsystem IDs for every function it emulates (Red Hat,
  * "QEMU"): guests and their drivers have seen these on q35 forever. */

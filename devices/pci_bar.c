@@ -22,7 +22,7 @@
 
 #include "devices/pci.h"
 #include "devices/pci_internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* Marks the upper dword of a 64-bit BAR pair in bars[].flags. */
 #define PCI_BAR_UPPER		(1u << 31)

@@ -11,7 +11,7 @@
 
 #include "devices/pci.h"
 #include "devices/pci_internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define CF8_PORT		0xcf8
 #define CFC_PORT		0xcfc

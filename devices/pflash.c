@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "devices/pflash.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define CMD_READ_ARRAY		0xff
 #define CMD_PROGRAM		0x10

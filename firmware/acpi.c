@@ -18,7 +18,7 @@
 #include "firmware/acpi.h"
 #include "firmware/acpi_internal.h"
 #include "firmware/aml.h"
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 #define HEADER_SIZE		36	/* §5.2.6 System Description Table Header */
 #define CREATOR_ID		"MVMM"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 /* Address range types: ACPI 6.5 §15.1 "INT 15H, E820H - Query System
  * Address Map", table "Address Range Types". */
@@ -56,7 +56,7 @@ struct e820_entry {
  * out the VGA window or the BIOS area: firmware knows those), the KVM
  * range reserved, RAM above 4 GiB if any, and with E820_F_AMD_HT the
  * HyperTransport window (left out if RAM reaches it: QEMU would have moved
- * that RAM above 1 TiB, vmm/memory.c does not). Entries are host-endian
+ * that RAM above 1 TiB, lib/memory.c does not). Entries are host-endian
  * here; e820_serialize() makes the little-endian file.
  * Returns the number of entries, or -ENOSPC if max is too small.
  */

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "firmware/fw_cfg.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 struct fw_cfg_item {
 	uint16_t key;			/* arch bit + entry; files: unused */

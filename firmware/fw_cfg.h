@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "devices/bus.h"
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 #define FW_CFG_PORT_SEL		0x510
 #define FW_CFG_PORT_DATA	0x511

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "firmware/image.h"
-#include "vmm/log.h"
-#include "vmm/memory.h"
+#include "lib/log.h"
+#include "lib/memory.h"
 
 int fw_image_open(struct fw_image *fw, const char *path)
 {

@@ -14,8 +14,8 @@
 
 #include "devices/pflash.h"
 #include "firmware/ovmf.h"
-#include "vmm/log.h"
-#include "vmm/memory.h"
+#include "lib/log.h"
+#include "lib/memory.h"
 
 const char *ovmf_state_dir(char *buf, size_t len)
 {

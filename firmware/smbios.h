@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 #define SMBIOS3_ANCHOR_SIZE	24
 #define SMBIOS_MAX_STRING	64	/* edk2's SMBIOS_STRING_MAX_LENGTH */

@@ -26,8 +26,8 @@
 
 #include "host/bind.h"
 #include "host/inuse.h"
-#include "host/sysfs.h"
-#include "vmm/log.h"
+#include "lib/log.h"
+#include "lib/sysfs.h"
 
 extern char **environ;
 

@@ -2,7 +2,8 @@
 #ifndef MINIVMM_HOST_BIND_H
 #define MINIVMM_HOST_BIND_H
 
-#include "host/pci.h"
+#include "host/host.h"
+#include "lib/host_pci.h"
 
 /* What bind found on a function, kept in STATEDIR/BDF for unbind. */
 struct host_bind_rec {

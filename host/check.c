@@ -17,9 +17,10 @@
 #include <linux/kvm.h>
 
 #include "host/check.h"
-#include "host/sysfs.h"
-#include "vmm/cli.h"
-#include "vmm/log.h"
+#include "lib/host_pci.h"
+#include "lib/log.h"
+#include "lib/size.h"
+#include "lib/sysfs.h"
 
 /* ---- small readers ------------------------------------------------------ */
 
@@ -538,7 +539,7 @@ int host_check_main(int argc, char **argv)
 			vfio[o.n_vfio++] = optarg;
 			break;
 		case HOST_OPT_MEMORY:
-			if (cli_parse_size(optarg, &o.memory)) {
+			if (parse_size(optarg, &o.memory)) {
 				pr_err("check: --memory %s: not a size (use e.g. 8G or 4096M)", optarg);
 				goto free_lists;
 			}

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "host/check.h"
-#include "host/pci.h"
-#include "host/sysfs.h"
+#include "lib/host_pci.h"
+#include "lib/sysfs.h"
 
 /* "8 GiB", "512 MiB": sizes in the report read like sizes. */
 static const char *human(uint64_t bytes, char *buf, size_t len)
@@ -295,50 +295,6 @@ void host_check_hugepages(const struct host_env *env, uint64_t memory, uint64_t 
 }
 
 /* ---- memlock ---------------------------------------------------------------- */
-
-/* "Max locked memory   8388608   8388608   bytes" from /proc/self/limits. */
-int host_memlock_limits(const struct host_env *env, struct rlimit *rl)
-{
-	char path[HOST_PATH_MAX], line[256], soft[64], hard[64];
-	int ret = -ENOENT;
-	FILE *f;
-
-	if (!host_path(path, sizeof(path), "%s/self/limits", env->procfs) &&
-	    (f = fopen(path, "re"))) {
-		while (fgets(line, sizeof(line), f)) {
-			if (strncmp(line, "Max locked memory", 17) ||
-			    sscanf(line + 17, "%63s %63s", soft, hard) != 2)
-				continue;
-			rl->rlim_cur = strcmp(soft, "unlimited") ? strtoull(soft, NULL, 10) : RLIM_INFINITY;
-			rl->rlim_max = strcmp(hard, "unlimited") ? strtoull(hard, NULL, 10) : RLIM_INFINITY;
-			ret = 0;
-			break;
-		}
-		fclose(f);
-	}
-	if (ret && !getrlimit(RLIMIT_MEMLOCK, rl))
-		ret = 0;
-	return ret;
-}
-
-/* VFIO's locked-memory accounting skips tasks with CAP_IPC_LOCK (14). */
-bool host_has_cap_ipc_lock(const struct host_env *env)
-{
-	char path[HOST_PATH_MAX], line[256];
-	unsigned long long caps = 0;
-	bool found = false;
-	FILE *f;
-
-	if (host_path(path, sizeof(path), "%s/self/status", env->procfs) || !(f = fopen(path, "re")))
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "CapEff:", 7)) {
-			found = sscanf(line + 7, "%llx", &caps) == 1;
-			break;
-		}
-	fclose(f);
-	return found && (caps & (1ULL << 14));
-}
 
 void host_check_memlock(const struct host_env *env, uint64_t memory, struct host_report *r)
 {

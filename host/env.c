@@ -1,25 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* The environment (which trees to read) and the check report's format. */
+/* The common options (which trees to read) and the check report's format. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "host/host.h"
-#include "host/sysfs.h"
-
-void host_env_init(struct host_env *env)
-{
-	memset(env, 0, sizeof(*env));
-	env->sysfs = "/sys";
-	env->procfs = "/proc";
-	env->devfs = "/dev";
-	env->datadir = "/usr/share";
-	env->statedir = "/run/minivmm/bind";
-	env->modprobe = "/sbin/modprobe";
-	/* nvme and others probe asynchronously; 5 s covers a slow controller. */
-	env->settle_ms = 5000;
-	env->out = stdout;
-}
+#include "lib/sysfs.h"
 
 int host_env_option(struct host_env *env, int opt, const char *arg)
 {

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/pci.h"
-#include "host/sysfs.h"
-#include "vmm/log.h"
+#include "host/host.h"
+#include "lib/host_pci.h"
+#include "lib/log.h"
+#include "lib/sysfs.h"
 
 static void print_group(const struct host_env *env, int group,
 			const struct host_pci_dev *m, size_t n)

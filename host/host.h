@@ -2,9 +2,9 @@
 /*
  * Host preparation: `minivmm check`, `groups`, `bind` and `unbind`.
  *
- * Everything reads the host through struct host_env, whose roots default
- * to /sys, /proc and /dev, so the unit tests run the same code on fake
- * trees (tests/unit/fakesys) and the nested test on a real /sys.
+ * Everything reads the host through struct host_env (lib/host_env.h), whose
+ * roots default to /sys, /proc and /dev, so the unit tests run the same
+ * code on fake trees (tests/unit/fakesys) and the nested test on a real /sys.
  */
 #ifndef MINIVMM_HOST_H
 #define MINIVMM_HOST_H
@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "lib/host_env.h"
 
 /* CLI entry points, called by vmm/main.c with argv[0] == the command name. */
 int host_check_main(int argc, char **argv);   /* minivmm check ...   argv[0] == "check" */
@@ -23,27 +25,6 @@ int host_unbind_main(int argc, char **argv);  /* minivmm unbind BDF... */
 /* Process exit statuses of the entry points. */
 enum { HOST_EXIT_OK = 0, HOST_EXIT_FAIL = 1, HOST_EXIT_USAGE = 2 };
 
-struct host_env {
-	const char *sysfs;	/* "/sys" */
-	const char *procfs;	/* "/proc" */
-	const char *devfs;	/* "/dev" */
-	const char *datadir;	/* "/usr/share": where OVMF is looked for */
-	const char *statedir;	/* "/run/minivmm/bind": drivers to restore on unbind */
-	const char *modprobe;	/* "/sbin/modprobe" */
-	unsigned settle_ms;	/* how long to wait for an asynchronous driver probe */
-	FILE *out;		/* where reports and listings go: stdout */
-	/*
-	 * Called after every successful sysfs write with the path and value
-	 * written; returns 0 or the -errno the kernel would have failed the
-	 * write with. NULL on a real host; unit tests play the kernel here.
-	 */
-	int (*sysfs_written)(const struct host_env *env, const char *path,
-			     const char *value);
-	void *hook_data;
-};
-
-/* Defaults above; env->out = stdout. */
-void host_env_init(struct host_env *env);
 
 /*
  * Common options: --sysfs DIR, --procfs DIR, --devfs DIR. Returns 1 when
@@ -108,14 +89,6 @@ void host_check_memlock(const struct host_env *env, uint64_t memory,
 void host_check_ovmf(const struct host_env *env, const char *file,
 		     struct host_report *r);
 
-/* RLIMIT_MEMLOCK of this process (from env->procfs, else getrlimit). */
-struct rlimit;
-int host_memlock_limits(const struct host_env *env, struct rlimit *rl);
-/* Whether this process has CAP_IPC_LOCK, which lifts VFIO's pin limit. */
-bool host_has_cap_ipc_lock(const struct host_env *env);
-
-/* Memory needed locked beyond guest RAM when devices are passed through. */
-#define HOST_MEMLOCK_MARGIN (1ULL << 30)
 
 /* Which IOMMU the CPU vendor implies: for the kernel parameter in fixes. */
 enum host_cpu_vendor { HOST_CPU_OTHER, HOST_CPU_INTEL, HOST_CPU_AMD };
@@ -135,8 +108,5 @@ int host_groups_list(const struct host_env *env);
 int host_bind(const struct host_env *env, const char *const *args, size_t n,
 	      bool force);
 int host_unbind(const struct host_env *env, const char *const *args, size_t n);
-
-/* Drops the libpci name database (for leak checkers; reloaded on use). */
-void host_names_release(void);
 
 #endif

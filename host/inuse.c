@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "host/inuse.h"
-#include "host/sysfs.h"
+#include "lib/sysfs.h"
 
 #define MAX_BLOCK 64
 #define MAX_NET 16

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "host/pci.h"
+#include "host/host.h"
+#include "lib/host_pci.h"
 
 /*
  * Whether taking this device away would pull something from under the

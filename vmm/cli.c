@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
+#include "lib/size.h"
 #include "vmm/cli.h"
-#include "vmm/log.h"
 
 #define MINIVMM_VERSION "0.1.0"
 
@@ -132,36 +133,6 @@ int cli_parse_uuid(const char *s, uint8_t uuid[16])
 		i++;
 	}
 	return n == 16 ? 0 : -EINVAL;
-}
-
-int cli_parse_size(const char *s, uint64_t *bytes)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mult = MiB;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (toupper((unsigned char)*end)) {
-	case '\0': break;
-	case 'K': mult = KiB; end++; break;
-	case 'M': mult = MiB; end++; break;
-	case 'G': mult = GiB; end++; break;
-	case 'T': mult = 1024 * GiB; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end != '\0' || v > UINT64_MAX / mult)
-		return -EINVAL;
-	*bytes = v * mult;
-	return 0;
 }
 
 /* Parse a decimal CPU number; -1 if there is none. */
@@ -402,7 +373,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 
 		switch (opt) {
 		case OPT_MEMORY:
-			if (cli_parse_size(arg, &cfg->mem_size)) {
+			if (parse_size(arg, &cfg->mem_size)) {
 				pr_err("--memory '%s': not a size (write it like 512M or 16G)", arg);
 				return -EINVAL;
 			}

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 #define CLI_MAX_CPUS	8192	/* what a cpu list may name; KVM's own limit is checked later */
 #define CLI_MAX_VCPUS	4096	/* KVM_CAP_MAX_VCPUS is the real limit, checked later */
@@ -78,9 +78,6 @@ void cli_usage(void);
 
 /* "6b1f3c2e-8a9d-4f10-b2c3-0123456789ab" -> 16 bytes in written order. */
 int cli_parse_uuid(const char *s, uint8_t uuid[16]);
-
-/* "16G", "512M", "1024" (MiB, as QEMU's -m) -> bytes. -EINVAL if not a size. */
-int cli_parse_size(const char *s, uint64_t *bytes);
 
 /*
  * taskset-style list "14-17,32-35" into cpus[], in order, at most max.

@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "host/pci.h"
+#include "lib/host_pci.h"
+#include "lib/log.h"
 #include "vmm/cli.h"
-#include "vmm/log.h"
 
 static int vfio_item(const char *opt, const char *arg, char *item, bool first,
 		     struct vfio_dev_config *d)

@@ -10,8 +10,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
 
 static const struct {
 	int cap;

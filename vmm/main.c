@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "host/host.h"
+#include "lib/log.h"
 #include "vmm/cli.h"
-#include "vmm/log.h"
 #include "vmm/vm.h"
 
 static const struct {

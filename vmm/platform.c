@@ -16,8 +16,8 @@
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/smbios.h"
+#include "lib/log.h"
 #include "vmm/cpuid.h"
-#include "vmm/log.h"
 #include "vmm/platform.h"
 #include "vmm/vm.h"
 

@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/seccomp.h"
 
 static const char *const allowed[] = {

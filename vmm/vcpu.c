@@ -18,9 +18,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "lib/thread.h"
 #include "vmm/cpuid.h"
-#include "vmm/log.h"
-#include "vmm/thread.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 

@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "vmm/stats.h"
+#include "lib/stats.h"
 
 struct vm;
 

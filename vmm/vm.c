@@ -26,7 +26,7 @@
 #include "devices/vfio/vfio.h"
 #include "devices/vfio/vfio_ops.h"
 #include "devices/virtio/blk.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/platform.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"

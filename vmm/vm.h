@@ -9,9 +9,9 @@
 #include "devices/device.h"
 #include "firmware/image.h"
 #include "firmware/ovmf.h"
+#include "lib/memory.h"
 #include "vmm/cli.h"
 #include "vmm/kvm.h"
-#include "vmm/memory.h"
 #include "vmm/vcpu.h"
 
 struct uart;

@@ -26,7 +26,7 @@
 #include <time.h>
 
 #include "devices/legacy/acpi_pm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define NS_PER_SEC	1000000000ll
 

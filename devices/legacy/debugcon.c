@@ -13,7 +13,7 @@
 
 #include "devices/legacy/debugcon.h"
 #include "devices/legacy/fdout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define DEBUGCON_READBACK	0xE9
 

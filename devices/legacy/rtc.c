@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "devices/legacy/rtc.h"
-#include "vmm/log.h"
-#include "vmm/thread.h"
+#include "lib/log.h"
+#include "lib/thread.h"
 
 #define NS_PER_SEC	1000000000ll
 #define RTC_HZ		32768		/* the divider chain's time base */

@@ -17,7 +17,7 @@
 
 #include "devices/legacy/fdout.h"
 #include "devices/legacy/uart.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* Register offsets (§8, the register summary table). */
 #define UART_RBR	0	/* read, DLAB=0 */

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "devices/q35/lpc.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define PMBASE_RTE		0x00000001u	/* RO 1: I/O space indicator */
 #define PMBASE_MASK		0x0000ff80u	/* bits 15:7, 128-byte block */

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 
 #include "devices/q35/mch.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* PCIEXBAR (D0:F0 60h): bit 0 PCIEXBAREN, bits 2:1 LENGTH (00 256 MiB,
  * 01 128 MiB, 10 64 MiB, 11 reserved), bits 35:26 the base, where 27

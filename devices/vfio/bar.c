@@ -27,7 +27,7 @@
 
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define VGA_MMIO_BASE		0xa0000ULL
 #define VGA_MMIO_SIZE		0x20000ULL

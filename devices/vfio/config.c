@@ -33,7 +33,7 @@
 
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define PCI_CAP_FIRST		0x40
 #define CMD_PASSTHROUGH		(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "devices/vfio/internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static uint64_t now_ns(void)
 {

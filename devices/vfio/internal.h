@@ -23,9 +23,9 @@
 #include "devices/pci.h"
 #include "devices/vfio/vfio.h"
 #include "devices/vfio/vfio_ops.h"
-#include "host/host.h"
-#include "host/pci.h"
-#include "vmm/memory.h"
+#include "lib/host_env.h"
+#include "lib/host_pci.h"
+#include "lib/memory.h"
 
 #define VFIO_PAGE_SIZE		4096ULL
 #define VFIO_MAX_PIECES		24	/* per BAR: mmap'ed and trapped parts */

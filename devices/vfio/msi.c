@@ -32,7 +32,7 @@
 
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static int efd_get(struct vfio_vector *vec)
 {

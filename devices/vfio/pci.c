@@ -21,7 +21,7 @@
 #include "devices/pcie_port.h"
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define VFIO_FIRST_SLOT		0x10	/* root ports from 00:10.0 on */
 #define PCI_CLASS_DISPLAY_VGA	0x0300

@@ -23,7 +23,7 @@
 
 #include "devices/device.h"
 #include "devices/pci.h"
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 struct vfio_ops;
 struct vfio_container;

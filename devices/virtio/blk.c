@@ -29,8 +29,8 @@
 
 #include "devices/virtio/blk.h"
 #include "devices/virtio/virtio_pci.h"
-#include "vmm/log.h"
-#include "vmm/thread.h"
+#include "lib/log.h"
+#include "lib/thread.h"
 
 #define TAG_KICK	1
 #define TAG_STOP	2

@@ -15,7 +15,7 @@
 #include "devices/pci.h"
 #include "devices/virtio/blk_io.h"
 #include "devices/virtio/virtqueue.h"
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 /* §5.2.3 feature bits */
 #define VIRTIO_BLK_F_SIZE_MAX		1

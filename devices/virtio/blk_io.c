@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/blk_io.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define ZERO_BUF_SIZE	(1u << 20)
 #define EVENT_BIT	1ULL		/* user_data: ops are pointers, events odd */

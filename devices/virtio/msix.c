@@ -18,7 +18,7 @@
 
 #include "devices/bus.h"
 #include "devices/virtio/msix.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static void vector_fire(struct msix_vector *v)
 {

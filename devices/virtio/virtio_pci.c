@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_pci.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define PCI_CAP_ID_VNDR		0x09
 #define PCI_CAP_ID_MSIX		0x11

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 /* §2.7.5 The Virtqueue Descriptor Table */
 #define VIRTQ_DESC_F_NEXT	1

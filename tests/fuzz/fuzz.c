@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Shared fuzz-harness code: a quiet logger in place of vmm/log.c (the
+ * Shared fuzz-harness code: a quiet logger in place of lib/log.c (the
  * messages are still formatted, so a bad format argument is still caught,
  * but not printed unless FUZZ_LOG is set: a guest can trigger many), and
  * the bus helpers and checks of fuzz.h.
@@ -8,8 +8,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "tests/fuzz/fuzz.h"
-#include "vmm/log.h"
 
 enum log_level log_threshold = LOG_DEBUG;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The command line: cli_parse() on a fuzzed argv, and the value parsers on
- * their own (cli_parse_size, cli_parse_cpu_list, cli_parse_uuid,
+ * their own (parse_size, cli_parse_cpu_list, cli_parse_uuid,
  * cli_parse_disk, cli_parse_vfio, cli_cpu_in_list).
  *
  * Input: the first byte picks the parser; the rest is split at NUL bytes
@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lib/size.h"
 #include "tests/fuzz/fuzz.h"
 #include "vmm/cli.h"
 
@@ -162,7 +163,7 @@ static void fuzz_size(const char *s)
 {
 	uint64_t v;
 
-	if (cli_parse_size(s, &v))
+	if (parse_size(s, &v))
 		return;
 	FZ_CHECK(s[0] >= '0' && s[0] <= '9', "size '%s' without a leading digit", s);
 }

@@ -26,8 +26,8 @@
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/smbios.h"
+#include "lib/memory.h"
 #include "tests/fuzz/fuzz.h"
-#include "vmm/memory.h"
 
 #define RAM_SIZE	(64 * MiB)
 #define ISA_ROM		(128 * KiB)

@@ -36,9 +36,9 @@
 #include "devices/virtio/blk_io.h"
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio/virtqueue.h"
+#include "lib/memory.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/memory.h"
 
 #define RAM_SIZE	(64 * MiB)
 #define ISA_ROM		(128 * KiB)

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "firmware/acpi.h"
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 #define MAX_BLOBS	4
 #define MAX_TABLES	16

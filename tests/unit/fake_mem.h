@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 static inline int fake_mem_init(struct guest_mem *m, uint64_t size)
 {

@@ -18,8 +18,8 @@
 
 #include "firmware/acpi.h"
 #include "firmware/aml.h"
+#include "lib/memory.h"
 #include "tests/unit/acpi_ovmf.h"
-#include "vmm/memory.h"
 
 /* --- the loader script's format ----------------------------------------------- */
 

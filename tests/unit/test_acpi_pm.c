@@ -11,8 +11,8 @@
 
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 #define BASE		ACPI_PM_DEFAULT_BASE
 #define SCI		ACPI_PM_SCI_GSI

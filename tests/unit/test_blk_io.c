@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "devices/virtio/blk_io.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define SIZE	(1024 * 1024)
 

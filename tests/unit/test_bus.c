@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "devices/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* A device that records its last access. */
 struct rec {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/size.h"
 #include "vmm/cli.h"
 
 #define ARGS(...) ((char *[]){ "minivmm", __VA_ARGS__, NULL })
@@ -19,27 +20,27 @@ static void test_size(void **state)
 {
 	uint64_t b;
 
-	assert_int_equal(cli_parse_size("512M", &b), 0);
+	assert_int_equal(parse_size("512M", &b), 0);
 	assert_int_equal(b, 512 * MiB);
-	assert_int_equal(cli_parse_size("16G", &b), 0);
+	assert_int_equal(parse_size("16G", &b), 0);
 	assert_int_equal(b, 16 * GiB);
-	assert_int_equal(cli_parse_size("16g", &b), 0);
-	assert_int_equal(cli_parse_size("2GiB", &b), 0);
+	assert_int_equal(parse_size("16g", &b), 0);
+	assert_int_equal(parse_size("2GiB", &b), 0);
 	assert_int_equal(b, 2 * GiB);
-	assert_int_equal(cli_parse_size("1024", &b), 0);	/* MiB, like QEMU */
+	assert_int_equal(parse_size("1024", &b), 0);	/* MiB, like QEMU */
 	assert_int_equal(b, GiB);
-	assert_int_equal(cli_parse_size("65536K", &b), 0);
+	assert_int_equal(parse_size("65536K", &b), 0);
 	assert_int_equal(b, 64 * MiB);
-	assert_int_equal(cli_parse_size("1T", &b), 0);
+	assert_int_equal(parse_size("1T", &b), 0);
 	assert_int_equal(b, 1024 * GiB);
-	assert_int_equal(cli_parse_size("", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("G", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("-1G", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("1.5G", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("12X", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("1GG", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("99999999999999999999", &b), -EINVAL);
-	assert_int_equal(cli_parse_size("17179869184T", &b), -EINVAL);	/* overflow */
+	assert_int_equal(parse_size("", &b), -EINVAL);
+	assert_int_equal(parse_size("G", &b), -EINVAL);
+	assert_int_equal(parse_size("-1G", &b), -EINVAL);
+	assert_int_equal(parse_size("1.5G", &b), -EINVAL);
+	assert_int_equal(parse_size("12X", &b), -EINVAL);
+	assert_int_equal(parse_size("1GG", &b), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999999", &b), -EINVAL);
+	assert_int_equal(parse_size("17179869184T", &b), -EINVAL);	/* overflow */
 }
 
 static void test_cpu_list(void **state)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/log.h"
 #include "vmm/cli.h"
-#include "vmm/log.h"
 
 #define ARGS(...) ((char *[]){ "minivmm", __VA_ARGS__, NULL })
 #define NARGS(...) (int)(sizeof((char *[]){ "minivmm", __VA_ARGS__ }) / sizeof(char *))

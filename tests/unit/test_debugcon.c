@@ -15,7 +15,7 @@
 
 #include "devices/bus.h"
 #include "devices/legacy/debugcon.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define PORT	DEBUGCON_DEFAULT_BASE
 

@@ -16,8 +16,8 @@
 #include "devices/bus.h"
 #include "firmware/e820.h"
 #include "firmware/fw_cfg.h"
-#include "vmm/log.h"
-#include "vmm/memory.h"
+#include "lib/log.h"
+#include "lib/memory.h"
 
 struct fixture {
 	struct guest_mem mem;	/* a layout only: nothing here does DMA */

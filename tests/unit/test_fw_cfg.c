@@ -19,8 +19,8 @@
 
 #include "devices/bus.h"
 #include "firmware/fw_cfg.h"
-#include "vmm/log.h"
-#include "vmm/memory.h"
+#include "lib/log.h"
+#include "lib/memory.h"
 
 #define RAM_SIZE	(64 * MiB)
 #define DESC		0x8000ULL	/* where tests put DMA descriptors */

@@ -5,10 +5,12 @@
  * groups, restore, refusals, rollback and loading vfio-pci.
  */
 #include <errno.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 #include "host/bind.h"
 #include "host/host.h"
 #include "tests/unit/fakesys/fakesys.h"
-#include "tests/unit/fakesys/fakesys.c"
+#include "tests/unit/fakesys/fakesys.h"
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__ })
 #define NARGS(...) (sizeof(ARGS(__VA_ARGS__)) / sizeof(char *))

@@ -3,17 +3,19 @@
  * minivmm check on fake /sys, /proc and /dev trees: every check's OK and
  * FAIL path, with the fix each FAIL must print.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "host/host.h"
 #include "tests/unit/fakesys/fakesys.h"
-#include "tests/unit/fakesys/fakesys.c"
+#include "tests/unit/fakesys/fakesys.h"
 
 #define GiB (1ULL << 30)
 #define MiB (1ULL << 20)

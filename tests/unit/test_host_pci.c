@@ -4,19 +4,21 @@
  * `minivmm groups`, and check's per-device verdicts.
  */
 #include <errno.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "host/host.h"
-#include "host/pci.h"
+#include "lib/host_pci.h"
 #include "tests/unit/fakesys/fakesys.h"
-#include "tests/unit/fakesys/fakesys.c"
+#include "tests/unit/fakesys/fakesys.h"
 
 /*
  * A workstation: root ports, a GPU with its audio function, an NVMe

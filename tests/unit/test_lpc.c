@@ -16,8 +16,8 @@
 #include "devices/legacy/acpi_pm.h"
 #include "devices/pci.h"
 #include "devices/q35/lpc.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 #define D31	LPC_DEVFN
 

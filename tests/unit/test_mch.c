@@ -15,8 +15,8 @@
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "devices/q35/mch.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 struct fixture {
 	struct fake_vm fvm;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 static const struct mem_region *region_at(const struct guest_mem *m, uint64_t gpa)
 {

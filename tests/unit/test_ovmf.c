@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "firmware/ovmf.h"
-#include "vmm/memory.h"
+#include "lib/memory.h"
 
 static char dir[64];
 

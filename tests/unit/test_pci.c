@@ -6,8 +6,8 @@
  * and reset. The host side (CF8/CFC, ECAM, bridges, threads, fuzz) is in
  * test_pci_host.c.
  */
+#include "lib/log.h"
 #include "tests/unit/pci_test.h"
-#include "vmm/log.h"
 
 /* ---- header ----------------------------------------------------------- */
 

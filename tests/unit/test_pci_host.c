@@ -11,8 +11,8 @@
 #include "devices/legacy/acpi_pm.h"
 #include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
+#include "lib/log.h"
 #include "tests/unit/pci_test.h"
-#include "vmm/log.h"
 
 /* ---- mechanism #1 ------------------------------------------------------- */
 

@@ -18,8 +18,8 @@
 
 #include "devices/bus.h"
 #include "devices/pflash.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 #define GPA	0xffc00000ULL
 #define SIZE	(8 * PFLASH_SECTOR_SIZE)

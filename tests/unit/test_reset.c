@@ -10,8 +10,8 @@
 
 #include "devices/bus.h"
 #include "devices/legacy/reset.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 struct fixture {
 	struct fake_vm fvm;

@@ -19,8 +19,8 @@
 
 #include "devices/bus.h"
 #include "devices/legacy/rtc.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 #define NS	1000000000ll
 #define MS	1000000ll

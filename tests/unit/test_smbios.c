@@ -17,8 +17,8 @@
 #include "devices/bus.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/smbios.h"
-#include "vmm/log.h"
-#include "vmm/memory.h"
+#include "lib/log.h"
+#include "lib/memory.h"
 
 #define MAX_STRUCTS	1100
 

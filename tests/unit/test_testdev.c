@@ -12,8 +12,8 @@
 
 #include "devices/bus.h"
 #include "devices/legacy/testdev.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 #define MEM	TESTDEV_MMIO_BASE
 #define MEMSZ	TESTDEV_MMIO_SIZE

@@ -14,8 +14,8 @@
 
 #include "devices/bus.h"
 #include "devices/legacy/uart.h"
+#include "lib/log.h"
 #include "tests/unit/fake_vm.h"
-#include "vmm/log.h"
 
 #define BASE	UART_COM1_BASE
 #define GSI	UART_COM1_GSI

@@ -5,14 +5,16 @@
  * reaches the device), BAR sizing and relocation (memslots follow the
  * guest), trapped BAR parts, the ROM BAR, resets, multi-function slots.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "tests/unit/fakesys/fakesys.c"
-#include "tests/unit/fake_vfio.c"
+#include "tests/unit/fake_vfio.h"
+#include "tests/unit/fakesys/fakesys.h"
 #include "tests/unit/vfio_fixture.h"
 
 /* ---- header and capabilities ------------------------------------------------- */

@@ -6,14 +6,16 @@
  * KVM route updates, masking without losing interrupts, and the hand-over
  * between INTx, MSI and MSI-X.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include "tests/unit/fakesys/fakesys.c"
-#include "tests/unit/fake_vfio.c"
+#include "tests/unit/fake_vfio.h"
+#include "tests/unit/fakesys/fakesys.h"
 #include "tests/unit/vfio_fixture.h"
 
 #define MSI	0x50		/* capability offsets of the fixture device */

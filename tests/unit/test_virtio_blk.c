@@ -22,9 +22,9 @@
 #include <cmocka.h>
 
 #include "devices/virtio/blk.h"
+#include "lib/log.h"
 #include "tests/unit/fake_mem.h"
 #include "tests/unit/virtio_driver.h"
-#include "vmm/log.h"
 
 /* ---- parsing and planning ------------------------------------------------- */
 

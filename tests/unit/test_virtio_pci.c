@@ -17,8 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/log.h"
 #include "tests/unit/virtio_driver.h"
-#include "vmm/log.h"
 
 #define NQ		2
 #define DEVFN		PCI_DEVFN(3, 0)

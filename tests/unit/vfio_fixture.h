@@ -18,6 +18,8 @@
 #ifndef MINIVMM_TEST_VFIO_FIXTURE_H
 #define MINIVMM_TEST_VFIO_FIXTURE_H
 
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "devices/pcie_port.h"

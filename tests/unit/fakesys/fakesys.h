@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "host/host.h"
+#include "lib/host_pci.h"
 
 #define FS_MAX_LOG 256
 #define FS_MAX_DEVS 32

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <time.h>
 
-#include "vmm/stats.h"
+#include "lib/stats.h"
 
 void stats_hist_merge(struct stats_hist *dst, const struct stats_hist *src)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 enum log_level log_threshold = LOG_INFO;
 

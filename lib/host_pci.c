@@ -8,9 +8,9 @@
 
 #include <pci/pci.h>
 
-#include "host/pci.h"
-#include "host/sysfs.h"
-#include "vmm/log.h"
+#include "lib/host_pci.h"
+#include "lib/log.h"
+#include "lib/sysfs.h"
 
 /* Parses 1..maxdigits hex digits; returns the end or NULL. */
 static const char *parse_hex(const char *s, int maxdigits, unsigned *val)
@@ -305,7 +305,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) pacc_error(char *msg
 	va_end(ap);
 	/* libpci calls this only for fatal errors (out of memory). */
 	pr_err("libpci: %s", line);
-	exit(HOST_EXIT_FAIL);
+	exit(EXIT_FAILURE);
 }
 
 static void __attribute__((format(printf, 1, 2))) pacc_warning(char *msg, ...)

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/sysfs.h"
+#include "lib/sysfs.h"
 
 int host_path(char *buf, size_t len, const char *fmt, ...)
 {

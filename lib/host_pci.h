@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "host/host.h"
+#include "lib/host_env.h"
 
 #define HOST_BDF_LEN 16		/* "0000:65:00.0" + NUL, with room */
 #define HOST_DRV_LEN 64
@@ -58,5 +58,8 @@ void host_pci_describe(const struct host_pci_dev *dev, char *buf, size_t len);
 /* Just the class name, "VGA compatible controller". */
 const char *host_pci_class_name(const struct host_pci_dev *dev, char *buf,
 				size_t len);
+
+/* Drops the libpci name database (for leak checkers; reloaded on use). */
+void host_names_release(void);
 
 #endif

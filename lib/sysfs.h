@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "host/host.h"
+#include "lib/host_env.h"
 
 #define HOST_PATH_MAX 4096
 
