@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/layout.h"
 #include "firmware/acpi.h"
 #include "firmware/acpi_internal.h"
 #include "firmware/aml.h"
@@ -57,7 +58,6 @@
 #define PM_TMR_LEN		4	/* 24-bit counter: TMR_VAL_EXT = 0 */
 #define GPE0_OFF		0x20
 #define GPE0_LEN		16	/* GPE0_STS + GPE0_EN, 64 bits each */
-#define RESET_REG_PORT		0xcf9
 #define RESET_VALUE		0x06	/* SYS_RST | RST_CPU: hard reset */
 #define RTC_CENTURY		0x32
 #define GAS_SYSTEM_IO		1
@@ -85,8 +85,8 @@ void acpi_config_init(struct acpi_config *cfg)
 		.ecam_base = MEM_ECAM_BASE,
 		.bus_start = 0,
 		.bus_end = 255,
-		.pm_base = 0x600,
-		.sci_gsi = 9,
+		.pm_base = LAYOUT_PM_BASE,
+		.sci_gsi = LAYOUT_SCI_GSI,
 		.serial = true,
 		.fadt_revision = FADT_DEFAULT_REVISION,
 	};
@@ -333,7 +333,7 @@ static void build_fadt(struct builder *b, uint32_t facs, uint32_t dsdt)
 	if (cfg->nr_cpus > 8)
 		flags |= FADT_FORCE_APIC_CLUSTER_MODEL;
 	acpi_le_store(f + 112, flags, 4);
-	gas_io(f + 116, RESET_REG_PORT, 1);		/* RESET_REG */
+	gas_io(f + 116, LAYOUT_RESET_PORT, 1);		/* RESET_REG */
 	f[128] = RESET_VALUE;
 	/* 129 ARM_BOOT_ARCH 0, 131 FADT minor version 0 (ACPI x.0),
 	 * 132 X_FIRMWARE_CTRL 0: FIRMWARE_CTRL is used. */

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "firmware/aml.h"
 
 #define ACPI_FILE_TABLES	"etc/acpi/tables"
@@ -34,7 +35,6 @@
 #define ACPI_FILE_LOADER	"etc/table-loader"
 
 #define ACPI_MAX_CPUS		4096	/* processor names C000-CFFF */
-#define ACPI_PCI_INTX_GSI_BASE	16	/* PIRQA-H → GSI 16-23 */
 #define ACPI_S5_SLP_TYP		0	/* \_S5: what QEMU's q35 DSDT says */
 
 /*

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "lib/layout.h"
 #include "firmware/acpi.h"
 #include "firmware/acpi_internal.h"
 #include "firmware/aml.h"
@@ -56,7 +57,7 @@ int acpi_pci_intx_gsi(unsigned int slot, unsigned int pin)
 		pirq = 4 + pin;
 	else
 		pirq = 4 + (slot + pin) % 4;
-	return ACPI_PCI_INTX_GSI_BASE + (int)pirq;
+	return LAYOUT_PIRQ_GSI_BASE + (int)pirq;
 }
 
 /*
@@ -173,9 +174,10 @@ static struct aml *build_lpc(const struct acpi_config *cfg)
 
 	aml_append(isa, aml_name_decl("_ADR", aml_int(LPC_ADR)));
 	/* The RTC decodes only its index/data pair here (0x70-0x71). */
-	aml_append(isa, isa_device("RTC", "PNP0B00", -1, 0x70, 2, 8));
+	aml_append(isa, isa_device("RTC", "PNP0B00", -1, LAYOUT_RTC_PORT, 2, LAYOUT_RTC_GSI));
 	if (cfg->serial)
-		aml_append(isa, isa_device("COM1", "PNP0501", 1, 0x3f8, 8, 4));
+		aml_append(isa, isa_device("COM1", "PNP0501", 1, LAYOUT_COM1_PORT, LAYOUT_COM1_LEN,
+					   LAYOUT_COM1_GSI));
 	return isa;
 }
 
@@ -191,7 +193,7 @@ static struct aml *build_pm_reservation(const struct acpi_config *cfg)
 	aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0A06")));
 	aml_append(dev, aml_name_decl("_UID", aml_string("PM resources")));
 	aml_append(dev, aml_name_decl("_STA", aml_int(0x0b)));
-	aml_append(crs, aml_io(true, cfg->pm_base, cfg->pm_base, 1, 0x80));
+	aml_append(crs, aml_io(true, cfg->pm_base, cfg->pm_base, 1, LAYOUT_PM_LEN));
 	aml_append(dev, aml_name_decl("_CRS", crs));
 	return dev;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include "lib/layout.h"
 #include "firmware/e820.h"
 #include "firmware/fw_cfg.h"
 
@@ -34,8 +35,8 @@ int e820_build(const struct guest_mem *mem, unsigned int flags,
 	ret = e820_add(out, max, &n, 0, mem->low_end, E820_RAM);
 	/* Keep firmware from allocating over KVM's identity map and TSS. */
 	if (!ret)
-		ret = e820_add(out, max, &n, E820_KVM_IDENTITY_BASE,
-			       E820_KVM_IDENTITY_SIZE, E820_RESERVED);
+		ret = e820_add(out, max, &n, LAYOUT_KVM_IDENTITY_MAP,
+			       LAYOUT_KVM_HELPERS_SIZE, E820_RESERVED);
 	if (!ret)
 		ret = e820_add(out, max, &n, MEM_4G, mem->high_size, E820_RAM);
 	if (!ret && (flags & E820_F_AMD_HT) &&

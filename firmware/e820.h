@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "lib/memory.h"
 
 /* Address range types: ACPI 6.5 §15.1 "INT 15H, E820H - Query System
@@ -28,8 +29,6 @@
  * docs/memory-map.md puts them here, where QEMU puts them
  * (target/i386/kvm/kvm.c), and QEMU reserves the range in the e820 map.
  */
-#define E820_KVM_IDENTITY_BASE	0xFEFFC000ULL
-#define E820_KVM_IDENTITY_SIZE	0x4000ULL
 
 /*
  * AMD's HyperTransport window just below 1 TiB, which AMD IOMMUs reserve:

@@ -22,11 +22,12 @@
 #include <stdint.h>
 
 #include "devices/bus.h"
+#include "lib/layout.h"
 #include "lib/memory.h"
 
-#define FW_CFG_PORT_SEL		0x510
-#define FW_CFG_PORT_DATA	0x511
-#define FW_CFG_PORT_DMA		0x514
+#define FW_CFG_PORT_SEL		LAYOUT_FW_CFG_PORT
+#define FW_CFG_PORT_DATA	(LAYOUT_FW_CFG_PORT + 1)
+#define FW_CFG_PORT_DMA		(LAYOUT_FW_CFG_PORT + 4)
 #define FW_CFG_CTL_SIZE		2	/* selector + overlapping data port */
 #define FW_CFG_DMA_SIZE		8
 

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "lib/layout.h"
 #include "lib/log.h"
 #include "vmm/kvm.h"
 
@@ -103,7 +104,7 @@ static int kvm_get_supported_cpuid(struct kvm *kvm)
 int kvm_init(struct kvm *kvm, const char *kvm_path)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	uint64_t ident = LAYOUT_KVM_IDENTITY_MAP;
 	int ret;
 
 	memset(kvm, 0, sizeof(*kvm));
@@ -130,7 +131,7 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 	 * firmware window, where no RAM or device is.
 	 */
 	if (ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
-	    ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0) {
+	    ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0) {
 		ret = -errno;
 		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
 		goto close_vm;

@@ -12,12 +12,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "devices/device.h"
 
 #define KVM_MAX_SLOTS		512
 /* Below the flash and the testdev window, like QEMU's choice. */
-#define KVM_IDENTITY_MAP_ADDR	0xFEFFC000ULL
-#define KVM_TSS_ADDR		0xFEFFD000ULL
 
 struct kvm {
 	int dev_fd;			/* /dev/kvm */

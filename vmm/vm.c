@@ -16,6 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/layout.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/debugcon.h"
 #include "devices/legacy/reset.h"
@@ -31,11 +32,6 @@
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
-#define COM1_BASE	0x3f8
-#define COM1_GSI	4
-#define DEBUGCON_PORT	0x402
-#define ACPI_PM_BASE	0x600	/* where OVMF puts PMBASE on q35 */
-#define ACPI_SCI_GSI	9
 
 static struct termios saved_termios;
 static bool termios_saved;
@@ -266,10 +262,10 @@ static int vm_create_devices(struct vm *vm)
 	};
 	int ret;
 
-	vm->uart = uart_create(&vm->ops, COM1_GSI, vm->serial_out_fd);
+	vm->uart = uart_create(&vm->ops, LAYOUT_COM1_GSI, vm->serial_out_fd);
 	if (!vm->uart)
 		return -ENOMEM;
-	ret = uart_attach(vm->uart, &vm->pio, COM1_BASE);
+	ret = uart_attach(vm->uart, &vm->pio, LAYOUT_COM1_PORT);
 	if (ret)
 		return ret;
 
@@ -283,7 +279,7 @@ static int vm_create_devices(struct vm *vm)
 		vm->debugcon = debugcon_create(vm->debugcon_fd);
 		if (!vm->debugcon)
 			return -ENOMEM;
-		ret = debugcon_attach(vm->debugcon, &vm->pio, DEBUGCON_PORT);
+		ret = debugcon_attach(vm->debugcon, &vm->pio, LAYOUT_DEBUGCON_PORT);
 		if (ret)
 			return ret;
 	}
@@ -305,13 +301,13 @@ static int vm_create_devices(struct vm *vm)
 	ret = rtc_attach(vm->rtc, &vm->pio);
 	if (ret)
 		return ret;
-	vm->acpi_pm = acpi_pm_create(&vm->ops, ACPI_SCI_GSI);
+	vm->acpi_pm = acpi_pm_create(&vm->ops, LAYOUT_SCI_GSI);
 	if (!vm->acpi_pm)
 		return -ENOMEM;
 	/* No SMI: the FADT says SMI_CMD = 0, so by ACPI 6.4 §4.8.2.5 the
 	 * platform is always in ACPI mode and SCI_EN reads as 1. */
 	acpi_pm_set_acpi_mode(vm->acpi_pm, true);
-	ret = acpi_pm_attach(vm->acpi_pm, &vm->pio, ACPI_PM_BASE);
+	ret = acpi_pm_attach(vm->acpi_pm, &vm->pio, LAYOUT_PM_BASE);
 	if (ret)
 		return ret;
 	ret = platform_create(vm);

@@ -9,12 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
 
-#define ACPI_PM_DEFAULT_BASE	0x600	/* what OVMF programs on q35 */
 #define ACPI_PM_LEN		0x80
-#define ACPI_PM_SCI_GSI		9
 #define ACPI_PM_TIMER_HZ	3579545
 #define ACPI_PM_NR_GPE		64	/* GPE0_STS/GPE0_EN are 64 bits */
 

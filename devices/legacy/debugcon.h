@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 
-#define DEBUGCON_DEFAULT_BASE	0x402
 
 struct debugcon;
 

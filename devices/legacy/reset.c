@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "lib/layout.h"
 #include "devices/legacy/reset.h"
 
 #define RST_CNT_SYS_RST		(1u << 1)
@@ -95,7 +96,7 @@ int reset_ctl_attach(struct reset_ctl *rc, struct bus *pio)
 
 	if (rc->attached)
 		return -EBUSY;
-	ret = bus_register(pio, RESET_CTL_PORT, 1, &reset_ctl_ops, rc, "reset");
+	ret = bus_register(pio, LAYOUT_RESET_PORT, 1, &reset_ctl_ops, rc, "reset");
 	if (ret)
 		return ret;
 	rc->pio = pio;
@@ -108,7 +109,7 @@ void reset_ctl_destroy(struct reset_ctl *rc)
 	if (!rc)
 		return;
 	if (rc->attached)
-		bus_unregister(rc->pio, RESET_CTL_PORT);
+		bus_unregister(rc->pio, LAYOUT_RESET_PORT);
 	pthread_mutex_destroy(&rc->lock);
 	free(rc);
 }

@@ -6,10 +6,10 @@
 #ifndef MINIVMM_LEGACY_RESET_H
 #define MINIVMM_LEGACY_RESET_H
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
 
-#define RESET_CTL_PORT	0xCF9
 
 struct reset_ctl;
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/layout.h"
 #include "devices/legacy/rtc.h"
 #include "lib/log.h"
 #include "lib/thread.h"
@@ -333,7 +334,7 @@ static void rtc_update_irq(struct rtc *r)
 	level = !!(c & C_IRQF);
 	if (level != r->irq_level) {
 		r->irq_level = level;
-		r->ops->set_irq_line(r->ops->vm, RTC_GSI, level);
+		r->ops->set_irq_line(r->ops->vm, LAYOUT_RTC_GSI, level);
 	}
 }
 
@@ -595,7 +596,7 @@ static void rtc_read(void *opaque, uint64_t offset, void *data,
 	now = rtc_now(r);
 	rtc_account(r, now);
 	for (unsigned int i = 0; i < len; i++)
-		out[i] = offset + i < RTC_NR_PORTS ?
+		out[i] = offset + i < LAYOUT_RTC_LEN ?
 			 rtc_port_read(r, (unsigned int)(offset + i), now) : 0xff;
 	/* Reading C may have lowered IRQ 8: the thread has events to wait
 	 * for again. Other reads change nothing it depends on. */
@@ -614,7 +615,7 @@ static void rtc_write(void *opaque, uint64_t offset, const void *data,
 	pthread_mutex_lock(&r->lock);
 	now = rtc_now(r);
 	rtc_account(r, now);
-	for (unsigned int i = 0; i < len && offset + i < RTC_NR_PORTS; i++) {
+	for (unsigned int i = 0; i < len && offset + i < LAYOUT_RTC_LEN; i++) {
 		rtc_port_write(r, (unsigned int)(offset + i), in[i], now);
 		/* A write may have moved the clock. */
 		now = rtc_now(r);
@@ -740,7 +741,7 @@ int rtc_attach(struct rtc *r, struct bus *pio)
 
 	if (r->attached)
 		return -EBUSY;
-	ret = bus_register(pio, RTC_PORT_BASE, RTC_NR_PORTS, &rtc_ops, r, "rtc");
+	ret = bus_register(pio, LAYOUT_RTC_PORT, LAYOUT_RTC_LEN, &rtc_ops, r, "rtc");
 	if (ret)
 		return ret;
 	r->pio = pio;
@@ -753,7 +754,7 @@ void rtc_destroy(struct rtc *r)
 	if (!r)
 		return;
 	if (r->attached)
-		bus_unregister(r->pio, RTC_PORT_BASE);
+		bus_unregister(r->pio, LAYOUT_RTC_PORT);
 	pthread_mutex_lock(&r->lock);
 	r->stopping = true;
 	pthread_cond_signal(&r->kick);

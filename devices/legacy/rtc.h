@@ -9,12 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
 
-#define RTC_PORT_BASE	0x70
-#define RTC_NR_PORTS	4	/* 0x70 index, 0x71 data, 0x72/0x73 upper bank */
-#define RTC_GSI		8
 
 struct rtc_config {
 	bool localtime;			/* the guest clock shows local time, not UTC */

@@ -8,11 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
 
-#define UART_COM1_BASE		0x3F8
-#define UART_COM1_GSI		4
 #define UART_NR_PORTS		8
 /* Host bytes waiting behind the guest-visible 16-byte RX FIFO. */
 #define UART_RX_QUEUE_SIZE	4096

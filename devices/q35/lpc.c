@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/layout.h"
 #include "devices/q35/lpc.h"
 #include "lib/log.h"
 
@@ -131,7 +132,7 @@ static void lpc_update_pirq(struct lpc *lpc, unsigned int pirq)
 
 	if (level != lpc->gsi_level[pirq]) {
 		lpc->gsi_level[pirq] = level;
-		lpc->ops->set_irq_line(lpc->ops->vm, LPC_PIRQ_GSI_BASE + pirq, level);
+		lpc->ops->set_irq_line(lpc->ops->vm, LAYOUT_PIRQ_GSI_BASE + pirq, level);
 	}
 	lpc_update_pic(lpc);
 }
@@ -139,7 +140,7 @@ static void lpc_update_pirq(struct lpc *lpc, unsigned int pirq)
 /* APIC mode: PIRQ A-H are IOAPIC inputs 16-23 whatever PIRQx_ROUT says. */
 static int lpc_intx_gsi(void *opaque, uint8_t slot, unsigned int pin)
 {
-	return (int)(LPC_PIRQ_GSI_BASE + lpc_slot_pirq(slot, pin));
+	return (int)(LAYOUT_PIRQ_GSI_BASE + lpc_slot_pirq(slot, pin));
 }
 
 static void lpc_intx_change(void *opaque, uint8_t slot, unsigned int pin, int delta)

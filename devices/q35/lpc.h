@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
 #include "devices/legacy/acpi_pm.h"
@@ -54,7 +55,6 @@
 #define LPC_RCRB_SIZE		0x4000	/* 16 KiB chipset configuration */
 
 #define LPC_NR_PIRQ		8
-#define LPC_PIRQ_GSI_BASE	16	/* PIRQ A = GSI 16 ... H = GSI 23 */
 #define LPC_APM_CNT		0xb2
 #define LPC_APM_STS		0xb3
 #define LPC_APM_ACPI_ENABLE	0x02

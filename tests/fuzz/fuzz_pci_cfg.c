@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/reset.h"
@@ -142,10 +143,10 @@ static int machine_create(struct machine *m)
 	bus_init(&m->mmio, "mmio");
 	m->root = pci_root_create(&m->fvm.ops, &m->pio, &m->mmio);
 	m->rst = reset_ctl_create(&m->fvm.ops);
-	m->pm = acpi_pm_create(&m->fvm.ops, ACPI_PM_SCI_GSI);
+	m->pm = acpi_pm_create(&m->fvm.ops, LAYOUT_SCI_GSI);
 	if (!m->root || !m->rst || !m->pm ||
 	    reset_ctl_attach(m->rst, pci_root_cf8_bus(m->root)) ||
-	    acpi_pm_attach(m->pm, &m->pio, ACPI_PM_DEFAULT_BASE))
+	    acpi_pm_attach(m->pm, &m->pio, LAYOUT_PM_BASE))
 		return -1;
 	acpi_pm_set_clock(m->pm, fake_clock, m);
 	m->mch = mch_create(m->root);
@@ -194,7 +195,7 @@ static void machine_destroy(struct machine *m)
 	FZ_CHECK(m->mmio.nr_ranges == 0, "%zu MMIO ranges left after teardown",
 		 m->mmio.nr_ranges);
 	for (unsigned int i = 0; i < FAKE_VM_MAX_GSI; i++)
-		FZ_CHECK(!m->fvm.irq_level[i] || i == ACPI_PM_SCI_GSI,
+		FZ_CHECK(!m->fvm.irq_level[i] || i == LAYOUT_SCI_GSI,
 			 "GSI %u left high after teardown", i);
 	bus_exit(&m->pio);
 	bus_exit(&m->mmio);
@@ -262,9 +263,9 @@ static void check_irqs(struct machine *m)
 	for (unsigned int i = 0; i < 3; i++) {
 		int gsi = pci_dev_intx_gsi(&devs[i]->dev);
 
-		FZ_CHECK(gsi == (int)(LPC_PIRQ_GSI_BASE + tdev_pirq(m, devs[i])),
+		FZ_CHECK(gsi == (int)(LAYOUT_PIRQ_GSI_BASE + tdev_pirq(m, devs[i])),
 			 "device %u's INTx reaches GSI %d, expected %u", i, gsi,
-			 LPC_PIRQ_GSI_BASE + tdev_pirq(m, devs[i]));
+			 LAYOUT_PIRQ_GSI_BASE + tdev_pirq(m, devs[i]));
 		if (tdev_asserts(devs[i]))
 			pirq[tdev_pirq(m, devs[i])] = true;
 	}
@@ -272,9 +273,9 @@ static void check_irqs(struct machine *m)
 		uint32_t rout = 0;
 		unsigned int irq;
 
-		FZ_CHECK(m->fvm.irq_level[LPC_PIRQ_GSI_BASE + p] == pirq[p],
+		FZ_CHECK(m->fvm.irq_level[LAYOUT_PIRQ_GSI_BASE + p] == pirq[p],
 			 "GSI %u is %d, the INTx routed to PIRQ %c say %d",
-			 LPC_PIRQ_GSI_BASE + p, m->fvm.irq_level[LPC_PIRQ_GSI_BASE + p],
+			 LAYOUT_PIRQ_GSI_BASE + p, m->fvm.irq_level[LAYOUT_PIRQ_GSI_BASE + p],
 			 'A' + p, pirq[p]);
 		pci_cfg_read(m->root, 0, LPC_DEVFN,
 			     p < 4 ? LPC_PIRQA_ROUT + p : LPC_PIRQE_ROUT + p - 4, &rout, 1);
@@ -284,7 +285,7 @@ static void check_irqs(struct machine *m)
 	}
 	/* IRQ 9 is shared with the SCI, which the PM block drives itself. */
 	for (unsigned int irq = 0; irq < 16; irq++)
-		FZ_CHECK(irq == ACPI_PM_SCI_GSI || m->fvm.irq_level[irq] == pic[irq],
+		FZ_CHECK(irq == LAYOUT_SCI_GSI || m->fvm.irq_level[irq] == pic[irq],
 			 "PIC input %u is %d, the PIRQs routed to it say %d", irq,
 			 m->fvm.irq_level[irq], pic[irq]);
 }

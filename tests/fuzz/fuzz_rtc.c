@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/rtc.h"
 #include "tests/fuzz/fuzz.h"
@@ -165,7 +166,7 @@ static void run_op(struct state *s, struct fz *f)
 	case OP_READ:
 		a = fz_u8(f);
 		len = fz_width(a >> 2) > 4 ? 4 : fz_width(a >> 2);
-		fz_bus_read(&s->pio, RTC_PORT_BASE + (a & 3), len);
+		fz_bus_read(&s->pio, LAYOUT_RTC_PORT + (a & 3), len);
 		break;
 	case OP_WRITE: {
 		uint32_t v;
@@ -177,7 +178,7 @@ static void run_op(struct state *s, struct fz *f)
 		 * the guest left in 0x70): stop checking the calendar. */
 		if ((a & 3) + len > 1)
 			s->time_written = true;
-		fz_bus_write(&s->pio, RTC_PORT_BASE + (a & 3), v, len);
+		fz_bus_write(&s->pio, LAYOUT_RTC_PORT + (a & 3), v, len);
 		break;
 	}
 	case OP_CMOS_WRITE:
@@ -208,7 +209,7 @@ static void run_op(struct state *s, struct fz *f)
 
 		FZ_CHECK(!(c & 0x80) || (c & 0x70 & cmos_read(s, 0x0b)),
 			 "IRQF set in C=%#x without an enabled flag (B=%#x)", c, cmos_read(s, 0x0b));
-		FZ_CHECK(s->fvm.irq_level[RTC_GSI] == 0,
+		FZ_CHECK(s->fvm.irq_level[LAYOUT_RTC_GSI] == 0,
 			 "IRQ 8 still high after reading C (C was %#x)", c);
 		check_calendar(s);
 		break;

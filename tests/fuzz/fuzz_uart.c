@@ -16,13 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/uart.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/unit/fake_vm.h"
 
-#define BASE	UART_COM1_BASE
-#define GSI	UART_COM1_GSI
+#define BASE	LAYOUT_COM1_PORT
+#define GSI	LAYOUT_COM1_GSI
 
 static int out_pipe[2] = { -1, -1 };
 

@@ -9,13 +9,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
 #include "lib/log.h"
 #include "tests/unit/fake_vm.h"
 
-#define BASE		ACPI_PM_DEFAULT_BASE
-#define SCI		ACPI_PM_SCI_GSI
+#define BASE		LAYOUT_PM_BASE
+#define SCI		LAYOUT_SCI_GSI
 #define PM1_STS		0x00
 #define PM1_EN		0x02
 #define PM1_CNT		0x04

@@ -13,11 +13,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/debugcon.h"
 #include "lib/log.h"
 
-#define PORT	DEBUGCON_DEFAULT_BASE
+#define PORT	LAYOUT_DEBUGCON_PORT
 
 struct fixture {
 	struct bus pio;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "firmware/e820.h"
 #include "firmware/fw_cfg.h"
@@ -87,7 +88,7 @@ static void check_e820(uint64_t ram, unsigned int flags,
 
 static void test_e820_layouts(void **state)
 {
-	const struct e820_entry kvm = { E820_KVM_IDENTITY_BASE, 0x4000, E820_RESERVED };
+	const struct e820_entry kvm = { LAYOUT_KVM_IDENTITY_MAP, 0x4000, E820_RESERVED };
 	const struct e820_entry m512[] = { { 0, 512 * MiB, E820_RAM }, kvm };
 	/* From 2.75 GiB on, low RAM stops at 2 GiB (q35's rule). */
 	const struct e820_entry g3[] = {

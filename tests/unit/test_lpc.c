@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/pci.h"
@@ -41,9 +42,9 @@ static int setup(void **state)
 	assert_int_equal(bus_init(&f->mmio, "mmio"), 0);
 	f->root = pci_root_create(&f->fvm.ops, &f->pio, &f->mmio);
 	assert_non_null(f->root);
-	f->pm = acpi_pm_create(&f->fvm.ops, ACPI_PM_SCI_GSI);
+	f->pm = acpi_pm_create(&f->fvm.ops, LAYOUT_SCI_GSI);
 	assert_non_null(f->pm);
-	assert_int_equal(acpi_pm_attach(f->pm, &f->pio, ACPI_PM_DEFAULT_BASE), 0);
+	assert_int_equal(acpi_pm_attach(f->pm, &f->pio, LAYOUT_PM_BASE), 0);
 	f->lpc = lpc_create(f->root, &f->fvm.ops, &f->pio, &f->mmio, f->pm);
 	assert_non_null(f->lpc);
 	*state = f;

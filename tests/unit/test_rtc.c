@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/rtc.h"
 #include "lib/log.h"
@@ -121,7 +122,7 @@ static void cmos_set(struct fixture *f, uint8_t idx, uint8_t v)
 
 static int irq8(struct fixture *f)
 {
-	return f->fvm.irq_level[RTC_GSI];
+	return f->fvm.irq_level[LAYOUT_RTC_GSI];
 }
 
 static void test_bcd_24h(void **state)
@@ -332,7 +333,7 @@ static void test_update_flag_and_irq(void **state)
 	cmos_set(f, REG_B, 0x02);
 	assert_int_equal(irq8(f), 0);
 	assert_int_equal(cmos(f, REG_C), 0x10);
-	assert_int_equal(f->fvm.irq_raises[RTC_GSI], 2);
+	assert_int_equal(f->fvm.irq_raises[LAYOUT_RTC_GSI], 2);
 
 	/* No updates while SET holds the clock. */
 	cmos_set(f, REG_B, 0x82);
@@ -621,7 +622,7 @@ static int (*fake_set_irq_line)(void *vm, unsigned int gsi, int level);
 
 static int counting_set_irq_line(void *vm, unsigned int gsi, int level)
 {
-	if (gsi == RTC_GSI && level)
+	if (gsi == LAYOUT_RTC_GSI && level)
 		__atomic_add_fetch(&thread_raises, 1, __ATOMIC_SEQ_CST);
 	return fake_set_irq_line(vm, gsi, level);
 }

@@ -12,13 +12,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/uart.h"
 #include "lib/log.h"
 #include "tests/unit/fake_vm.h"
 
-#define BASE	UART_COM1_BASE
-#define GSI	UART_COM1_GSI
+#define BASE	LAYOUT_COM1_PORT
+#define GSI	LAYOUT_COM1_GSI
 
 enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2,
        LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };

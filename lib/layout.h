@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine's layout, stated once: every fixed I/O port, GSI and MMIO
+ * address of the q35-like platform. The device set-up (vmm/vm.c,
+ * vmm/platform.c), the device models' defaults and the firmware tables
+ * (firmware/dsdt.c, firmware/acpi.c, firmware/e820.c) all read these, so
+ * the ACPI tables describe what the devices really decode. Guest RAM and
+ * the PCI windows around it are in lib/memory.h (the memory map);
+ * docs/memory-map.md explains each choice.
+ *
+ * The values are QEMU's q35 ones, where firmware and guests expect them.
+ */
+#ifndef MINIVMM_LIB_LAYOUT_H
+#define MINIVMM_LIB_LAYOUT_H
+
+/* ---- ISA devices behind the LPC bridge ------------------------------- */
+#define LAYOUT_COM1_PORT	0x3F8	/* 16550 UART, 8 ports */
+#define LAYOUT_COM1_LEN		8
+#define LAYOUT_COM1_GSI		4
+#define LAYOUT_RTC_PORT		0x70	/* MC146818 index/data + upper bank */
+#define LAYOUT_RTC_LEN		4	/* 0x70-0x73; ACPI declares 0x70-0x71 */
+#define LAYOUT_RTC_GSI		8
+#define LAYOUT_DEBUGCON_PORT	0x402	/* OVMF's debug log (QEMU isa-debugcon) */
+#define LAYOUT_FW_CFG_PORT	0x510	/* selector; data 0x511, DMA 0x514 */
+
+/* ---- ICH9 ------------------------------------------------------------- */
+/* Where OVMF programs PMBASE on q35; the LPC bridge decodes 128 bytes. */
+#define LAYOUT_PM_BASE		0x600
+#define LAYOUT_PM_LEN		0x80
+#define LAYOUT_SCI_GSI		9	/* an ISA IRQ, 1-15 but not 2 */
+#define LAYOUT_RESET_PORT	0xCF9	/* reset control, inside 0xCF8's dword */
+/* PIRQ A-H drive IOAPIC pins 16-23 in APIC mode (ICH9 §5.9). */
+#define LAYOUT_PIRQ_GSI_BASE	16
+#define LAYOUT_NR_PIRQS		8
+
+/*
+ * KVM's real-mode helpers (KVM_SET_IDENTITY_MAP_ADDR, KVM_SET_TSS_ADDR):
+ * the EPT identity-map page, then the three-page TSS one page above it,
+ * below the flash and the test window, where QEMU puts them
+ * (target/i386/kvm/kvm.c); the e820 map reserves the whole range.
+ */
+#define LAYOUT_KVM_IDENTITY_MAP	0xFEFFC000ULL
+#define LAYOUT_KVM_TSS		(LAYOUT_KVM_IDENTITY_MAP + 0x1000)
+#define LAYOUT_KVM_HELPERS_SIZE	0x4000ULL
+
+#endif
