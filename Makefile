@@ -32,7 +32,7 @@ ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 # fuzz targets link too.
 LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c \
                  lib/sysfs.c lib/host_pci.c
-DEVICE_SRCS   := devices/bus.c devices/legacy/uart.c devices/legacy/debugcon.c \
+DEVICE_SRCS   := devices/bus.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
                  devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
                  devices/q35/mch.c devices/q35/lpc.c devices/pflash.c

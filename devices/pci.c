@@ -71,6 +71,7 @@ int pci_dev_init(struct pci_dev *dev, const struct pci_dev_ops *ops, const char 
 	if (header_type > PCI_HEADER_TYPE_BRIDGE || class_code > 0xffffff)
 		return -EINVAL;
 	memset(dev, 0, sizeof(*dev));
+	dev->intx_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	dev->ops = ops ? ops : &no_ops;
 	dev->name = name ? name : "pci";
 	dev->cfg_size = express ? PCI_CFG_SPACE_EXP_SIZE : PCI_CFG_SPACE_SIZE;
@@ -235,6 +236,13 @@ uint32_t pci_dev_default_cfg_read(struct pci_dev *dev, unsigned int off, unsigne
 		return 0xffffffffu;
 	for (unsigned int i = 0; i < len; i++)
 		v |= (uint32_t)dev->config[off + i] << (8 * i);
+	/* Interrupt Status follows the device's INTx request whatever INTx
+	 * Disable says (PCI 3.0 §6.2.3). It is read here rather than kept in
+	 * config[], which only root-lock holders touch: the request comes
+	 * from any thread (pci_dev_set_irq). */
+	if (off <= PCI_STATUS && PCI_STATUS < off + len &&
+	    __atomic_load_n(&dev->intx_level, __ATOMIC_ACQUIRE))
+		v |= (uint32_t)PCI_STATUS_INTERRUPT << (8 * (PCI_STATUS - off));
 	return v;
 }
 
@@ -271,7 +279,7 @@ void pci_dev_default_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t v
 	}
 
 	if ((old_cmd ^ pci_get16(dev->config, PCI_COMMAND)) & PCI_COMMAND_INTX_DISABLE)
-		pci_dev_update_intx(dev);
+		pci_dev_intx_sync(dev);
 	if (pci_is_bridge(dev) && pci_range_overlaps(off, len, PCI_BRIDGE_CONTROL, 2) &&
 	    !(old_bctl & PCI_BRIDGE_CTL_BUS_RESET) &&
 	    (pci_get16(dev->config, PCI_BRIDGE_CONTROL) & PCI_BRIDGE_CTL_BUS_RESET) &&
@@ -306,6 +314,7 @@ int pci_bus_plug(struct pci_bus *bus, struct pci_dev *dev, uint8_t devfn)
 	dev->bus = bus;
 	dev->devfn = devfn;
 	bus->devs[devfn] = dev;
+	pci_dev_intx_sync(dev);
 out_unlock:
 	pthread_mutex_unlock(&root->lock);
 	return ret;
@@ -319,12 +328,10 @@ void pci_bus_unplug(struct pci_dev *dev)
 		return;
 	root = dev->bus->root;
 	pthread_mutex_lock(&root->lock);
-	if (dev->intx_routed)
-		pci_intx_propagate(dev, -1);
-	dev->intx_routed = false;
 	pci_dev_unmap_bars(dev);
 	dev->bus->devs[dev->devfn] = NULL;
 	dev->bus = NULL;
+	pci_dev_intx_sync(dev);		/* no route now: INTx deasserted */
 	/* Freed room may let another BAR map now. */
 	pci_root_update_mappings(root);
 	pthread_mutex_unlock(&root->lock);
@@ -382,7 +389,7 @@ static void pci_dev_reset(struct pci_dev *dev)
 	memcpy(dev->config, dev->reset_config, dev->cfg_size);
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
-	pci_dev_update_intx(dev);
+	pci_dev_intx_sync(dev);
 	if (dev->secondary)
 		pci_bus_reset(dev->secondary);
 }
@@ -428,17 +435,56 @@ static bool pci_intx_root_pin(const struct pci_dev *dev, uint8_t *slot_out,
 	return true;
 }
 
-void pci_intx_propagate(struct pci_dev *dev, int delta)
+/*
+ * Tell the router about a change of what the device drives, intx_lock
+ * held. The router is a copy taken under the root lock by
+ * pci_dev_intx_sync(), so this path needs no root lock.
+ */
+static void pci_dev_intx_apply(struct pci_dev *dev)
 {
-	struct pci_root *root;
-	unsigned int pin;
-	uint8_t slot;
+	bool drive = dev->intx_level && !dev->intx_disabled && dev->intx_route.valid;
+	const struct pci_intx_route *r = &dev->intx_route;
 
-	if (!pci_intx_root_pin(dev, &slot, &pin))
+	if (drive == dev->intx_routed)
 		return;
-	root = dev->bus->root;
-	if (root->router.intx_change)
-		root->router.intx_change(root->router.opaque, slot, pin, delta);
+	dev->intx_routed = drive;
+	r->router.intx_change(r->router.opaque, r->slot, r->pin, drive ? 1 : -1);
+}
+
+void pci_dev_intx_sync(struct pci_dev *dev)
+{
+	struct pci_root *root = dev->bus ? dev->bus->root : NULL;
+	struct pci_intx_route route = { .valid = false };
+
+	if (root && root->router.intx_change &&
+	    pci_intx_root_pin(dev, &route.slot, &route.pin)) {
+		route.router = root->router;
+		route.valid = true;
+	}
+	pthread_mutex_lock(&dev->intx_lock);
+	dev->intx_disabled = pci_get16(dev->config, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE;
+	if (dev->intx_routed && memcmp(&route, &dev->intx_route, sizeof(route))) {
+		/* Moved (or gone): deassert where it was asserted. */
+		dev->intx_route.router.intx_change(dev->intx_route.router.opaque,
+						   dev->intx_route.slot, dev->intx_route.pin, -1);
+		dev->intx_routed = false;
+	}
+	dev->intx_route = route;
+	pci_dev_intx_apply(dev);
+	pthread_mutex_unlock(&dev->intx_lock);
+}
+
+void pci_bus_intx_sync(struct pci_bus *bus)
+{
+	for (unsigned int i = 0; i < 256; i++) {
+		struct pci_dev *dev = bus->devs[i];
+
+		if (!dev)
+			continue;
+		pci_dev_intx_sync(dev);
+		if (dev->secondary)
+			pci_bus_intx_sync(dev->secondary);
+	}
 }
 
 int pci_dev_intx_gsi(struct pci_dev *dev)
@@ -460,33 +506,15 @@ int pci_dev_intx_gsi(struct pci_dev *dev)
 	return gsi;
 }
 
-void pci_dev_update_intx(struct pci_dev *dev)
-{
-	uint16_t status = pci_get16(dev->config, PCI_STATUS);
-	bool routed = dev->intx_level && dev->bus &&
-		      !(pci_get16(dev->config, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
-
-	/* Interrupt Status follows the device's request whatever INTx
-	 * Disable says (§6.2.3). */
-	if (dev->intx_level)
-		status |= PCI_STATUS_INTERRUPT;
-	else
-		status &= (uint16_t)~PCI_STATUS_INTERRUPT;
-	pci_set16(dev->config, PCI_STATUS, status);
-	if (routed != dev->intx_routed) {
-		pci_intx_propagate(dev, routed ? 1 : -1);
-		dev->intx_routed = routed;
-	}
-}
-
 void pci_dev_set_irq(struct pci_dev *dev, bool level)
 {
-	struct pci_root *root = dev->bus ? dev->bus->root : NULL;
+	pthread_mutex_lock(&dev->intx_lock);
+	__atomic_store_n(&dev->intx_level, level, __ATOMIC_RELEASE);
+	pci_dev_intx_apply(dev);
+	pthread_mutex_unlock(&dev->intx_lock);
+}
 
-	if (root)
-		pthread_mutex_lock(&root->lock);
-	dev->intx_level = level;
-	pci_dev_update_intx(dev);
-	if (root)
-		pthread_mutex_unlock(&root->lock);
+bool pci_dev_irq_level(struct pci_dev *dev)
+{
+	return __atomic_load_n(&dev->intx_level, __ATOMIC_ACQUIRE);
 }

@@ -26,6 +26,10 @@
  * bar_map/bar_unmap) run with it held and may call any pci_* function.
  * BAR callbacks (the bus_dev_ops of a BAR) run WITHOUT it, from any vCPU
  * thread: they must not call pci_cfg_* (lock order is root, then device).
+ * INTx needs no root lock: pci_dev_set_irq() takes only the function's
+ * intx_lock, a leaf below the root lock, and the router's own locks
+ * below that, so an I/O thread may raise INTx while a vCPU holding the
+ * root lock waits for that thread (docs/architecture.md, "Locks").
  */
 #ifndef MINIVMM_PCI_H
 #define MINIVMM_PCI_H
@@ -133,6 +137,32 @@ struct pci_dev_ops {
 	void (*bar_unmap)(struct pci_dev *dev, unsigned int bar, uint64_t addr, uint64_t size);
 };
 
+/*
+ * Where a device's INTx goes: the ICH9 LPC installs itself here and maps
+ * (root-bus slot, pin) to a PIRQ. Devices behind bridges are swizzled
+ * first (P2P 1.2 §9.1). delta is +1 when the pin asserts, -1 when it
+ * deasserts; several devices share a line (wired-OR), so the router counts.
+ * intx_change is called from any thread, without the root lock, with the
+ * function's intx_lock held: it must take only locks below that (the
+ * LPC's irq_lines, devices/irq.h).
+ */
+struct pci_intx_router {
+	void (*intx_change)(void *opaque, uint8_t slot, unsigned int pin, int delta);
+	/* The GSI (root-bus slot, pin) drives in APIC mode, or -1: for
+	 * devices whose INTx reaches KVM through an irqfd (VFIO), which
+	 * bypasses intx_change. NULL: unknown. */
+	int (*intx_gsi)(void *opaque, uint8_t slot, unsigned int pin);
+	void *opaque;
+};
+
+/* A function's pin at the root, with the router it reaches. */
+struct pci_intx_route {
+	bool valid;
+	uint8_t slot;
+	unsigned int pin;
+	struct pci_intx_router router;
+};
+
 struct pci_bar {
 	uint64_t size;			/* 0: not implemented */
 	unsigned int flags;		/* PCI_BAR_* */
@@ -155,8 +185,12 @@ struct pci_dev {
 	uint8_t devfn;
 	struct pci_bar bars[PCI_NUM_REGIONS];
 	struct pci_bus *secondary;	/* Type-1 bridges: the bus behind it */
-	bool intx_level;		/* the device's INTx input, before INTX_DISABLE */
+	/* INTx, under intx_lock (any thread; see "Locking" above) */
+	pthread_mutex_t intx_lock;
+	bool intx_level;		/* the device's INTx input; atomic reads */
+	bool intx_disabled;		/* COMMAND.INTX_DISABLE, as last synced */
 	bool intx_routed;		/* what the router was told */
+	struct pci_intx_route intx_route;	/* where the pin arrives now */
 	uint8_t cap_used[PCI_CFG_SPACE_SIZE / 8];	/* 0x40..0xff allocation map */
 	uint16_t ext_cap_tail;		/* last extended capability, 0: none */
 	uint16_t ext_cap_free;		/* first byte after it */
@@ -166,21 +200,6 @@ struct pci_bus {
 	struct pci_root *root;
 	struct pci_dev *bridge;		/* NULL for the root bus (bus 0) */
 	struct pci_dev *devs[256];	/* by devfn */
-};
-
-/*
- * Where a device's INTx goes: the ICH9 LPC installs itself here and maps
- * (root-bus slot, pin) to a PIRQ. Devices behind bridges are swizzled
- * first (P2P 1.2 §9.1). delta is +1 when the pin asserts, -1 when it
- * deasserts; several devices share a line (wired-OR), so the router counts.
- */
-struct pci_intx_router {
-	void (*intx_change)(void *opaque, uint8_t slot, unsigned int pin, int delta);
-	/* The GSI (root-bus slot, pin) drives in APIC mode, or -1: for
-	 * devices whose INTx reaches KVM through an irqfd (VFIO), which
-	 * bypasses intx_change. NULL: unknown. */
-	int (*intx_gsi)(void *opaque, uint8_t slot, unsigned int pin);
-	void *opaque;
 };
 
 struct pci_root {
@@ -305,11 +324,13 @@ void pci_dev_default_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t v
 
 /*
  * Raise or lower the device's INTx pin (from config[PCI_INTERRUPT_PIN]).
- * Honours COMMAND.INTX_DISABLE and keeps STATUS.INTERRUPT (PCI 3.0
- * §6.2.2-3). Takes the root lock: not from inside a BAR callback that
- * holds a lock a config hook also takes.
+ * Honours COMMAND.INTX_DISABLE and shows in STATUS.INTERRUPT (PCI 3.0
+ * §6.2.2-3). Any thread, any lock held: it takes only the function's
+ * intx_lock and the router's leaf locks, never the root lock.
  */
 void pci_dev_set_irq(struct pci_dev *dev, bool level);
+/* The device's INTx request as last set. */
+bool pci_dev_irq_level(struct pci_dev *dev);
 
 /*
  * The GSI dev's INTx pin (config[PCI_INTERRUPT_PIN]) reaches after the

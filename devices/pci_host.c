@@ -335,5 +335,6 @@ void pci_root_set_intx_router(struct pci_root *root, const struct pci_intx_route
 		root->router = *r;
 	else
 		memset(&root->router, 0, sizeof(root->router));
+	pci_bus_intx_sync(&root->bus0);
 	pthread_mutex_unlock(&root->lock);
 }

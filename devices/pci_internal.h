@@ -11,8 +11,10 @@ static inline bool pci_is_bridge(const struct pci_dev *dev)
 }
 
 /* All of these expect the root lock held. */
-void pci_dev_update_intx(struct pci_dev *dev);
-void pci_intx_propagate(struct pci_dev *dev, int delta);
+/* Re-read COMMAND.INTX_DISABLE and the route (bus, swizzle, router)
+ * after a config write, plug, unplug, reset or a new router. */
+void pci_dev_intx_sync(struct pci_dev *dev);
+void pci_bus_intx_sync(struct pci_bus *bus);
 void pci_bus_reset(struct pci_bus *bus);
 void pci_dev_unmap_bars(struct pci_dev *dev);
 

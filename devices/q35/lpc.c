@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "lib/layout.h"
+#include "devices/irq.h"
 #include "devices/q35/lpc.h"
 #include "lib/log.h"
 
@@ -49,12 +50,20 @@ struct lpc {
 	bool apm_attached;
 
 	/*
-	 * INTx state. Changed only with the root lock held (the router
-	 * callback, config writes and reset all run under it), so it
-	 * needs no lock of its own.
+	 * INTx. PIRQ A-H are wired-OR lines (devices/irq.h) that the router
+	 * callback raises from any thread without the root lock; each
+	 * drives GSI 16-23 and, through PIRQx_ROUT, a PIC input. pic_lock
+	 * comes after the PIRQ lines in the lock order and guards the PIC
+	 * side: the copy of PIRQx_ROUT (config[] itself is the root lock's)
+	 * and the ISA levels as driven.
 	 */
-	unsigned int pirq_count[LPC_NR_PIRQ];	/* asserted INTx per PIRQ */
-	bool gsi_level[LPC_NR_PIRQ];		/* GSI 16-23 as driven */
+	struct lpc_pirq {
+		struct irq_line line;
+		struct irq_gsi gsi;
+		struct lpc *lpc;
+	} pirq[LPC_NR_PIRQ];
+	pthread_mutex_t pic_lock;
+	uint8_t pic_route[LPC_NR_PIRQ];		/* PIRQx_ROUT as last synced */
 	bool pic_level[16];			/* ISA IRQs as driven */
 
 	/* PM block decode as last applied: (base, enabled). */
@@ -87,35 +96,43 @@ unsigned int lpc_slot_pirq(unsigned int slot, unsigned int pin)
 	return 4 + (slot + pin) % 4;
 }
 
-static uint8_t pirq_rout(const struct lpc *lpc, unsigned int pirq)
+static uint8_t pirq_rout_config(const struct lpc *lpc, unsigned int pirq)
 {
 	return lpc->dev.config[pirq < 4 ? LPC_PIRQA_ROUT + pirq : LPC_PIRQE_ROUT + pirq - 4];
 }
 
 /* ICH9 datasheet §13.1.12 PIRQx_ROUT: IRQ 0, 1, 2, 8 and 13 are
  * reserved; such a route reaches no PIC input. */
-static int pirq_pic_irq(const struct lpc *lpc, unsigned int pirq)
+static int pirq_pic_irq(uint8_t rout)
 {
-	uint8_t r = pirq_rout(lpc, pirq);
-	unsigned int irq = r & PIRQ_ROUT_IRQ;
+	unsigned int irq = rout & PIRQ_ROUT_IRQ;
 
-	if (r & LPC_PIRQ_ROUT_IRQEN)
+	if (rout & LPC_PIRQ_ROUT_IRQEN)
 		return -1;
 	if (irq < 3 || irq == 8 || irq == 13)
 		return -1;
 	return (int)irq;
 }
 
-/* Drive the PIC inputs: each the OR of the asserted PIRQs routed to it
- * (the ISA side is level-sensitive here, ELCR programmed by firmware). */
-static void lpc_update_pic(struct lpc *lpc)
+/*
+ * Drive the PIC inputs: each the OR of the asserted PIRQs routed to it
+ * (the ISA side is level-sensitive here, ELCR programmed by firmware).
+ * reread_routes (root lock held: a config write or reset) first copies
+ * PIRQx_ROUT out of config space. Every PIRQ change ends here after its
+ * level is published, so the last pass under pic_lock sees them all.
+ */
+static void lpc_update_pic(struct lpc *lpc, bool reread_routes)
 {
 	bool want[16] = { false };
 
+	pthread_mutex_lock(&lpc->pic_lock);
 	for (unsigned int p = 0; p < LPC_NR_PIRQ; p++) {
-		int irq = pirq_pic_irq(lpc, p);
+		int irq;
 
-		if (irq >= 0 && lpc->pirq_count[p])
+		if (reread_routes)
+			lpc->pic_route[p] = pirq_rout_config(lpc, p);
+		irq = pirq_pic_irq(lpc->pic_route[p]);
+		if (irq >= 0 && irq_line_level(&lpc->pirq[p].line))
 			want[irq] = true;
 	}
 	for (unsigned int irq = 0; irq < 16; irq++) {
@@ -124,17 +141,16 @@ static void lpc_update_pic(struct lpc *lpc)
 		lpc->pic_level[irq] = want[irq];
 		lpc->ops->set_irq_line(lpc->ops->vm, irq, want[irq]);
 	}
+	pthread_mutex_unlock(&lpc->pic_lock);
 }
 
-static void lpc_update_pirq(struct lpc *lpc, unsigned int pirq)
+/* A PIRQ line changed level (its lock held): GSI 16-23, then the PIC. */
+static void lpc_pirq_sink(void *opaque, bool level)
 {
-	bool level = lpc->pirq_count[pirq] > 0;
+	struct lpc_pirq *p = opaque;
 
-	if (level != lpc->gsi_level[pirq]) {
-		lpc->gsi_level[pirq] = level;
-		lpc->ops->set_irq_line(lpc->ops->vm, LAYOUT_PIRQ_GSI_BASE + pirq, level);
-	}
-	lpc_update_pic(lpc);
+	irq_gsi_sink(&p->gsi, level);
+	lpc_update_pic(p->lpc, false);
 }
 
 /* APIC mode: PIRQ A-H are IOAPIC inputs 16-23 whatever PIRQx_ROUT says. */
@@ -143,16 +159,16 @@ static int lpc_intx_gsi(void *opaque, uint8_t slot, unsigned int pin)
 	return (int)(LAYOUT_PIRQ_GSI_BASE + lpc_slot_pirq(slot, pin));
 }
 
+/* The router callback: any thread, no root lock (devices/pci.h). */
 static void lpc_intx_change(void *opaque, uint8_t slot, unsigned int pin, int delta)
 {
 	struct lpc *lpc = opaque;
-	unsigned int pirq = lpc_slot_pirq(slot, pin);
+	struct irq_line *line = &lpc->pirq[lpc_slot_pirq(slot, pin)].line;
 
 	if (delta > 0)
-		lpc->pirq_count[pirq]++;
-	else if (delta < 0 && lpc->pirq_count[pirq])
-		lpc->pirq_count[pirq]--;
-	lpc_update_pirq(lpc, pirq);
+		irq_line_raise(line);
+	else if (delta < 0)
+		irq_line_lower(line);
 }
 
 /* ---- PMBASE / ACPI_CNTL (§13.1.8, §13.1.9) -------------------------- */
@@ -285,7 +301,7 @@ static void lpc_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val,
 		lpc_update_pm(lpc);
 	if (pci_range_overlaps(off, len, LPC_PIRQA_ROUT, 4) ||
 	    pci_range_overlaps(off, len, LPC_PIRQE_ROUT, 4))
-		lpc_update_pic(lpc);
+		lpc_update_pic(lpc, true);
 	if (pci_range_overlaps(off, len, LPC_RCBA, 4))
 		lpc_update_rcrb(lpc);
 }
@@ -299,7 +315,7 @@ static void lpc_reset(struct pci_dev *dev)
 	lpc->apm_cnt = lpc->apm_sts = 0;
 	pthread_mutex_unlock(&lpc->lock);
 	lpc_update_pm(lpc);
-	lpc_update_pic(lpc);
+	lpc_update_pic(lpc, true);
 	lpc_update_rcrb(lpc);
 }
 
@@ -348,11 +364,21 @@ struct lpc *lpc_create(struct pci_root *root, const struct vm_ops *ops,
 	ret = -pthread_mutex_init(&lpc->lock, NULL);
 	if (ret)
 		goto free_lpc;
+	lpc->pic_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	for (unsigned int p = 0; p < LPC_NR_PIRQ; p++) {
+		struct lpc_pirq *pirq = &lpc->pirq[p];
+
+		pirq->lpc = lpc;
+		pirq->gsi = (struct irq_gsi){ .ops = ops, .gsi = LAYOUT_PIRQ_GSI_BASE + p };
+		irq_line_init(&pirq->line, lpc_pirq_sink, pirq);	/* cannot fail */
+	}
 	ret = pci_dev_init(&lpc->dev, &lpc_ops, "ich9-lpc", LPC_VENDOR_ID, LPC_DEVICE_ID,
 			   0x060100, LPC_REVISION, PCI_HEADER_TYPE_NORMAL, false);
 	if (ret)
 		goto destroy_lock;
 	lpc_init_config(lpc);
+	for (unsigned int p = 0; p < LPC_NR_PIRQ; p++)
+		lpc->pic_route[p] = pirq_rout_config(lpc, p);
 
 	if (pio) {
 		ret = bus_register(pio, LPC_APM_CNT, 2, &apm_ops, lpc, "ich9-apm");
@@ -393,10 +419,10 @@ void lpc_destroy(struct lpc *lpc)
 	if (!lpc)
 		return;
 	pthread_mutex_lock(&lpc->root->lock);
+	/* Every function deasserts what it drove through the old router. */
 	pci_root_set_intx_router(lpc->root, NULL);
-	memset(lpc->pirq_count, 0, sizeof(lpc->pirq_count));
 	for (unsigned int p = 0; p < LPC_NR_PIRQ; p++)
-		lpc_update_pirq(lpc, p);
+		irq_line_reset(&lpc->pirq[p].line);
 	if (lpc->rcrb_mapped)
 		bus_unregister(lpc->mmio, lpc->rcrb_base);
 	lpc->rcrb_mapped = false;
@@ -404,6 +430,8 @@ void lpc_destroy(struct lpc *lpc)
 	if (lpc->apm_attached)
 		bus_unregister(lpc->pio, LPC_APM_CNT);
 	pci_dev_exit(&lpc->dev);
+	for (unsigned int p = 0; p < LPC_NR_PIRQ; p++)
+		irq_line_exit(&lpc->pirq[p].line);
 	pthread_mutex_destroy(&lpc->lock);
 	free(lpc);
 }

@@ -4,9 +4,11 @@
  * for the layout and the threading rules.
  *
  * Lock order: the PCI root lock (config hooks run under it), then vp->lock,
- * then the MSI-X lock. BAR accesses take vp->lock without the root lock,
- * so nothing here takes the root lock while holding vp->lock: INTx is
- * lowered after vp->lock is dropped.
+ * then the MSI-X lock; INTx (pci_dev_set_irq) takes only the function's
+ * intx_lock and the router's line locks, which come after all of these,
+ * so it may be raised or lowered from anywhere (docs/architecture.md).
+ * BAR accesses take vp->lock without the root lock, so nothing here takes
+ * the root lock while holding vp->lock.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -38,25 +40,15 @@ static uint8_t status_get(struct virtio_pci *vp)
 /* ---- interrupts -------------------------------------------------------- */
 
 /*
- * INTx from an I/O thread: the level lives in the PCI core under the root
- * lock, which a vCPU may hold while it resets this device and waits for
- * that very thread. So the thread only tries the lock, and gives up once
- * a reset is under way (the reset clears the ISR anyway).
+ * INTx from an I/O thread, while a vCPU may hold the PCI root lock and be
+ * resetting this device, waiting for that very thread: pci_dev_set_irq()
+ * takes no configuration lock (devices/pci.h), so the thread never waits
+ * for the vCPU. The reset joins the threads before it clears the ISR and
+ * lowers the pin, so no raise from before the reset outlives it.
  */
 static void intx_raise(struct virtio_pci *vp)
 {
-	struct pci_root *root = vp->pci.bus ? vp->pci.bus->root : NULL;
-
-	if (!root)
-		return;
-	while (!__atomic_load_n(&vp->resetting, __ATOMIC_ACQUIRE)) {
-		if (!pthread_mutex_trylock(&root->lock)) {
-			pci_dev_set_irq(&vp->pci, true);
-			pthread_mutex_unlock(&root->lock);
-			return;
-		}
-		usleep(10);
-	}
+	pci_dev_set_irq(&vp->pci, true);
 }
 
 void virtio_pci_notify_queue(struct virtio_pci *vp, unsigned int q)
@@ -150,7 +142,6 @@ static bool vp_reset(struct virtio_pci *vp)
 {
 	uint8_t isr;
 
-	__atomic_store_n(&vp->resetting, 1, __ATOMIC_SEQ_CST);
 	if (vp->dev_ops->reset)
 		vp->dev_ops->reset(vp->opaque);
 	vp->active = false;
@@ -173,8 +164,7 @@ static bool vp_reset(struct virtio_pci *vp)
 	sync_ioeventfds(vp);
 	isr = __atomic_exchange_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&vp->status, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&vp->resetting, 0, __ATOMIC_SEQ_CST);
-	return isr != 0 || vp->pci.intx_level;
+	return isr != 0 || pci_dev_irq_level(&vp->pci);
 }
 
 /* §3.1.1 step 6 / §2.2.1: FEATURES_OK stays only for an acceptable set. */
@@ -536,7 +526,7 @@ static void vp_pci_reset(struct pci_dev *dev)
 	sync_ioeventfds(vp);
 	pthread_mutex_unlock(&vp->lock);
 	msix_reset(&vp->msix);
-	dev->intx_level = false;
+	pci_dev_set_irq(dev, false);
 }
 
 static const struct pci_dev_ops vp_pci_ops = {
@@ -638,7 +628,6 @@ int virtio_pci_init(struct virtio_pci *vp, const struct vm_ops *ops,
 	vp->nr_queues = p->nr_queues;
 	vp->config_size = p->config_size;
 	vp->isr = 0;
-	vp->resetting = 0;
 	vp->notify_base = 0;
 	vp->slow_notifies = 0;
 	pci_set8(vp->pci.config, PCI_INTERRUPT_PIN, 1);		/* INTA# */

@@ -22,7 +22,9 @@
  *
  * Threads: register accesses come from vCPUs and take vp->lock; the
  * device's I/O threads call only virtio_pci_notify_queue() and
- * virtio_pci_needs_reset(), which take no lock.
+ * virtio_pci_needs_reset(), which take no configuration lock: an MSI-X
+ * vector is one eventfd write, INTx only the function's intx_lock and
+ * the router's line locks (devices/irq.h), leaves of the lock order.
  */
 #ifndef MINIVMM_VIRTIO_PCI_H
 #define MINIVMM_VIRTIO_PCI_H
@@ -123,7 +125,6 @@ struct virtio_pci {
 	struct virtio_pci_queue *queues;
 	unsigned int config_size;
 	uint8_t isr;			/* atomic */
-	int resetting;			/* atomic: an INTx raise must give up */
 	uint64_t notify_base;		/* where the notify region decodes, 0: nowhere */
 	unsigned int msix_cap, cfg_cap;
 	struct msix msix;
