@@ -32,7 +32,7 @@ ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 # fuzz targets link too.
 LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c \
                  lib/sysfs.c lib/host_pci.c
-DEVICE_SRCS   := devices/bus.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
+DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
                  devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
                  devices/q35/mch.c devices/q35/lpc.c devices/pflash.c
@@ -46,7 +46,7 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/e820.c firmware/smbios.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
 VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/vm.c \
-                 vmm/platform.c vmm/seccomp.c
+                 vmm/machine.c vmm/seccomp.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
 ALL_OBJS      := $(ALL_SRCS:.c=.o)
 

@@ -8,9 +8,14 @@
 #define MINIVMM_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* Why the VM stops. The value is also minivmm's exit status (docs/cli.md). */
+/* The structure that embeds member at ptr. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Why the VM stops. The value is also minivmm's exit status (README.md,
+ * "Exit status"). */
 enum vm_stop_reason {
 	VM_STOP_NONE = -1,
 	VM_STOP_POWEROFF = 0,	/* ACPI S5 or a passing test payload   */
@@ -30,8 +35,13 @@ enum vm_stop_reason {
 #define VM_IOEVENTFD_PIO	(1u << 0)
 #define VM_IOEVENTFD_DATAMATCH	(1u << 1)
 
+struct device;
+
 struct vm_ops {
 	void *vm;
+	/* Every device calls this once, from its create function (see
+	 * struct device below); the VM resets and destroys what is here. */
+	void (*register_device)(void *vm, struct device *dev);
 	/* Level of an IOAPIC/PIC input (GSI); edge devices pulse 1 then 0. */
 	int (*set_irq_line)(void *vm, unsigned int gsi, int level);
 	/* Deliver one MSI (address/data as the guest programmed them). */
@@ -63,5 +73,66 @@ struct vm_ops {
 	 * thread; the first request wins. */
 	void (*request_stop)(void *vm, enum vm_stop_reason reason, int code);
 };
+
+/*
+ * The device registry. Every device model embeds a struct device and
+ * registers it through vm_ops.register_device when it is created. The VM
+ * then needs no field per device: it resets them in registration order
+ * (a device created after another may depend on it, so it is reset after
+ * it) and destroys them in reverse, and asks each for its contribution to
+ * the firmware tables. A new device touches its own file and one line of
+ * machine assembly (vmm/machine.c).
+ *
+ * PCI functions are reset by the bus they sit on (pci_root_reset(): a
+ * platform reset reaches them as PCI RST#, config space back to its
+ * power-on values, then each function's own reset hook), so their
+ * registry entries have no reset of their own: only the root's does.
+ */
+struct acpi_config;
+struct fw_cfg;
+struct device_list;
+
+struct device_ops {
+	/* System reset: the device back in its power-on state, interrupts
+	 * lowered, its threads stopped; what must survive a reboot (the
+	 * RTC's time and CMOS RAM, disk images, flash contents) survives. */
+	void (*reset)(struct device *dev);
+	/* Release everything; the registry has already unlinked dev. */
+	void (*destroy)(struct device *dev);
+	/* What the ACPI tables say of this device (firmware/acpi.h). */
+	int (*build_acpi)(struct device *dev, struct acpi_config *cfg);
+	/* Files this device gives the firmware through fw_cfg. */
+	int (*add_fw_cfg)(struct device *dev, struct fw_cfg *fw);
+};
+
+struct device {
+	const char *name;
+	const struct device_ops *ops;
+	/* registry links, owned by device.c */
+	struct device_list *list;
+	struct device *prev, *next;
+};
+
+struct device_list {
+	struct device *first, *last;
+};
+
+/* Initialise dev and hand it to the VM (ops->register_device; a NULL
+ * hook registers nothing, for tests that manage devices by hand). */
+void device_register(const struct vm_ops *ops, struct device *dev, const char *name,
+		     const struct device_ops *dev_ops);
+/* Take dev out of its list, if it is in one (every destroy function
+ * calls this, so a device destroyed directly leaves no dangling entry). */
+void device_unregister(struct device *dev);
+
+void device_list_add(struct device_list *list, struct device *dev);
+/* Reset every device, first registered first. */
+void device_list_reset(struct device_list *list);
+/* Destroy every device, last registered first; the list ends empty. */
+void device_list_destroy(struct device_list *list);
+/* Every device's contribution, in registration order; the first error
+ * stops the walk and is returned. */
+int device_list_build_acpi(struct device_list *list, struct acpi_config *cfg);
+int device_list_add_fw_cfg(struct device_list *list, struct fw_cfg *fw);
 
 #endif

@@ -203,6 +203,7 @@ struct pci_bus {
 };
 
 struct pci_root {
+	struct device dev;		/* its reset resets the whole hierarchy */
 	pthread_mutex_t lock;		/* recursive; see the header comment */
 	const struct vm_ops *ops;
 	struct bus *pio, *mmio;

@@ -247,6 +247,29 @@ out_unlock:
 
 /* ---- the root ------------------------------------------------------------ */
 
+/* A platform reset is PCI RST# for everything below the root: every
+ * function's power-on config and its own reset hook (pci_root_reset),
+ * and CONFIG_ADDRESS cleared (PCI 3.0 §3.2.2.3.2). */
+static void pci_root_dev_reset(struct device *dev)
+{
+	struct pci_root *root = container_of(dev, struct pci_root, dev);
+
+	pthread_mutex_lock(&root->lock);
+	root->cf8 = 0;
+	pci_root_reset(root);
+	pthread_mutex_unlock(&root->lock);
+}
+
+static void pci_root_dev_destroy(struct device *dev)
+{
+	pci_root_destroy(container_of(dev, struct pci_root, dev));
+}
+
+static const struct device_ops pci_root_device_ops = {
+	.reset = pci_root_dev_reset,
+	.destroy = pci_root_dev_destroy,
+};
+
 struct pci_root *pci_root_create(const struct vm_ops *ops, struct bus *pio, struct bus *mmio)
 {
 	pthread_mutexattr_t attr;
@@ -284,6 +307,7 @@ struct pci_root *pci_root_create(const struct vm_ops *ops, struct bus *pio, stru
 		goto unregister_cf8;
 	}
 	root->cf8_attached = true;
+	device_register(ops, &root->dev, "pci-root", &pci_root_device_ops);
 	return root;
 
 unregister_cf8:
@@ -302,6 +326,7 @@ void pci_root_destroy(struct pci_root *root)
 {
 	if (!root)
 		return;
+	device_unregister(&root->dev);
 	pthread_mutex_lock(&root->lock);
 	for (unsigned int i = 0; i < 256; i++)
 		if (root->bus0.devs[i])

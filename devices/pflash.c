@@ -70,6 +70,7 @@ enum pflash_mode {
 };
 
 struct pflash {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct vm_ops *ops;
 	struct bus *mmio;
@@ -434,6 +435,30 @@ static int pflash_load(struct pflash *pf)
 	return 0;
 }
 
+/*
+ * Power-on: read-array mode with the status register ready and no write
+ * buffer half filled (Intel 28F-series CFI, "Read Array" is the state
+ * after RP# is released), so the reset vector reads the code. The
+ * contents, and the file behind them, are what survives.
+ */
+static void pflash_dev_reset(struct device *dev)
+{
+	struct pflash *pf = container_of(dev, struct pflash, dev);
+
+	pthread_mutex_lock(&pf->lock);
+	pf->mode = MODE_READ_ARRAY;
+	pf->status = SR_READY;
+	pf->wb_count = pf->wb_got = 0;
+	pflash_sync_romd(pf);
+	pflash_sync(pf);
+	pthread_mutex_unlock(&pf->lock);
+}
+
+/* The firmware image that created the flash (firmware/ovmf.c) destroys it. */
+static const struct device_ops pflash_device_ops = {
+	.reset = pflash_dev_reset,
+};
+
 struct pflash *pflash_create(const struct vm_ops *ops, struct bus *mmio, uint64_t gpa,
 			     int fd, uint64_t size, bool readonly)
 {
@@ -495,6 +520,7 @@ struct pflash *pflash_create(const struct vm_ops *ops, struct bus *mmio, uint64_
 		pf->slot = -1;
 		goto unregister;
 	}
+	device_register(ops, &pf->dev, readonly ? "pflash-ro" : "pflash", &pflash_device_ops);
 	return pf;
 
 unregister:
@@ -515,6 +541,7 @@ void pflash_destroy(struct pflash *pf)
 {
 	if (!pf)
 		return;
+	device_unregister(&pf->dev);
 	if (pf->slot >= 0)
 		pf->ops->remove_memslot(pf->ops->vm, pf->slot);
 	if (pf->registered)

@@ -15,10 +15,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/layout.h"
 #include "firmware/acpi.h"
 #include "firmware/acpi_internal.h"
 #include "firmware/aml.h"
+#include "lib/layout.h"
 #include "lib/memory.h"
 
 #define HEADER_SIZE		36	/* §5.2.6 System Description Table Header */

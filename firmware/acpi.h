@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "firmware/aml.h"
+#include "lib/layout.h"
 
 #define ACPI_FILE_TABLES	"etc/acpi/tables"
 #define ACPI_FILE_RSDP		"etc/acpi/rsdp"

@@ -17,10 +17,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "lib/layout.h"
 #include "firmware/acpi.h"
 #include "firmware/acpi_internal.h"
 #include "firmware/aml.h"
+#include "lib/layout.h"
 
 #define PCI_SLOTS		32
 #define PCI_PINS		4

@@ -5,9 +5,9 @@
  */
 #include <errno.h>
 
-#include "lib/layout.h"
 #include "firmware/e820.h"
 #include "firmware/fw_cfg.h"
+#include "lib/layout.h"
 
 static int e820_add(struct e820_entry *out, size_t max, size_t *n,
 		    uint64_t addr, uint64_t len, uint32_t type)

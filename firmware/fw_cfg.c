@@ -35,6 +35,7 @@ struct fw_cfg_item {
 };
 
 struct fw_cfg {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct guest_mem *mem;
 
@@ -433,7 +434,22 @@ static const struct bus_dev_ops fw_cfg_dma_ops = {
 
 /* ---- the host interface -------------------------------------------- */
 
-struct fw_cfg *fw_cfg_create(const struct guest_mem *mem)
+static void fw_cfg_dev_reset(struct device *dev)
+{
+	fw_cfg_reset(container_of(dev, struct fw_cfg, dev));
+}
+
+static void fw_cfg_dev_destroy(struct device *dev)
+{
+	fw_cfg_destroy(container_of(dev, struct fw_cfg, dev));
+}
+
+static const struct device_ops fw_cfg_device_ops = {
+	.reset = fw_cfg_dev_reset,
+	.destroy = fw_cfg_dev_destroy,
+};
+
+struct fw_cfg *fw_cfg_create(const struct vm_ops *ops, const struct guest_mem *mem)
 {
 	static const char signature[4] = "QEMU";
 	uint8_t id[4] = { FW_CFG_VERSION | FW_CFG_VERSION_DMA, 0, 0, 0 };
@@ -464,6 +480,7 @@ struct fw_cfg *fw_cfg_create(const struct guest_mem *mem)
 		ret = -fw_cfg_rebuild_dir(fw);
 	if (ret)
 		goto free_items;
+	device_register(ops, &fw->dev, "fw-cfg", &fw_cfg_device_ops);
 	return fw;
 
 free_items:
@@ -504,6 +521,7 @@ void fw_cfg_destroy(struct fw_cfg *fw)
 {
 	if (!fw)
 		return;
+	device_unregister(&fw->dev);
 	if (fw->attached) {
 		bus_unregister(fw->pio, FW_CFG_PORT_DMA);
 		bus_unregister(fw->pio, FW_CFG_PORT_SEL);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "devices/bus.h"
+#include "devices/device.h"
 #include "lib/layout.h"
 #include "lib/memory.h"
 
@@ -106,7 +107,7 @@ struct fw_cfg_item_ops {
  * empty file directory. DMA goes to mem, which must outlive the device.
  * NULL (errno set) on failure.
  */
-struct fw_cfg *fw_cfg_create(const struct guest_mem *mem);
+struct fw_cfg *fw_cfg_create(const struct vm_ops *ops, const struct guest_mem *mem);
 /* Claims ports 0x510-0x511 and 0x514-0x51B: -EBUSY if already attached. */
 int fw_cfg_attach(struct fw_cfg *fw, struct bus *pio);
 /* Unregisters the ports (call it before bus_exit()) and frees everything. */

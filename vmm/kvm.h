@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "devices/device.h"
+#include "lib/layout.h"
 
 #define KVM_MAX_SLOTS		512
 /* Below the flash and the testdev window, like QEMU's choice. */

@@ -16,19 +16,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "lib/layout.h"
-#include "devices/legacy/acpi_pm.h"
-#include "devices/legacy/debugcon.h"
-#include "devices/legacy/reset.h"
-#include "devices/legacy/rtc.h"
-#include "devices/legacy/testdev.h"
 #include "devices/legacy/uart.h"
-#include "devices/pci.h"
-#include "devices/vfio/vfio.h"
-#include "devices/vfio/vfio_ops.h"
-#include "devices/virtio/blk.h"
+#include "lib/layout.h"
 #include "lib/log.h"
-#include "vmm/platform.h"
+#include "vmm/machine.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
@@ -77,6 +68,24 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code)
 static void vm_stop_cb(void *opaque, enum vm_stop_reason reason, int code)
 {
 	vm_request_stop(opaque, reason, code);
+}
+
+/* vm_ops.register_device: ops.vm is the struct kvm inside the VM. */
+static void vm_register_device(void *opaque, struct device *dev)
+{
+	struct vm *vm = container_of(opaque, struct vm, kvm);
+
+	device_list_add(&vm->devices, dev);
+}
+
+/* Every device in reverse creation order, then the files they used. */
+static void vm_destroy_devices(struct vm *vm)
+{
+	device_list_destroy(&vm->devices);
+	vm->uart = NULL;
+	if (vm->debugcon_fd >= 0)
+		close(vm->debugcon_fd);
+	vm->debugcon_fd = -1;
 }
 
 static int vm_open_serial(struct vm *vm, const struct vm_config *cfg)
@@ -163,197 +172,6 @@ static int vm_map_ram(struct vm *vm)
 	return 0;
 }
 
-/*
- * --disk: a virtio-blk function each, on the root bus in the first free
- * slots after the chipset's (00:00.0 MCH; QEMU puts -device there too),
- * a queue per vCPU unless queues= says otherwise. Each disk's I/O
- * threads start when the guest driver does (DRIVER_OK).
- */
-static int vm_create_disks(struct vm *vm)
-{
-	struct pci_bus *bus0 = pci_root_bus(vm->pci);
-	unsigned int slot = 1;
-
-	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
-		const struct disk_config *d = &vm->cfg->disks[i];
-		char *name = vm->disk_names[i];
-		struct vblk_params p = {
-			.path = d->path, .readonly = d->readonly, .direct = d->direct,
-			.serial = d->serial[0] ? d->serial : NULL,
-			.queues = d->queues ? d->queues :
-				  vm->nr_vcpus < VBLK_MAX_QUEUES ? vm->nr_vcpus : VBLK_MAX_QUEUES,
-			/* Pinned memory is already resident: registering it
-			 * as io_uring fixed buffers costs nothing more. */
-			.register_ram = vm->cfg->backing != MEM_BACKING_ANON,
-			.name = name,
-		};
-		int ret;
-
-		/* i < CLI_MAX_DISKS; the mask tells gcc's -Wformat-truncation so. */
-		snprintf(name, sizeof(vm->disk_names[i]), "virtio-blk%u", i & 0xff);
-		vm->disks[i] = vblk_create(&vm->ops, &vm->mem, &p);
-		if (!vm->disks[i])
-			return -errno;	/* vblk_create said why */
-		while (slot < 0x1f && bus0->devs[PCI_DEVFN(slot, 0)])
-			slot++;
-		ret = slot < 0x1f ? pci_bus_plug(bus0, vblk_pci(vm->disks[i]), PCI_DEVFN(slot, 0))
-				  : -ENOSPC;
-		if (ret) {
-			pr_err("--disk %s: no free PCI slot on the root bus (%s)", d->path,
-			       strerror(-ret));
-			return ret;
-		}
-		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
-			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
-	}
-	return 0;
-}
-
-/*
- * --vfio/--gpu: after the chipset (the INTx router must be there), one
- * PCIe root port per device from slot 0x10 with the function(s) behind
- * it, then all guest RAM mapped for their DMA, once.
- */
-static int vm_create_vfio(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-
-	if (!cfg->nr_vfio)
-		return 0;
-	vm->vfio = vfio_container_create(vfio_sys_ops(), &vm->ops, cfg->sysfs_root);
-	if (!vm->vfio)
-		return -errno;
-	for (unsigned int i = 0; i < cfg->nr_vfio; i++) {
-		const struct vfio_dev_config *d = &cfg->vfio[i];
-		struct vfio_slot_config sc = {
-			.bdf = d->bdf,
-			.romfile = d->romfile[0] ? d->romfile : NULL,
-			.all_functions = d->gpu,
-			.vga = d->vga,
-		};
-
-		vm->vfio_slots[i] = vfio_slot_create(vm->vfio, vm->pci, &sc);
-		if (!vm->vfio_slots[i])
-			return -errno;	/* vfio_slot_create said why */
-	}
-	return vfio_container_map_ram(vm->vfio, &vm->mem);
-}
-
-/* Reverse order: each device reset and released, then the container
- * (DMA unmapped, groups given back). */
-static void vm_destroy_vfio(struct vm *vm)
-{
-	for (unsigned int i = CLI_MAX_VFIO; i--;) {
-		vfio_slot_destroy(vm->vfio_slots[i]);
-		vm->vfio_slots[i] = NULL;
-	}
-	vfio_container_destroy(vm->vfio);
-	vm->vfio = NULL;
-}
-
-static int vm_create_devices(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-	struct rtc_config rtc_cfg = {
-		.localtime = cfg->rtc_localtime,
-		.ram_below_4g = vm->mem.low_end,
-		.ram_above_4g = vm->mem.high_size,
-		.nr_cpus = vm->nr_vcpus,
-	};
-	int ret;
-
-	vm->uart = uart_create(&vm->ops, LAYOUT_COM1_GSI, vm->serial_out_fd);
-	if (!vm->uart)
-		return -ENOMEM;
-	ret = uart_attach(vm->uart, &vm->pio, LAYOUT_COM1_PORT);
-	if (ret)
-		return ret;
-
-	if (cfg->debugcon) {
-		vm->debugcon_fd = open(cfg->debugcon, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (vm->debugcon_fd < 0) {
-			pr_err("--debugcon %s: %s (give a writable path)", cfg->debugcon,
-			       strerror(errno));
-			return -errno;
-		}
-		vm->debugcon = debugcon_create(vm->debugcon_fd);
-		if (!vm->debugcon)
-			return -ENOMEM;
-		ret = debugcon_attach(vm->debugcon, &vm->pio, LAYOUT_DEBUGCON_PORT);
-		if (ret)
-			return ret;
-	}
-	if (cfg->testdev) {
-		vm->testdev = testdev_create(&vm->ops);
-		if (!vm->testdev)
-			return -ENOMEM;
-		ret = testdev_attach(vm->testdev, &vm->pio, &vm->mmio);
-		if (ret)
-			return ret;
-	}
-	/* Attached by the platform, behind the PCI root's 0xCF8 dword. */
-	vm->reset = reset_ctl_create(&vm->ops);
-	if (!vm->reset)
-		return -ENOMEM;
-	vm->rtc = rtc_create(&vm->ops, &rtc_cfg);
-	if (!vm->rtc)
-		return -ENOMEM;
-	ret = rtc_attach(vm->rtc, &vm->pio);
-	if (ret)
-		return ret;
-	vm->acpi_pm = acpi_pm_create(&vm->ops, LAYOUT_SCI_GSI);
-	if (!vm->acpi_pm)
-		return -ENOMEM;
-	/* No SMI: the FADT says SMI_CMD = 0, so by ACPI 6.4 §4.8.2.5 the
-	 * platform is always in ACPI mode and SCI_EN reads as 1. */
-	acpi_pm_set_acpi_mode(vm->acpi_pm, true);
-	ret = acpi_pm_attach(vm->acpi_pm, &vm->pio, LAYOUT_PM_BASE);
-	if (ret)
-		return ret;
-	ret = platform_create(vm);
-	if (ret)
-		return ret;
-	ret = vm_create_disks(vm);
-	if (ret)
-		return ret;
-	return vm_create_vfio(vm);
-}
-
-static void vm_destroy_devices(struct vm *vm)
-{
-	/* The reset register sits on the PCI root's 0xCF8 bus: before it. */
-	if (vm->reset)
-		reset_ctl_destroy(vm->reset);
-	vm->reset = NULL;
-	/* Before the root: each disk drains its queues, flushes the image
-	 * and unplugs itself. */
-	for (unsigned int i = 0; i < CLI_MAX_DISKS; i++) {
-		vblk_destroy(vm->disks[i]);
-		vm->disks[i] = NULL;
-	}
-	vm_destroy_vfio(vm);
-	platform_destroy(vm);
-	if (vm->acpi_pm)
-		acpi_pm_destroy(vm->acpi_pm);
-	if (vm->rtc)
-		rtc_destroy(vm->rtc);
-	if (vm->testdev)
-		testdev_destroy(vm->testdev);
-	if (vm->debugcon)
-		debugcon_destroy(vm->debugcon);
-	if (vm->uart)
-		uart_destroy(vm->uart);
-	if (vm->debugcon_fd >= 0)
-		close(vm->debugcon_fd);
-	vm->acpi_pm = NULL;
-	vm->rtc = NULL;
-	vm->reset = NULL;
-	vm->testdev = NULL;
-	vm->debugcon = NULL;
-	vm->uart = NULL;
-	vm->debugcon_fd = -1;
-}
-
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	int ret;
@@ -403,6 +221,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->kvm.stop = vm_stop_cb;
 	vm->kvm.stop_opaque = vm;
 	kvm_vm_ops(&vm->kvm, &vm->ops);
+	vm->ops.register_device = vm_register_device;
 
 	ret = mem_layout(&vm->mem, cfg->mem_size,
 			 vm->use_ovmf ? vm->ovmf.code.isa_size : vm->fw.isa_size);
@@ -426,7 +245,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = vm_open_serial(vm, cfg);
 	if (ret)
 		goto free_mem;
-	ret = vm_create_devices(vm);
+	ret = machine_create(vm);
 	if (ret)
 		goto destroy_devices;
 

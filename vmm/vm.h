@@ -15,18 +15,6 @@
 #include "vmm/vcpu.h"
 
 struct uart;
-struct debugcon;
-struct testdev;
-struct reset_ctl;
-struct rtc;
-struct acpi_pm;
-struct pci_root;
-struct mch;
-struct lpc;
-struct fw_cfg;
-struct vblk;
-struct vfio_container;
-struct vfio_slot;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -41,21 +29,10 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
 
-	/* devices */
-	struct uart *uart;
-	struct debugcon *debugcon;
-	struct testdev *testdev;
-	struct reset_ctl *reset;
-	struct rtc *rtc;
-	struct acpi_pm *acpi_pm;
-	struct pci_root *pci;
-	struct mch *mch;
-	struct lpc *lpc;
-	struct fw_cfg *fw_cfg;
-	struct vblk *disks[CLI_MAX_DISKS];	/* --disk: virtio-blk on the root bus */
-	char disk_names[CLI_MAX_DISKS][16];
-	struct vfio_container *vfio;		/* --vfio/--gpu: one container */
-	struct vfio_slot *vfio_slots[CLI_MAX_VFIO];	/* a root port + device each */
+	/* Every device, in creation order (devices/device.h): reset in
+	 * this order, destroyed in reverse. vmm/machine.c creates them. */
+	struct device_list devices;
+	struct uart *uart;		/* COM1, which the console feeds */
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
 	/* stopping: the first request wins; stop_fd wakes the main loop */

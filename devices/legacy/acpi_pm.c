@@ -75,6 +75,7 @@
 #define TMR_MSB		(1ull << 23)	/* its toggling sets TMROF_STS */
 
 struct acpi_pm {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct vm_ops *ops;
 	unsigned int sci_gsi;
@@ -286,6 +287,35 @@ void acpi_pm_set_clock(struct acpi_pm *pm, int64_t (*now_ns)(void *opaque),
 	pthread_mutex_unlock(&pm->lock);
 }
 
+/*
+ * Power-on values (ICH9 §13.8.3): status and enable bits clear, sleep
+ * type 0, the SCI released. SCI_EN is what the platform set up with
+ * acpi_pm_set_acpi_mode() and stays: without SMI_CMD there is no legacy
+ * mode to come back up in (ACPI 6.4 §4.8.2.5). The PM timer runs on.
+ */
+static void acpi_pm_dev_reset(struct device *dev)
+{
+	struct acpi_pm *pm = container_of(dev, struct acpi_pm, dev);
+
+	pthread_mutex_lock(&pm->lock);
+	pm->pm1_sts = pm->pm1_en = 0;
+	pm->pm1_cnt &= CNT_SCI_EN;
+	pm->gpe_sts = pm->gpe_en = 0;
+	memset(pm->other, 0, sizeof(pm->other));
+	acpi_pm_update_sci(pm);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static void acpi_pm_dev_destroy(struct device *dev)
+{
+	acpi_pm_destroy(container_of(dev, struct acpi_pm, dev));
+}
+
+static const struct device_ops acpi_pm_device_ops = {
+	.reset = acpi_pm_dev_reset,
+	.destroy = acpi_pm_dev_destroy,
+};
+
 struct acpi_pm *acpi_pm_create(const struct vm_ops *ops, unsigned int sci_gsi)
 {
 	struct acpi_pm *pm;
@@ -305,6 +335,7 @@ struct acpi_pm *acpi_pm_create(const struct vm_ops *ops, unsigned int sci_gsi)
 	pm->sci_gsi = sci_gsi;
 	pm->now_ns = acpi_pm_host_now;
 	pm->start_ns = pm->now_ns(NULL);
+	device_register(ops, &pm->dev, "acpi-pm", &acpi_pm_device_ops);
 	return pm;
 
 free_pm:
@@ -376,6 +407,7 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 {
 	if (!pm)
 		return;
+	device_unregister(&pm->dev);
 	if (pm->mapped)
 		bus_unregister(pm->pio, pm->base);
 	pthread_mutex_destroy(&pm->lock);

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "lib/layout.h"
 
 #define ACPI_PM_LEN		0x80
 #define ACPI_PM_TIMER_HZ	3579545

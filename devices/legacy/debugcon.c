@@ -18,6 +18,7 @@
 #define DEBUGCON_READBACK	0xE9
 
 struct debugcon {
+	struct device dev;
 	pthread_mutex_t lock;	/* keeps bytes from several vCPUs whole */
 	int out_fd;
 	bool out_stalled;	/* see fdout_write() */
@@ -52,7 +53,17 @@ static const struct bus_dev_ops debugcon_ops = {
 	.write = debugcon_write,
 };
 
-struct debugcon *debugcon_create(int out_fd)
+/* A byte sink has no state to reset. */
+static void debugcon_dev_destroy(struct device *dev)
+{
+	debugcon_destroy(container_of(dev, struct debugcon, dev));
+}
+
+static const struct device_ops debugcon_device_ops = {
+	.destroy = debugcon_dev_destroy,
+};
+
+struct debugcon *debugcon_create(const struct vm_ops *ops, int out_fd)
 {
 	struct debugcon *dc = calloc(1, sizeof(*dc));
 	int ret;
@@ -63,6 +74,7 @@ struct debugcon *debugcon_create(int out_fd)
 	if (ret)
 		goto free_dc;
 	dc->out_fd = out_fd;
+	device_register(ops, &dc->dev, "debugcon", &debugcon_device_ops);
 	return dc;
 
 free_dc:
@@ -91,6 +103,7 @@ void debugcon_destroy(struct debugcon *dc)
 {
 	if (!dc)
 		return;
+	device_unregister(&dc->dev);
 	if (dc->attached)
 		bus_unregister(dc->pio, dc->base);
 	pthread_mutex_destroy(&dc->lock);

@@ -8,14 +8,14 @@
 
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
-
+#include "devices/device.h"
+#include "lib/layout.h"
 
 struct debugcon;
 
 /* out_fd < 0 drops the output. NULL (errno set) on failure. */
-struct debugcon *debugcon_create(int out_fd);
+struct debugcon *debugcon_create(const struct vm_ops *ops, int out_fd);
 /* Claims the single port at base: -EBUSY if already attached, else
  * bus_register()'s error. */
 int debugcon_attach(struct debugcon *dc, struct bus *pio, uint16_t base);

@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "lib/layout.h"
 #include "devices/legacy/reset.h"
+#include "lib/layout.h"
 
 #define RST_CNT_SYS_RST		(1u << 1)
 #define RST_CNT_RST_CPU		(1u << 2)
@@ -28,6 +28,7 @@
 #define RST_CNT_KEPT		(RST_CNT_SYS_RST | RST_CNT_FULL_RST)
 
 struct reset_ctl {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct vm_ops *ops;
 	uint8_t rst_cnt;
@@ -66,6 +67,27 @@ static const struct bus_dev_ops reset_ctl_ops = {
 	.write = reset_ctl_write,
 };
 
+/* ICH9 §13.7.5: RST_CNT is 0 after a reset (the one it may have asked
+ * for included). */
+static void reset_ctl_dev_reset(struct device *dev)
+{
+	struct reset_ctl *rc = container_of(dev, struct reset_ctl, dev);
+
+	pthread_mutex_lock(&rc->lock);
+	rc->rst_cnt = 0;
+	pthread_mutex_unlock(&rc->lock);
+}
+
+static void reset_ctl_dev_destroy(struct device *dev)
+{
+	reset_ctl_destroy(container_of(dev, struct reset_ctl, dev));
+}
+
+static const struct device_ops reset_ctl_device_ops = {
+	.reset = reset_ctl_dev_reset,
+	.destroy = reset_ctl_dev_destroy,
+};
+
 struct reset_ctl *reset_ctl_create(const struct vm_ops *ops)
 {
 	struct reset_ctl *rc;
@@ -82,6 +104,7 @@ struct reset_ctl *reset_ctl_create(const struct vm_ops *ops)
 	if (ret)
 		goto free_rc;
 	rc->ops = ops;
+	device_register(ops, &rc->dev, "reset-ctl", &reset_ctl_device_ops);
 	return rc;
 
 free_rc:
@@ -108,6 +131,7 @@ void reset_ctl_destroy(struct reset_ctl *rc)
 {
 	if (!rc)
 		return;
+	device_unregister(&rc->dev);
 	if (rc->attached)
 		bus_unregister(rc->pio, LAYOUT_RESET_PORT);
 	pthread_mutex_destroy(&rc->lock);

@@ -6,9 +6,9 @@
 #ifndef MINIVMM_LEGACY_RESET_H
 #define MINIVMM_LEGACY_RESET_H
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "lib/layout.h"
 
 
 struct reset_ctl;

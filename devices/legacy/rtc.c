@@ -22,8 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/layout.h"
 #include "devices/legacy/rtc.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 #include "lib/thread.h"
 
@@ -82,6 +82,7 @@
 #define CMOS_SIZE	256	/* two banks of 128 bytes */
 
 struct rtc {
+	struct device dev;
 	pthread_mutex_t lock;
 	pthread_cond_t kick;		/* wakes the interrupt thread */
 	pthread_t thread;
@@ -689,6 +690,36 @@ void rtc_set_clock(struct rtc *r, int64_t (*now_ns)(void *opaque),
 	pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * MC146818A "RESET": clears PIE, AIE, UIE and SQWE in register B and
+ * IRQF, PF, AF and UF in register C, and releases IRQ; the time, the
+ * divider and the CMOS RAM are untouched (they run on the battery), so a
+ * reboot keeps the clock and the firmware's CMOS settings. The interrupt
+ * thread then has no event to wait for and sleeps until one is enabled.
+ */
+static void rtc_dev_reset(struct device *dev)
+{
+	struct rtc *r = container_of(dev, struct rtc, dev);
+
+	pthread_mutex_lock(&r->lock);
+	r->cmos[REG_B] &= (uint8_t)~(B_PIE | B_AIE | B_UIE | B_SQWE);
+	r->cmos[REG_C] = 0;
+	rtc_update_irq(r);
+	if (r->thread_started)
+		pthread_cond_signal(&r->kick);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void rtc_dev_destroy(struct device *dev)
+{
+	rtc_destroy(container_of(dev, struct rtc, dev));
+}
+
+static const struct device_ops rtc_device_ops = {
+	.reset = rtc_dev_reset,
+	.destroy = rtc_dev_destroy,
+};
+
 struct rtc *rtc_create(const struct vm_ops *ops, const struct rtc_config *cfg)
 {
 	pthread_condattr_t attr;
@@ -725,6 +756,7 @@ struct rtc *rtc_create(const struct vm_ops *ops, const struct rtc_config *cfg)
 	r->cmos[REG_D] = D_VRT;
 	rtc_fill_time(r, r->last_ns);
 	rtc_init_cmos_memory(r, cfg);
+	device_register(ops, &r->dev, "rtc", &rtc_device_ops);
 	return r;
 
 destroy_lock:
@@ -753,6 +785,7 @@ void rtc_destroy(struct rtc *r)
 {
 	if (!r)
 		return;
+	device_unregister(&r->dev);
 	if (r->attached)
 		bus_unregister(r->pio, LAYOUT_RTC_PORT);
 	pthread_mutex_lock(&r->lock);

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "lib/layout.h"
 
 
 struct rtc_config {

@@ -20,6 +20,7 @@
 #define TESTDEV_PORT_LEN	4
 
 struct testdev {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct vm_ops *ops;
 	uint32_t scratch;		/* the 0xE0 / 0xE8 register */
@@ -158,6 +159,26 @@ static const struct bus_dev_ops testdev_mem_ops = {
 	.write = testdev_mem_write,
 };
 
+static void testdev_dev_reset(struct device *dev)
+{
+	struct testdev *td = container_of(dev, struct testdev, dev);
+
+	pthread_mutex_lock(&td->lock);
+	td->scratch = 0;
+	memset(td->mem, 0, sizeof(td->mem));
+	pthread_mutex_unlock(&td->lock);
+}
+
+static void testdev_dev_destroy(struct device *dev)
+{
+	testdev_destroy(container_of(dev, struct testdev, dev));
+}
+
+static const struct device_ops testdev_device_ops = {
+	.reset = testdev_dev_reset,
+	.destroy = testdev_dev_destroy,
+};
+
 struct testdev *testdev_create(const struct vm_ops *ops)
 {
 	struct testdev *td;
@@ -174,6 +195,7 @@ struct testdev *testdev_create(const struct vm_ops *ops)
 	if (ret)
 		goto free_td;
 	td->ops = ops;
+	device_register(ops, &td->dev, "testdev", &testdev_device_ops);
 	return td;
 
 free_td:
@@ -228,6 +250,7 @@ void testdev_destroy(struct testdev *td)
 {
 	if (!td)
 		return;
+	device_unregister(&td->dev);
 	if (td->attached) {
 		bus_unregister(td->mmio, TESTDEV_MMIO_BASE);
 		bus_unregister(td->pio, TESTDEV_PORT_EXIT);

@@ -17,6 +17,7 @@
 
 #include "devices/legacy/fdout.h"
 #include "devices/legacy/uart.h"
+#include "firmware/acpi.h"
 #include "lib/log.h"
 
 /* Register offsets (§8, the register summary table). */
@@ -91,6 +92,7 @@
 #define UART_FIFO_SIZE	16
 
 struct uart {
+	struct device dev;
 	pthread_mutex_t lock;
 	const struct vm_ops *ops;
 	unsigned int gsi;
@@ -448,6 +450,49 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* The power-on register values: the datasheet's "UART Reset
+ * Configuration" table (MR resets IER, IIR, FCR, LCR, MCR, LSR, MSR). */
+static void uart_reset_regs(struct uart *u)
+{
+	u->ier = u->fcr = u->lcr = u->mcr = 0;
+	u->lsr = LSR_THRE | LSR_TEMT;
+	u->msr = MSR_HOST_INPUTS;
+	u->thr_ipending = false;
+	u->rx_head = u->rx_count = 0;
+}
+
+/* Host input still queued is the user's typing: it stays for the next
+ * boot, as it would on a real line; so do SCR and the divisor latch,
+ * which MR does not reset. */
+static void uart_dev_reset(struct device *dev)
+{
+	struct uart *u = container_of(dev, struct uart, dev);
+
+	pthread_mutex_lock(&u->lock);
+	uart_reset_regs(u);
+	uart_rx_refill(u);
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void uart_dev_destroy(struct device *dev)
+{
+	uart_destroy(container_of(dev, struct uart, dev));
+}
+
+/* The ACPI tables declare COM1 (PNP0501) because this UART exists. */
+static int uart_build_acpi(struct device *dev, struct acpi_config *cfg)
+{
+	cfg->serial = true;
+	return 0;
+}
+
+static const struct device_ops uart_device_ops = {
+	.reset = uart_dev_reset,
+	.destroy = uart_dev_destroy,
+	.build_acpi = uart_build_acpi,
+};
+
 struct uart *uart_create(const struct vm_ops *ops, unsigned int gsi, int out_fd)
 {
 	struct uart *u;
@@ -466,11 +511,10 @@ struct uart *uart_create(const struct vm_ops *ops, unsigned int gsi, int out_fd)
 	u->ops = ops;
 	u->gsi = gsi;
 	u->out_fd = out_fd;
-	/* Reset values: the datasheet's "UART Reset Configuration" table. */
-	u->lsr = LSR_THRE | LSR_TEMT;
-	u->msr = MSR_HOST_INPUTS;
+	uart_reset_regs(u);
 	/* The divisor is undefined after reset; 12 is 9600 baud. */
 	u->dll = 12;
+	device_register(ops, &u->dev, "uart", &uart_device_ops);
 	return u;
 
 free_uart:
@@ -501,6 +545,7 @@ void uart_destroy(struct uart *u)
 {
 	if (!u)
 		return;
+	device_unregister(&u->dev);
 	if (u->attached)
 		bus_unregister(u->pio, u->base);
 	pthread_mutex_destroy(&u->lock);

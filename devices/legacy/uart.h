@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "lib/layout.h"
 
 #define UART_NR_PORTS		8
 /* Host bytes waiting behind the guest-visible 16-byte RX FIFO. */

@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/layout.h"
 #include "devices/irq.h"
 #include "devices/q35/lpc.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 
 #define PMBASE_RTE		0x00000001u	/* RO 1: I/O space indicator */
@@ -42,6 +42,7 @@
 #define RCBA_MASK		0xffffc000u	/* bits 31:14 */
 
 struct lpc {
+	struct device device;
 	struct pci_dev dev;
 	struct pci_root *root;
 	const struct vm_ops *ops;
@@ -344,6 +345,16 @@ static void lpc_init_config(struct lpc *lpc)
 	pci_dev_reserve(&lpc->dev, 0x40, PCI_CFG_SPACE_SIZE - 0x40);
 }
 
+/* Reset through the root (PCI RST#): only its destroy is here. */
+static void lpc_dev_destroy(struct device *dev)
+{
+	lpc_destroy(container_of(dev, struct lpc, device));
+}
+
+static const struct device_ops lpc_device_ops = {
+	.destroy = lpc_dev_destroy,
+};
+
 struct lpc *lpc_create(struct pci_root *root, const struct vm_ops *ops,
 		       struct bus *pio, struct bus *mmio, struct acpi_pm *pm)
 {
@@ -399,6 +410,7 @@ struct lpc *lpc_create(struct pci_root *root, const struct vm_ops *ops,
 	pthread_mutex_lock(&root->lock);
 	lpc_update_pm(lpc);
 	pthread_mutex_unlock(&root->lock);
+	device_register(ops, &lpc->device, "ich9-lpc", &lpc_device_ops);
 	return lpc;
 
 unregister_apm:
@@ -418,6 +430,7 @@ void lpc_destroy(struct lpc *lpc)
 {
 	if (!lpc)
 		return;
+	device_unregister(&lpc->device);
 	pthread_mutex_lock(&lpc->root->lock);
 	/* Every function deasserts what it drove through the old router. */
 	pci_root_set_intx_router(lpc->root, NULL);

@@ -29,11 +29,11 @@
 
 #include <stdint.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/device.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/pci.h"
+#include "lib/layout.h"
 
 #define LPC_VENDOR_ID		0x8086
 #define LPC_DEVICE_ID		0x2918

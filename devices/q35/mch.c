@@ -67,6 +67,7 @@
 #define ESMRAMC_WMASK		0x87
 
 struct mch {
+	struct device device;
 	struct pci_dev dev;
 	struct pci_root *root;
 };
@@ -149,6 +150,16 @@ static const struct pci_dev_ops mch_ops = {
 	.reset = mch_reset,
 };
 
+/* Reset through the root (PCI RST#): only its destroy is here. */
+static void mch_dev_destroy(struct device *dev)
+{
+	mch_destroy(container_of(dev, struct mch, device));
+}
+
+static const struct device_ops mch_device_ops = {
+	.destroy = mch_dev_destroy,
+};
+
 struct mch *mch_create(struct pci_root *root)
 {
 	struct mch *mch = calloc(1, sizeof(*mch));
@@ -194,6 +205,7 @@ struct mch *mch_create(struct pci_root *root)
 	ret = pci_bus_plug(pci_root_bus(root), &mch->dev, MCH_DEVFN);
 	if (ret)
 		goto exit_dev;
+	device_register(root->ops, &mch->device, "q35-mch", &mch_device_ops);
 	return mch;
 
 exit_dev:
@@ -208,6 +220,7 @@ void mch_destroy(struct mch *mch)
 {
 	if (!mch)
 		return;
+	device_unregister(&mch->device);
 	pci_root_set_ecam(mch->root, 0, 0, false);
 	pci_dev_exit(&mch->dev);
 	free(mch);

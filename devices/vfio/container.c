@@ -41,6 +41,17 @@ static const char *size_str(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+/* Nothing of its own to reset: guest RAM stays mapped for DMA across a
+ * reboot; the devices are reset through the PCI root. */
+static void vfio_container_dev_destroy(struct device *dev)
+{
+	vfio_container_destroy(container_of(dev, struct vfio_container, dev));
+}
+
+static const struct device_ops vfio_container_device_ops = {
+	.destroy = vfio_container_dev_destroy,
+};
+
 struct vfio_container *vfio_container_create(const struct vfio_ops *ops,
 					     const struct vm_ops *vm,
 					     const char *sysfs_root)
@@ -87,6 +98,7 @@ struct vfio_container *vfio_container_create(const struct vfio_ops *ops,
 		ret = -ENOTSUP;
 		goto close_fd;
 	}
+	device_register(vm, &c->dev, "vfio-container", &vfio_container_device_ops);
 	return c;
 
 close_fd:
@@ -339,6 +351,7 @@ void vfio_container_destroy(struct vfio_container *c)
 {
 	if (!c)
 		return;
+	device_unregister(&c->dev);
 	/* Slots put their groups; whatever is left (a failed start) goes
 	 * here, DMA first. */
 	vfio_container_unmap_all(c);

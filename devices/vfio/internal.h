@@ -42,6 +42,7 @@ struct vfio_group {
 };
 
 struct vfio_container {
+	struct device dev;
 	const struct vfio_ops *ops;
 	const struct vm_ops *vm;
 	struct host_env env;

@@ -35,6 +35,7 @@ const struct pci_dev_ops vfio_pci_dev_ops = {
 };
 
 struct vfio_slot {
+	struct device dev;
 	struct vfio_container *c;
 	struct pcie_port *port;
 	struct vfio_pci *fn[8];
@@ -258,6 +259,17 @@ static int fn_of(const char *bdf)
 	return n >= 2 && bdf[n - 2] == '.' ? bdf[n - 1] - '0' : 0;
 }
 
+/* Reset through the root: the port's and each function's PCI reset
+ * hook (vfio_pci_reset_hook resets the device itself). */
+static void vfio_slot_dev_destroy(struct device *dev)
+{
+	vfio_slot_destroy(container_of(dev, struct vfio_slot, dev));
+}
+
+static const struct device_ops vfio_slot_device_ops = {
+	.destroy = vfio_slot_dev_destroy,
+};
+
 struct vfio_slot *vfio_slot_create(struct vfio_container *c, struct pci_root *root,
 				   const struct vfio_slot_config *cfg)
 {
@@ -349,6 +361,7 @@ struct vfio_slot *vfio_slot_create(struct vfio_container *c, struct pci_root *ro
 	pr_debug("vfio: %s: %u function(s) behind the root port at 00:%02x.0", norm,
 		 s->nr_fn, slot);
 	free(bdfs);
+	device_register(c->vm, &s->dev, "vfio-slot", &vfio_slot_device_ops);
 	return s;
 
 destroy_slot:
@@ -363,6 +376,7 @@ void vfio_slot_destroy(struct vfio_slot *s)
 {
 	if (!s)
 		return;
+	device_unregister(&s->dev);
 	/* Quiesce and reset every function while all groups are held (a bus
 	 * reset needs them), then let go. */
 	for (unsigned int i = 0; i < s->nr_fn; i++) {

@@ -65,6 +65,7 @@ struct vblk_queue {
 
 struct vblk {
 	struct virtio_pci vp;		/* first: the PCI function */
+	struct device dev;
 	const struct guest_mem *mem;
 	char name[32];
 	struct blk_file file;
@@ -603,6 +604,17 @@ static void queue_io_teardown(struct vblk_queue *q)
 	q->stop_fd = -1;
 }
 
+/* Reset through the root (PCI RST# resets the transport, which stops
+ * the queues): only its destroy is here. */
+static void vblk_dev_destroy(struct device *dev)
+{
+	vblk_destroy(container_of(dev, struct vblk, dev));
+}
+
+static const struct device_ops vblk_device_ops = {
+	.destroy = vblk_dev_destroy,
+};
+
 struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 			 const struct vblk_params *p)
 {
@@ -676,6 +688,7 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 		if (ret)
 			goto teardown_io;
 	}
+	device_register(ops, &b->dev, b->name, &vblk_device_ops);
 	return b;
 
 teardown_io:
@@ -707,6 +720,7 @@ void vblk_destroy(struct vblk *b)
 
 	if (!b)
 		return;
+	device_unregister(&b->dev);
 	/* Resets the device: every queue thread finishes its in-flight
 	 * requests and exits before this returns. */
 	virtio_pci_exit(&b->vp);

@@ -172,7 +172,7 @@ static struct fw_cfg *build(struct bus *pio)
 		.msr_feature_control = FEATURE_CONTROL_LOCKED,
 	};
 	struct smbios_config sm = { .nr_cpus = 4, .mem = gm, .serial = "fuzz" };
-	struct fw_cfg *fw = fw_cfg_create(gm);
+	struct fw_cfg *fw = fw_cfg_create(NULL, gm);
 	int ret;
 
 	if (!fw)

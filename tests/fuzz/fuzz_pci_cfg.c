@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/reset.h"
@@ -27,6 +26,7 @@
 #include "devices/pcie_port.h"
 #include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
+#include "lib/layout.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/unit/fake_vm.h"
 

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/uart.h"
+#include "lib/layout.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/unit/fake_vm.h"
 

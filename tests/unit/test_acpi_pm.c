@@ -9,9 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 #include "tests/unit/fake_vm.h"
 

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/debugcon.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 
 #define PORT	LAYOUT_DEBUGCON_PORT
@@ -32,7 +32,7 @@ static int setup(void **state)
 
 	if (!f || bus_init(&f->pio, "pio") || pipe2(f->pipe, O_NONBLOCK))
 		return -1;
-	f->dc = debugcon_create(f->pipe[1]);
+	f->dc = debugcon_create(NULL, f->pipe[1]);
 	if (!f->dc || debugcon_attach(f->dc, &f->pio, PORT))
 		return -1;
 	*state = f;
@@ -86,7 +86,7 @@ static void test_no_fd(void **state)
 	uint8_t v = 'x';
 
 	assert_int_equal(bus_init(&pio, "pio"), 0);
-	dc = debugcon_create(-1);
+	dc = debugcon_create(NULL, -1);
 	assert_non_null(dc);
 	assert_int_equal(debugcon_attach(dc, &pio, 0xe9), 0);
 	assert_int_equal(bus_write(&pio, 0xe9, &v, 1), 0);

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "firmware/e820.h"
 #include "firmware/fw_cfg.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 #include "lib/memory.h"
 
@@ -33,7 +33,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(mem_layout(&f->mem, 64 * MiB, 128 * KiB), 0);
 	assert_int_equal(bus_init(&f->pio, "pio"), 0);
-	f->fw = fw_cfg_create(&f->mem);
+	f->fw = fw_cfg_create(NULL, &f->mem);
 	assert_non_null(f->fw);
 	assert_int_equal(fw_cfg_attach(f->fw, &f->pio), 0);
 	*state = f;

@@ -40,7 +40,7 @@ static struct fixture *fixture_new(uint64_t isa_rom)
 	assert_int_equal(mem_layout(&f->mem, RAM_SIZE, isa_rom), 0);
 	assert_int_equal(mem_alloc(&f->mem, MEM_BACKING_ANON, "/sys"), 0);
 	assert_int_equal(bus_init(&f->pio, "pio"), 0);
-	f->fw = fw_cfg_create(&f->mem);
+	f->fw = fw_cfg_create(NULL, &f->mem);
 	assert_non_null(f->fw);
 	assert_int_equal(fw_cfg_attach(f->fw, &f->pio), 0);
 	return f;

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/pci.h"
 #include "devices/q35/lpc.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 #include "tests/unit/fake_vm.h"
 

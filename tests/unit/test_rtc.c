@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/layout.h"
 #include "devices/bus.h"
 #include "devices/legacy/rtc.h"
+#include "lib/layout.h"
 #include "lib/log.h"
 #include "tests/unit/fake_vm.h"
 

@@ -472,7 +472,7 @@ static void test_install(void **state)
 
 	assert_int_equal(mem_layout(&m, 3 * GiB, 128 * KiB), 0);
 	assert_int_equal(bus_init(&pio, "pio"), 0);
-	fw = fw_cfg_create(&m);
+	fw = fw_cfg_create(NULL, &m);
 	assert_non_null(fw);
 	assert_int_equal(fw_cfg_attach(fw, &pio), 0);
 	assert_int_equal(smbios_install(fw, &cfg), 0);

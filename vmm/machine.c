@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Machine assembly: the q35-like machine's devices, created once before
+ * any vCPU runs, in the order they depend on each other, at the places
+ * lib/layout.h states. Every device registers itself (devices/device.h),
+ * so this file is the one place a new device is added: the registry
+ * resets them in this order and destroys them in reverse, and each
+ * device's contribution to the ACPI tables and fw_cfg is collected at the
+ * end, when all of them exist.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices/legacy/acpi_pm.h"
+#include "devices/legacy/debugcon.h"
+#include "devices/legacy/reset.h"
+#include "devices/legacy/rtc.h"
+#include "devices/legacy/testdev.h"
+#include "devices/legacy/uart.h"
+#include "devices/pci.h"
+#include "devices/q35/lpc.h"
+#include "devices/q35/mch.h"
+#include "devices/vfio/vfio.h"
+#include "devices/vfio/vfio_ops.h"
+#include "devices/virtio/blk.h"
+#include "firmware/acpi.h"
+#include "firmware/fw_cfg.h"
+#include "firmware/smbios.h"
+#include "lib/layout.h"
+#include "lib/log.h"
+#include "vmm/cpuid.h"
+#include "vmm/machine.h"
+#include "vmm/vm.h"
+
+/* The ISA devices behind the LPC bridge, and the PM block it decodes. */
+static int machine_legacy(struct vm *vm, struct acpi_pm **pm_out)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct rtc_config rtc_cfg = {
+		.localtime = cfg->rtc_localtime,
+		.ram_below_4g = vm->mem.low_end,
+		.ram_above_4g = vm->mem.high_size,
+		.nr_cpus = vm->nr_vcpus,
+	};
+	struct acpi_pm *pm;
+	struct rtc *rtc;
+	int ret;
+
+	vm->uart = uart_create(&vm->ops, LAYOUT_COM1_GSI, vm->serial_out_fd);
+	if (!vm->uart)
+		return -ENOMEM;
+	ret = uart_attach(vm->uart, &vm->pio, LAYOUT_COM1_PORT);
+	if (ret)
+		return ret;
+	if (cfg->debugcon) {
+		struct debugcon *dc;
+
+		vm->debugcon_fd = open(cfg->debugcon, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->debugcon_fd < 0) {
+			pr_err("--debugcon %s: %s (give a writable path)", cfg->debugcon,
+			       strerror(errno));
+			return -errno;
+		}
+		dc = debugcon_create(&vm->ops, vm->debugcon_fd);
+		if (!dc)
+			return -ENOMEM;
+		ret = debugcon_attach(dc, &vm->pio, LAYOUT_DEBUGCON_PORT);
+		if (ret)
+			return ret;
+	}
+	if (cfg->testdev) {
+		struct testdev *td = testdev_create(&vm->ops);
+
+		if (!td)
+			return -ENOMEM;
+		ret = testdev_attach(td, &vm->pio, &vm->mmio);
+		if (ret)
+			return ret;
+	}
+	rtc = rtc_create(&vm->ops, &rtc_cfg);
+	if (!rtc)
+		return -ENOMEM;
+	ret = rtc_attach(rtc, &vm->pio);
+	if (ret)
+		return ret;
+	pm = acpi_pm_create(&vm->ops, LAYOUT_SCI_GSI);
+	if (!pm)
+		return -ENOMEM;
+	/* No SMI: the FADT says SMI_CMD = 0, so by ACPI 6.4 §4.8.2.5 the
+	 * platform is always in ACPI mode and SCI_EN reads as 1. */
+	acpi_pm_set_acpi_mode(pm, true);
+	ret = acpi_pm_attach(pm, &vm->pio, LAYOUT_PM_BASE);
+	if (ret)
+		return ret;
+	*pm_out = pm;
+	return 0;
+}
+
+/* The root complex, the reset register in its 0xCF8 dword, the MCH at
+ * 00:00.0 and the ICH9 LPC bridge at 00:1f.0, which routes INTx and owns
+ * PMBASE (the PM block decodes only once the firmware programs it). */
+static int machine_chipset(struct vm *vm, struct acpi_pm *pm, struct pci_root **root_out)
+{
+	struct reset_ctl *rc;
+	struct pci_root *root;
+	int ret;
+
+	root = pci_root_create(&vm->ops, &vm->pio, &vm->mmio);
+	if (!root)
+		return -errno;
+	*root_out = root;
+	/* 0xCF9 shares its dword with CONFIG_ADDRESS: the root forwards
+	 * non-dword accesses there to this bus. */
+	rc = reset_ctl_create(&vm->ops);
+	if (!rc)
+		return -errno;
+	ret = reset_ctl_attach(rc, pci_root_cf8_bus(root));
+	if (ret)
+		return ret;
+	if (!mch_create(root))
+		return -errno;
+	if (!lpc_create(root, &vm->ops, &vm->pio, &vm->mmio, pm))
+		return -errno;
+	return 0;
+}
+
+/*
+ * --disk: a virtio-blk function each, on the root bus in the first free
+ * slots after the chipset's (00:00.0 MCH; QEMU puts -device there too),
+ * a queue per vCPU unless queues= says otherwise. Each disk's I/O
+ * threads start when the guest driver does (DRIVER_OK).
+ */
+static int machine_disks(struct vm *vm, struct pci_root *root)
+{
+	struct pci_bus *bus0 = pci_root_bus(root);
+	unsigned int slot = 1;
+
+	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
+		const struct disk_config *d = &vm->cfg->disks[i];
+		char name[16];
+		struct vblk_params p = {
+			.path = d->path, .readonly = d->readonly, .direct = d->direct,
+			.serial = d->serial[0] ? d->serial : NULL,
+			.queues = d->queues ? d->queues :
+				  vm->nr_vcpus < VBLK_MAX_QUEUES ? vm->nr_vcpus : VBLK_MAX_QUEUES,
+			/* Pinned memory is already resident: registering it
+			 * as io_uring fixed buffers costs nothing more. */
+			.register_ram = vm->cfg->backing != MEM_BACKING_ANON,
+			.name = name,
+		};
+		struct vblk *disk;
+		int ret;
+
+		/* i < CLI_MAX_DISKS; the mask tells gcc's -Wformat-truncation so. */
+		snprintf(name, sizeof(name), "virtio-blk%u", i & 0xff);
+		disk = vblk_create(&vm->ops, &vm->mem, &p);	/* copies the name */
+		if (!disk)
+			return -errno;	/* vblk_create said why */
+		while (slot < 0x1f && bus0->devs[PCI_DEVFN(slot, 0)])
+			slot++;
+		ret = slot < 0x1f ? pci_bus_plug(bus0, vblk_pci(disk), PCI_DEVFN(slot, 0))
+				  : -ENOSPC;
+		if (ret) {
+			pr_err("--disk %s: no free PCI slot on the root bus (%s)", d->path,
+			       strerror(-ret));
+			return ret;
+		}
+		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
+			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
+	}
+	return 0;
+}
+
+/*
+ * --vfio/--gpu: after the chipset (the INTx router must be there), one
+ * PCIe root port per device from slot 0x10 with the function(s) behind
+ * it, then all guest RAM mapped for their DMA, once.
+ */
+static int machine_vfio(struct vm *vm, struct pci_root *root)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct vfio_container *c;
+
+	if (!cfg->nr_vfio)
+		return 0;
+	c = vfio_container_create(vfio_sys_ops(), &vm->ops, cfg->sysfs_root);
+	if (!c)
+		return -errno;
+	for (unsigned int i = 0; i < cfg->nr_vfio; i++) {
+		const struct vfio_dev_config *d = &cfg->vfio[i];
+		struct vfio_slot_config sc = {
+			.bdf = d->bdf,
+			.romfile = d->romfile[0] ? d->romfile : NULL,
+			.all_functions = d->gpu,
+			.vga = d->vga,
+		};
+
+		if (!vfio_slot_create(c, root, &sc))
+			return -errno;	/* vfio_slot_create said why */
+	}
+	return vfio_container_map_ram(c, &vm->mem);
+}
+
+/*
+ * --dump-acpi: every table of "etc/acpi/tables" as DIR/SIG.dat (the form
+ * acpidump/iasl use), so the tables the firmware receives can be checked
+ * with a real validator. The blob is the tables back to back, each
+ * starting with its signature and 32-bit length (ACPI 6.4 §5.2.6).
+ */
+static int machine_dump_acpi(const char *dir, const struct acpi_blob *tables)
+{
+	size_t off = 0;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		pr_err("--dump-acpi %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while (off + 8 <= tables->len) {
+		const uint8_t *t = tables->data + off;
+		uint32_t len = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 |
+			       (uint32_t)t[7] << 24;
+		char path[4200];
+		FILE *f;
+
+		if (len < 8 || len > tables->len - off)
+			break;
+		snprintf(path, sizeof(path), "%s/%.4s.dat", dir, (const char *)t);
+		f = fopen(path, "w");
+		if (!f || fwrite(t, 1, len, f) != len) {
+			pr_err("--dump-acpi: writing %s: %s", path, strerror(errno));
+			if (f)
+				fclose(f);
+			return -EIO;
+		}
+		fclose(f);
+		/* Tables are packed with the loader's alignment: skip zeros. */
+		off += len;
+		while (off < tables->len && tables->data[off] == 0)
+			off++;
+	}
+	return 0;
+}
+
+static int machine_acpi(struct vm *vm, struct fw_cfg *fw_cfg)
+{
+	struct acpi_config cfg;
+	struct acpi_blobs blobs = { 0 };
+	int ret;
+
+	acpi_config_init(&cfg);
+	/* What the devices say of themselves (the UART its COM1 node). */
+	cfg.serial = false;
+	ret = device_list_build_acpi(&vm->devices, &cfg);
+	if (ret)
+		return ret;
+	cfg.nr_cpus = vm->nr_vcpus;
+	cfg.ram_low_end = vm->mem.low_end;
+	cfg.ram_high_size = vm->mem.high_size;
+	cfg.pci32_start = vm->mem.low_end;
+	cfg.pci32_end = MEM_IOAPIC_BASE;
+	acpi_ovmf_pci64_window(vm->mem.high_size, &cfg.pci64_base, &cfg.pci64_size);
+	ret = acpi_build(&cfg, &blobs);
+	if (ret) {
+		pr_err("building the ACPI tables: %s", strerror(-ret));
+		return ret;
+	}
+	if (vm->cfg->dump_acpi) {
+		ret = machine_dump_acpi(vm->cfg->dump_acpi, &blobs.tables);
+		if (ret)
+			goto free_blobs;
+	}
+	ret = fw_cfg_add_file(fw_cfg, "etc/acpi/tables", blobs.tables.data, blobs.tables.len);
+	if (!ret)
+		ret = fw_cfg_add_file(fw_cfg, "etc/acpi/rsdp", blobs.rsdp.data, blobs.rsdp.len);
+	if (!ret)
+		ret = fw_cfg_add_file(fw_cfg, "etc/table-loader", blobs.loader.data,
+				      blobs.loader.len);
+free_blobs:
+	acpi_blobs_free(&blobs);
+	return ret;
+}
+
+static int machine_fw_cfg(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct kvm_cpuid2 *cpuid = vm->kvm.supported_cpuid;
+	struct kvm_cpuid_entry2 *leaf1 = cpuid ? cpuid_find(cpuid, 1, 0) : NULL;
+	struct kvm_cpuid_entry2 *leaf0 = cpuid ? cpuid_find(cpuid, 0, 0) : NULL;
+	struct kvm_cpuid_entry2 *leaf88 = cpuid ? cpuid_find(cpuid, 0x80000008, 0) : NULL;
+	struct smbios_config sm = {
+		.nr_cpus = vm->nr_vcpus,
+		.mem = &vm->mem,
+		.serial = cfg->serial_number,
+		.cpuid_signature = leaf1 ? leaf1->eax : 0,
+		.cpuid_features = leaf1 ? leaf1->edx : 0,
+	};
+	struct fw_cfg_q35_config q35 = {
+		.mem = &vm->mem,
+		.nr_cpus = vm->nr_vcpus,
+		.uuid = sm.uuid,
+		.nographic = true,
+		/* QEMU's rule; without it OVMF's e820 and the guest's idea
+		 * of the HyperTransport hole disagree on big AMD guests. */
+		.amd_ht_hole = leaf0 && leaf0->ebx == 0x68747541 && leaf88 &&
+			       (leaf88->eax & 0xff) >= 40,
+	};
+	struct fw_cfg *fw_cfg;
+	int ret;
+
+	if (cfg->has_uuid) {
+		memcpy(sm.uuid, cfg->uuid, sizeof(sm.uuid));
+	} else {
+		ret = smbios_uuid_generate(sm.uuid);
+		if (ret)
+			return ret;
+	}
+	fw_cfg = fw_cfg_create(&vm->ops, &vm->mem);
+	if (!fw_cfg)
+		return -errno;
+	ret = fw_cfg_attach(fw_cfg, &vm->pio);
+	if (!ret)
+		ret = fw_cfg_add_q35_defaults(fw_cfg, &q35);
+	if (!ret)
+		ret = smbios_install(fw_cfg, &sm);
+	if (!ret)
+		ret = device_list_add_fw_cfg(&vm->devices, fw_cfg);
+	if (!ret)
+		ret = machine_acpi(vm, fw_cfg);
+	if (ret)
+		pr_err("setting up fw_cfg: %s", strerror(-ret));
+	return ret;
+}
+
+int machine_create(struct vm *vm)
+{
+	struct pci_root *root = NULL;
+	struct acpi_pm *pm = NULL;
+	int ret;
+
+	ret = machine_legacy(vm, &pm);
+	if (!ret) {
+		ret = machine_chipset(vm, pm, &root);
+		if (ret)
+			pr_err("creating the q35 chipset: %s", strerror(-ret));
+	}
+	if (!ret)
+		ret = machine_disks(vm, root);
+	if (!ret)
+		ret = machine_vfio(vm, root);
+	/* Last: the tables describe every device. */
+	if (!ret)
+		ret = machine_fw_cfg(vm);
+	return ret;
+}
