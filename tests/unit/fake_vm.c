@@ -179,12 +179,20 @@ static void fake_request_stop(void *vm, enum vm_stop_reason reason, int code)
 	}
 }
 
+static void fake_register_device(void *vm, struct device *dev)
+{
+	struct fake_vm *f = vm;
+
+	device_list_add(&f->devices, dev);
+}
+
 void fake_vm_init(struct fake_vm *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->stop_reason = VM_STOP_NONE;
 	f->ops = (struct vm_ops){
 		.vm = f,
+		.register_device = fake_register_device,
 		.set_irq_line = fake_set_irq_line,
 		.signal_msi = fake_signal_msi,
 		.add_memslot = fake_add_memslot,

@@ -48,6 +48,7 @@ struct fake_vm {
 	enum vm_stop_reason stop_reason;
 	int stop_code;
 	unsigned int nr_stops;
+	struct device_list devices;	/* what registered, in order */
 };
 
 void fake_vm_init(struct fake_vm *fvm);
