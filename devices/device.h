@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Why the VM stops. The value is also minivmm's exit status (docs/cli.md). */
+/* Why the VM stops. The value is also minivmm's exit status (README.md). */
 enum vm_stop_reason {
 	VM_STOP_NONE = -1,
 	VM_STOP_POWEROFF = 0,	/* ACPI S5 or a passing test payload   */
