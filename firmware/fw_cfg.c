@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * QEMU firmware configuration device, after QEMU's docs/specs/fw_cfg.rst
+ * QEMU firmware configuration device, after qemu/docs/specs/fw_cfg.rst
  * ("the spec" below); where the spec is silent, behaviour follows what
  * QEMU's device does, because OVMF was written against it.
  *
@@ -348,7 +348,7 @@ write_status:
 	/* All or nothing like every other guest access here: a control word
 	 * that runs out of RAM (into a hole, off the end) is not written at
 	 * all, rather than the bytes of it that happen to be RAM (found by
-	 * tests/fuzz/fuzz_fw_cfg). */
+	 * tests/fuzz/fuzz_fw_cfg.c). */
 	if (!ram_walk(fw->mem, desc, sizeof(out), RAM_CHECK, NULL))
 		ram_walk(fw->mem, desc, sizeof(out), RAM_TO_GUEST, out);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * QEMU's firmware configuration device (fw_cfg), x86 port-I/O flavour with
- * the DMA interface, as QEMU's docs/specs/fw_cfg.rst describes it:
+ * the DMA interface, as qemu/docs/specs/fw_cfg.rst describes it:
  *
  *   0x510        selector, 16-bit write (an 8-bit read here also reads data,
  *                since the data port overlaps the selector's upper byte)

@@ -263,7 +263,7 @@ bool host_pci_in_use(const struct host_env *env, const struct host_pci_dev *dev,
 	}
 	if (host_path(dir, sizeof(dir), "%s/bus/pci/devices/%s", env->sysfs, dev->bdf))
 		return false;
-	/* Walk the real directory (devices/pci0000:00/...), not the bus link. */
+	/* Walk the real directory (/sys/devices/pci0000:00/...), not the bus link. */
 	if (realpath(dir, real))
 		snprintf(dir, sizeof(dir), "%s", real);
 	f = calloc(1, sizeof(*f));

@@ -2,7 +2,7 @@
 /*
  * Cheap always-on statistics: log2 latency histograms fed from the TSC,
  * converted to time only when printed. Recording is two rdtsc and an
- * increment (tests/unit/test_stats.c measures it), so it stays on.
+ * increment (docs/benchmarks.md measures its cost), so it stays on.
  */
 #ifndef MINIVMM_STATS_H
 #define MINIVMM_STATS_H

@@ -365,7 +365,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	 * 0, not 1: glibc (and musl) then reset all of getopt's state. With
 	 * 1, a previous call that stopped inside a group of short options
 	 * ("-ab") leaves getopt pointing into that old argv, and this call
-	 * would carry on from there (found by tests/fuzz/fuzz_cli).
+	 * would carry on from there (found by tests/fuzz/fuzz_cli.c).
 	 */
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, ":", cli_options, NULL)) != -1) {

@@ -7,7 +7,7 @@
  * One difference from isa-debug-exit on purpose: QEMU exits with status
  * (v << 1) | 1, so that a guest can never fake a clean exit; minivmm
  * reports VM_STOP_TESTDEV with code v & 0xff and its exit status is v
- * (docs/cli.md), which is what our payloads check.
+ * (README.md, Command line), which is what our payloads check.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /*
  * edu.c - edu.bin: drive QEMU's "edu" educational device (1234:11e8,
- * QEMU docs/specs/edu.rst) passed through to the guest by VFIO.
+ * qemu/docs/specs/edu.rst) passed through to the guest by VFIO.
  *
  * There is no firmware: the payload finds the device itself by scanning
  * PCI config space through 0xCF8/0xCFC, gives every PCI-PCI bridge on

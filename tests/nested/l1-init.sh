@@ -2,7 +2,7 @@
 # tests/nested/l1-init.sh — PID 1 of L1 (copied into the initramfs by prepare.sh as /init).
 #
 # Runs under busybox before anything else exists. Its whole job:
-#   1. load the KVM/VFIO/virtio/9p modules listed by prepare.sh (lib/modules/load-order),
+#   1. load the KVM/VFIO/virtio/9p modules listed by prepare.sh (/lib/modules/load-order),
 #   2. mount L0's / (virtfs tag "host", read-only) at /newroot and the writable results
 #      share (tag "out") at the same path it has on L0,
 #   3. give that root fresh proc/sys/dev/tmp and chroot into it to run the job script

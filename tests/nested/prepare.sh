@@ -28,6 +28,8 @@ QEMU_VERSION=${MINIVMM_QEMU_VERSION:-10.0.2}
 # Applied in this order; see each file's header for the bug it fixes.
 PATCH_FILES=("$HERE/qemu-bql-cr8.patch" "$HERE/qemu-svm-vmrun-inject.patch")
 INIT_FILE=$HERE/l1-init.sh
+# shellcheck source=tests/nested/modules.sh
+source "$HERE/modules.sh"
 
 QUIET=0
 PRINT_PATHS=1
@@ -336,33 +338,8 @@ build_initramfs() {
     cp /bin/busybox "$r/bin/busybox"
     install -m 0755 "$INIT_FILE" "$r/init"
 
-    # Resolve the load order: modprobe --show-depends prints "insmod PATH" for each
-    # dependency first, then the module; "builtin NAME" for ones compiled in.
-    local m line path name deps order=()
-    declare -A seen=()
-    for m in "${L1_MODULES[@]}"; do
-        deps=$(modprobe -d "$KROOT" -S "$KVER" --show-depends "$m") ||
-            die "module $m not found for kernel $KVER"
-        while read -r line; do
-            case $line in
-                insmod\ *)
-                    path=$(awk '{ print $2 }' <<< "$line")
-                    name=$(basename "$path"); name=${name%.xz}; name=${name%.zst}
-                    [[ -n ${seen[$name]:-} ]] && continue
-                    seen[$name]=1
-                    # busybox insmod can't read compressed modules (6.12 ships .ko.xz)
-                    case $path in
-                        *.xz)  xz -dc "$path" > "$r/lib/modules/$name" ;;
-                        *.zst) zstd -qdc "$path" > "$r/lib/modules/$name" ;;
-                        *)     cp "$path" "$r/lib/modules/$name" ;;
-                    esac
-                    order+=("$name") ;;
-                builtin\ *) ;;
-                *) die "unexpected modprobe output for $m: $line" ;;
-            esac
-        done <<< "$deps"
-    done
-    printf '%s\n' "${order[@]}" > "$r/lib/modules/load-order"
+    modules_copy "$KROOT" "$KVER" "$r/lib/modules" "${L1_MODULES[@]}" ||
+        die "could not put the modules of kernel $KVER into the initramfs"
     echo "$KVER" > "$r/lib/modules/kernel-version"
 
     (cd "$r" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) > "$tmp/initramfs.cpio"

@@ -33,6 +33,8 @@
 # Needs dosfstools, mtools, fdisk (sfdisk), busybox-static, gcc (tests/deps.sh).
 
 BLK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/nested/modules.sh
+source "$BLK_DIR/../modules.sh"
 # shellcheck source=/dev/null
 source "${MINIVMM_CACHE:-/var/cache/minivmm}/current.env"
 
@@ -63,32 +65,6 @@ blk_pattern() {
 	head -c "$2" /dev/urandom > "$1"
 }
 
-# Resolve a module and its dependencies in load order (as prepare.sh does for L1).
-_blk_modules() {
-	local r=$1 m line path name
-	declare -A seen=()
-	: > "$r/lib/modules/load-order"
-	for m in virtio_pci virtio_blk ${BLK_EXTRA_MODULES:-}; do
-		while read -r line; do
-			case $line in
-				insmod\ *)
-					path=$(awk '{ print $2 }' <<< "$line")
-					name=$(basename "$path"); name=${name%.xz}; name=${name%.zst}
-					[[ -n ${seen[$name]:-} ]] && continue
-					seen[$name]=1
-					case $path in
-						*.xz) xz -dc "$path" > "$r/lib/modules/$name" ;;
-						*.zst) zstd -qdc "$path" > "$r/lib/modules/$name" ;;
-						*) cp "$path" "$r/lib/modules/$name" ;;
-					esac
-					echo "$name" >> "$r/lib/modules/load-order" ;;
-				builtin\ *) ;;
-				*) echo "blk_initramfs: unexpected modprobe output: $line" >&2; return 1 ;;
-			esac
-		done < <(modprobe -d "$MINIVMM_L1_KROOT" -S "$MINIVMM_L1_KVER" --show-depends "$m")
-	done
-}
-
 blk_initramfs() {
 	local out=$1 fio=${2:-} r lib
 	r=$(mktemp -d)
@@ -97,7 +73,9 @@ blk_initramfs() {
 	install -m 0755 "$BLK_DIR/guest-init.sh" "$r/init"
 	gcc -static -O2 -o "$r/bin/blkzero" "$BLK_DIR/blkzero.c" || return 1
 	gcc -static -O2 -o "$r/bin/mmiojump" "$BLK_DIR/mmiojump.c" || return 1
-	_blk_modules "$r" || return 1
+	# shellcheck disable=SC2086  # a list of names
+	modules_copy "$MINIVMM_L1_KROOT" "$MINIVMM_L1_KVER" "$r/lib/modules" \
+		virtio_pci virtio_blk ${BLK_EXTRA_MODULES:-} || return 1
 	if [[ -z ${BLK_PATTERN:-} ]]; then
 		BLK_PATTERN=$(dirname "$out")/pattern.bin
 		blk_pattern "$BLK_PATTERN" $((4 << 20))
