@@ -14,7 +14,13 @@ for bin in "$@"; do
 	# A binary that crashed or exited non-zero without reporting a
 	# failure still fails the run.
 	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-		echo "unit: $bin exited with status $rc"
+		# 66: ThreadSanitizer's exit status after a report
+		# (make SANITIZE=thread); the report is printed above.
+		if [ "$rc" -eq 66 ]; then
+			echo "unit: $bin exited with status 66 (ThreadSanitizer reported a race above)"
+		else
+			echo "unit: $bin exited with status $rc"
+		fi
 		broken=$((broken + 1))
 	fi
 done
