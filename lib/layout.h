@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The machine's layout, stated once: every fixed I/O port, GSI and MMIO
- * address of the q35-like platform. The device set-up (vmm/vm.c,
- * vmm/platform.c), the device models' defaults and the firmware tables
+ * address of the q35-like platform. The device set-up (vmm/machine.c),
+ * the device models' defaults and the firmware tables
  * (firmware/dsdt.c, firmware/acpi.c, firmware/e820.c) all read these, so
  * the ACPI tables describe what the devices really decode. Guest RAM and
  * the PCI windows around it are in lib/memory.h (the memory map);
