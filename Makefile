@@ -48,10 +48,11 @@ LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c \
 DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
                  devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
-                 devices/q35/mch.c devices/q35/lpc.c devices/pflash.c
+                 devices/q35/mch.c devices/q35/lpc.c devices/pflash.c \
+                 devices/msi_vector.c devices/msix.c
 DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c \
                  devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c
-DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/msix.c devices/virtio/virtio_pci.c \
+DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/virtio/blk_io.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \

@@ -12,7 +12,7 @@
  * docs/architecture.md, "Locks").
  *
  * MSI and MSI-X vectors are edge messages that need no count; they live in
- * devices/msix.h (eventfds bound to KVM irqfds).
+ * devices/msi_vector.h and devices/msix.h (eventfds bound to KVM irqfds).
  */
 #ifndef MINIVMM_DEVICES_IRQ_H
 #define MINIVMM_DEVICES_IRQ_H

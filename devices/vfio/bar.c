@@ -6,11 +6,12 @@
  * mmap (the whole region, or the areas of VFIO_REGION_INFO_CAP_SPARSE_MMAP)
  * become KVM memslots whenever the guest has the BAR decoded, so the guest
  * reaches the device with no exit; the pages holding the MSI-X table and
- * PBA are never mapped (they are emulated, msi.c) and, with whatever VFIO
- * does not let us map, become trapped ranges on the MMIO bus, served by
- * pread/pwrite on the region. I/O BARs are always trapped. The core tells
- * us where the guest put a BAR (bar_map/bar_unmap, PCI_BAR_HOSTMEM), so a
- * relocation moves the memslots.
+ * PBA are never mapped (they are emulated: devices/msix.c, with msi.c's
+ * hooks) and, with whatever VFIO does not let us map, become trapped
+ * ranges on the MMIO bus, served by pread/pwrite on the region (the table
+ * and PBA themselves by the emulation). I/O BARs are always trapped. The
+ * core tells us where the guest put a BAR (bar_map/bar_unmap,
+ * PCI_BAR_HOSTMEM), so a relocation moves the memslots.
  *
  * A memslot needs page-aligned guest addresses: a BAR the guest puts at an
  * address that is not (one smaller than a page) is trapped whole.
@@ -124,29 +125,36 @@ static void region_rw(struct vfio_pci *v, const struct vfio_region *r, uint64_t 
 static void bar_rw(struct vfio_pci *v, unsigned int bar, uint64_t off, void *data,
 		   unsigned int len, bool write)
 {
-	const struct vfio_msix *x = &v->msix;
+	struct vfio_msix *x = &v->msix;
+	uint64_t tsize = msix_table_size(x->nr), psize = msix_pba_size(x->nr);
 
-	if (x->cap && bar == x->table_bar &&
-	    off < x->table_off + (uint64_t)x->nr * PCI_MSIX_ENTRY_SIZE && off + len > x->table_off) {
-		if (off >= x->table_off &&
-		    off + len <= x->table_off + (uint64_t)x->nr * PCI_MSIX_ENTRY_SIZE)
-			vfio_msix_table_access(v, off - x->table_off, data, len, write);
-		else if (!write)
-			memset(data, 0xff, len);
+	/* The emulated table and PBA (devices/msix.c); an access that
+	 * straddles their edge is dropped. */
+	if (x->cap && bar == x->table_bar && off < x->table_off + tsize &&
+	    off + len > x->table_off) {
+		if (off < x->table_off || off + len > x->table_off + tsize)
+			goto drop;
+		if (write)
+			msix_table_write(&x->emu, off - x->table_off, data, len);
+		else
+			msix_table_read(&x->emu, off - x->table_off, data, len);
 		return;
 	}
-	if (x->cap && bar == x->pba_bar && off < x->pba_off + (x->nr + 63) / 64 * 8 &&
-	    off + len > x->pba_off) {
+	if (x->cap && bar == x->pba_bar && off < x->pba_off + psize && off + len > x->pba_off) {
 		/* The PBA is read-only (PCI 3.0 §6.8.2.10). */
-		if (!write) {
-			if (off >= x->pba_off && off + len <= x->pba_off + (x->nr + 63) / 64 * 8)
-				vfio_msix_pba_read(v, off - x->pba_off, data, len);
-			else
-				memset(data, 0xff, len);
-		}
+		if (write)
+			return;
+		if (off < x->pba_off || off + len > x->pba_off + psize)
+			goto drop;
+		msix_pba_read(&x->emu, off - x->pba_off, data, len);
 		return;
 	}
 	region_rw(v, &v->bars[bar].r, off, data, len, write);
+	return;
+
+drop:
+	if (!write)
+		memset(data, 0xff, len);
 }
 
 static void piece_read(void *opaque, uint64_t offset, void *data, unsigned int len)
@@ -264,13 +272,13 @@ static int bar_setup_pieces(struct vfio_pci *v, unsigned int bar,
 	 * are trapped too). */
 	if (v->msix.cap && v->msix.table_bar == bar) {
 		excl[nr_excl][0] = v->msix.table_off & ~(VFIO_PAGE_SIZE - 1);
-		excl[nr_excl][1] = (v->msix.table_off + v->msix.nr * PCI_MSIX_ENTRY_SIZE +
+		excl[nr_excl][1] = (v->msix.table_off + msix_table_size(v->msix.nr) +
 				    VFIO_PAGE_SIZE - 1) & ~(VFIO_PAGE_SIZE - 1);
 		nr_excl++;
 	}
 	if (v->msix.cap && v->msix.pba_bar == bar) {
 		excl[nr_excl][0] = v->msix.pba_off & ~(VFIO_PAGE_SIZE - 1);
-		excl[nr_excl][1] = (v->msix.pba_off + (v->msix.nr + 63) / 64 * 8 +
+		excl[nr_excl][1] = (v->msix.pba_off + msix_pba_size(v->msix.nr) +
 				    VFIO_PAGE_SIZE - 1) & ~(VFIO_PAGE_SIZE - 1);
 		nr_excl++;
 	}

@@ -11,7 +11,8 @@
  *
  *   PM      emulated: the power state is recorded, the device stays in D0
  *   MSI     emulated: VFIO_DEVICE_SET_IRQS + KVM MSI routes (msi.c)
- *   MSI-X   emulated: the enable/mask bits; the table is in msi.c
+ *   MSI-X   emulated: Enable and Function Mask go to devices/msix.c,
+ *           which emulates the table and PBA too (VFIO's part: msi.c)
  *   PCIe    emulated from the device's values; Initiate FLR resets it
  *           through VFIO; an integrated endpoint becomes an endpoint,
  *           since here it sits behind a root port (PCIe 4.0 §7.5.3.2)
@@ -199,8 +200,8 @@ static bool cap_setup_msix(struct vfio_pci *v, unsigned int c)
 	if (x->table_bar >= PCI_NUM_BARS || x->pba_bar >= PCI_NUM_BARS ||
 	    vfio_region_get(v, x->table_bar, &tr, NULL) ||
 	    vfio_region_get(v, x->pba_bar, &pr, NULL) ||
-	    x->table_off + (uint64_t)nr * PCI_MSIX_ENTRY_SIZE > tr.size ||
-	    x->pba_off + ((nr + 63) / 64) * 8ULL > pr.size) {
+	    x->table_off + msix_table_size(nr) > tr.size ||
+	    x->pba_off + msix_pba_size(nr) > pr.size) {
 		pr_warn("vfio: %s: MSI-X table or PBA outside its BAR: MSI-X hidden", v->bdf);
 		return false;
 	}

@@ -8,9 +8,11 @@
  * the device's real config space through VFIO (CFG_HW).
  *
  * Locking: config hooks, BAR (un)mapping and reset run under the PCI root
- * lock. irq_lock protects the MSI/MSI-X/INTx state, which both config
- * writes (root lock held) and MSI-X table accesses (from any vCPU, no root
- * lock) change: the order is root lock, then irq_lock.
+ * lock. The MSI-X table is devices/msix.c's, with its own lock, taken by
+ * config writes (root lock held) and by table/PBA accesses (any vCPU, no
+ * root lock); under it, its hooks in msi.c own hw_count. irq_lock
+ * protects the MSI and INTx state. The order is root lock, MSI-X table
+ * lock, irq_lock (devices/msix.h).
  */
 #ifndef MINIVMM_VFIO_INTERNAL_H
 #define MINIVMM_VFIO_INTERNAL_H
@@ -20,6 +22,8 @@
 #include <stdint.h>
 
 #include "devices/device.h"
+#include "devices/msi_vector.h"
+#include "devices/msix.h"
 #include "devices/pci.h"
 #include "devices/vfio/vfio.h"
 #include "devices/vfio/vfio_ops.h"
@@ -92,16 +96,6 @@ struct vfio_bar {
 	char name[40];
 };
 
-/* One interrupt vector: VFIO signals efd; KVM delivers it through an
- * irqfd on an MSI route while the guest has it unmasked. */
-struct vfio_vector {
-	int efd;
-	int gsi;			/* MSI route, -1: none */
-	bool irqfd;			/* efd attached to gsi in KVM */
-	uint64_t addr;			/* what the route says */
-	uint32_t data;
-};
-
 struct vfio_msi {
 	unsigned int cap;		/* config offset, 0: absent/hidden */
 	unsigned int size;		/* of the capability */
@@ -109,11 +103,8 @@ struct vfio_msi {
 	bool is64, pvm;
 	unsigned int max_vec;		/* what the guest may enable */
 	unsigned int nvec;		/* enabled in VFIO, 0: MSI off */
-	struct vfio_vector vec[VFIO_MSI_MAX_VECTORS];
-};
-
-struct vfio_msix_entry {
-	uint32_t addr_lo, addr_hi, data, ctrl;
+	/* MSI_VECTOR_EXTERNAL: VFIO signals them (devices/msi_vector.h) */
+	struct msi_vector vec[VFIO_MSI_MAX_VECTORS];
 };
 
 struct vfio_msix {
@@ -121,10 +112,8 @@ struct vfio_msix {
 	unsigned int nr;		/* table size */
 	unsigned int table_bar, pba_bar;
 	uint64_t table_off, pba_off;
-	struct vfio_msix_entry *table;
-	struct vfio_vector *vec;
-	bool enabled, fmask;
-	unsigned int hw_count;		/* vectors enabled in VFIO */
+	struct msix emu;		/* the guest's table, PBA and Enable */
+	unsigned int hw_count;		/* vectors enabled in VFIO (table lock) */
 	bool noresize;			/* VFIO_IRQ_INFO_NORESIZE */
 };
 
@@ -213,9 +202,6 @@ void vfio_msi_update(struct vfio_pci *v);
 void vfio_msix_update(struct vfio_pci *v);
 /* MSI Pending Bits, computed for a read of the capability. */
 uint32_t vfio_msi_pending(struct vfio_pci *v);
-void vfio_msix_table_access(struct vfio_pci *v, uint64_t off, void *data,
-			    unsigned int len, bool write);
-void vfio_msix_pba_read(struct vfio_pci *v, uint64_t off, void *data, unsigned int len);
 /* Everything off, INTx back on: the state after a device reset. */
 void vfio_intr_reset(struct vfio_pci *v);
 /* INTx on once the function is plugged (its GSI is known). */

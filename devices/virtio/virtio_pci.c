@@ -20,12 +20,9 @@
 #include "devices/virtio/virtio_pci.h"
 #include "lib/log.h"
 
-#define PCI_CAP_ID_VNDR		0x09
-#define PCI_CAP_ID_MSIX		0x11
 #define VIRTIO_PCI_CAP_LEN	16
 #define VIRTIO_PCI_NOTIFY_CAP_LEN 20
 #define VIRTIO_PCI_CFG_CAP_LEN	20
-#define MSIX_CAP_LEN		12
 
 static struct virtio_pci *to_vp(struct pci_dev *dev)
 {
@@ -508,7 +505,8 @@ static void vp_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, un
 	if (pci_range_overlaps(off, len, vp->msix_cap + 2, 2)) {
 		uint16_t ctl = pci_get16(dev->config, vp->msix_cap + 2);
 
-		msix_set_control(&vp->msix, ctl & MSIX_CTRL_ENABLE, ctl & MSIX_CTRL_FMASK);
+		msix_set_control(&vp->msix, ctl & PCI_MSIX_FLAGS_ENABLE,
+				 ctl & PCI_MSIX_FLAGS_MASKALL);
 	}
 	if (pci_range_overlaps(off, len, vp->cfg_cap + 16, 4) && cfg_window(vp, &woff, &wlen))
 		virtio_pci_bar_write(vp, woff, dev->config + vp->cfg_cap + 16, wlen);
@@ -561,12 +559,12 @@ static int add_caps(struct virtio_pci *vp)
 
 	/* Added in reverse: the core links each new one at the head, and
 	 * this way the list reads common, notify, ISR, device, cfg, MSI-X. */
-	at = pci_dev_add_cap(&vp->pci, PCI_CAP_ID_MSIX, 0, MSIX_CAP_LEN);
+	at = pci_dev_add_cap(&vp->pci, PCI_CAP_ID_MSIX, 0, PCI_MSIX_SIZEOF);
 	if (at < 0)
 		return at;
 	vp->msix_cap = (unsigned int)at;
 	pci_set16(vp->pci.config, at + 2, (uint16_t)(nvec - 1));
-	pci_set16(vp->pci.wmask, at + 2, MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
+	pci_set16(vp->pci.wmask, at + 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	pci_set32(vp->pci.config, at + 4, 0 | VIRTIO_PCI_MSIX_BAR);
 	pci_set32(vp->pci.config, at + 8, VIRTIO_PCI_MSIX_PBA_OFF | VIRTIO_PCI_MSIX_BAR);
 
@@ -652,8 +650,11 @@ int virtio_pci_init(struct virtio_pci *vp, const struct vm_ops *ops,
 		}
 	}
 	/* One vector per queue plus one for configuration changes, as
-	 * Linux asks for first (it falls back to sharing if it must). */
-	ret = msix_init(&vp->msix, ops, p->nr_queues + 1, p->name);
+	 * Linux asks for first (it falls back to sharing if it must). GATED:
+	 * the I/O threads signal them (msi_vector.h says why not detach). */
+	ret = msix_init(&vp->msix, &(struct msix_params){
+				.vm = ops, .name = p->name, .nr = p->nr_queues + 1,
+				.mode = MSI_VECTOR_GATED });
 	if (ret)
 		goto close_kicks;
 	ret = add_caps(vp);

@@ -18,7 +18,7 @@
  * to the queue's notify address signals the queue's kick eventfd inside
  * KVM (an ioeventfd); a write that reaches us as an MMIO exit anyway
  * signals the same eventfd. Interrupts: MSI-X vectors are irqfds
- * (msix.h); without MSI-X, INTx A with the ISR register.
+ * (devices/msix.h); without MSI-X, INTx A with the ISR register.
  *
  * Threads: register accesses come from vCPUs and take vp->lock; the
  * device's I/O threads call only virtio_pci_notify_queue() and
@@ -33,8 +33,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/msix.h"
 #include "devices/pci.h"
-#include "devices/virtio/msix.h"
 #include "devices/virtio/virtio.h"
 
 #define VIRTIO_PCI_VENDOR	0x1af4

@@ -671,7 +671,7 @@ static void driver_setup(struct dev *d, struct fz *f)
 			fz_bus_write(&d->mmio, e + 12, 0, 4);
 		}
 		if (cap)
-			cfg_wr(d, cap + 2, MSIX_CTRL_ENABLE, 2);
+			cfg_wr(d, cap + 2, PCI_MSIX_FLAGS_ENABLE, 2);
 	}
 	if (!(shape & 0x20))
 		set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
@@ -1008,10 +1008,10 @@ static void run_op(struct dev *d, struct fz *f)
 					     16 * vec + 12, a % 4 == 0, 4);
 			break;
 		case 2:
-			cfg_wr(d, cap + 2, ctl ^ MSIX_CTRL_FMASK, 2);
+			cfg_wr(d, cap + 2, ctl ^ PCI_MSIX_FLAGS_MASKALL, 2);
 			break;
 		default:
-			cfg_wr(d, cap + 2, ctl ^ MSIX_CTRL_ENABLE, 2);
+			cfg_wr(d, cap + 2, ctl ^ PCI_MSIX_FLAGS_ENABLE, 2);
 			break;
 		}
 		break;

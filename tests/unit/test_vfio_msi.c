@@ -86,20 +86,20 @@ static void test_msi(void **state)
 		assert_non_null(r);
 		assert_int_equal(r->addr, MSI_ADDR(1));
 		assert_int_equal(r->data, 0x40 + i);
-		assert_int_equal(f->d->trig[VFIO_PCI_MSI_IRQ_INDEX][i], v->msi.vec[i].efd);
-		assert_true(fx_irqfd(f, v->msi.vec[i].efd, v->msi.vec[i].gsi));
+		assert_int_equal(f->d->trig[VFIO_PCI_MSI_IRQ_INDEX][i], v->msi.vec[i].fd);
+		assert_true(fx_irqfd(f, v->msi.vec[i].fd, v->msi.vec[i].gsi));
 	}
 	/* Mask vector 2: its irqfd goes; what the device sends meanwhile
 	 * shows as pending, and the irqfd comes back on unmask (KVM then
 	 * delivers the pending count). */
 	dev_wr(f, MSI + 16, 1u << 2, 4);
-	assert_false(fx_irqfd(f, v->msi.vec[2].efd, -1));
+	assert_false(fx_irqfd(f, v->msi.vec[2].fd, -1));
 	assert_int_equal(dev_rd(f, MSI + 20, 4), 0);
 	assert_true(fake_vfio_fire(f->d, VFIO_PCI_MSI_IRQ_INDEX, 2));
 	pending = dev_rd(f, MSI + 20, 4);
 	assert_int_equal(pending, 1u << 2);
 	dev_wr(f, MSI + 16, 0, 4);
-	assert_true(fx_irqfd(f, v->msi.vec[2].efd, v->msi.vec[2].gsi));
+	assert_true(fx_irqfd(f, v->msi.vec[2].fd, v->msi.vec[2].gsi));
 	assert_int_equal(f->vm.irqfd_injected, 1);
 	assert_int_equal(dev_rd(f, MSI + 20, 4), 0);
 	/* The guest retargets while enabled: routes updated in place. */
@@ -187,15 +187,15 @@ static void test_msix(void **state)
 	dev_wr(f, MSIX + 2, PCI_MSIX_FLAGS_ENABLE, 2);
 	assert_int_equal(fx_nr_routes(f), 3);
 	for (unsigned int i = 0; i < 3; i++) {
-		r = route(f, v->msix.vec[i].gsi);
+		r = route(f, v->msix.emu.vec[i].gsi);
 		assert_non_null(r);
 		assert_int_equal(r->addr, MSI_ADDR(i));
 		assert_int_equal(r->data, 0x50 + i);
-		assert_true(fx_irqfd(f, v->msix.vec[i].efd, v->msix.vec[i].gsi));
+		assert_true(fx_irqfd(f, v->msix.emu.vec[i].fd, v->msix.emu.vec[i].gsi));
 	}
 	/* Mask entry 1; the device fires it: pending in the PBA, not lost. */
 	tbl_wr(f, 1, 3, 1);
-	assert_false(fx_irqfd(f, v->msix.vec[1].efd, -1));
+	assert_false(fx_irqfd(f, v->msix.emu.vec[1].fd, -1));
 	assert_int_equal(pba(f), 0);
 	assert_true(fake_vfio_fire(f->d, VFIO_PCI_MSIX_IRQ_INDEX, 1));
 	assert_int_equal(pba(f), 1u << 1);
@@ -204,17 +204,17 @@ static void test_msix(void **state)
 	injected = f->vm.irqfd_injected;
 	tbl_wr(f, 1, 3, 0);
 	assert_int_equal(f->vm.irqfd_injected, injected + 1);	/* delivered on unmask */
-	r = route(f, v->msix.vec[1].gsi);
+	r = route(f, v->msix.emu.vec[1].gsi);
 	assert_int_equal(r->addr, MSI_ADDR(7));
-	assert_true(fx_irqfd(f, v->msix.vec[1].efd, v->msix.vec[1].gsi));
+	assert_true(fx_irqfd(f, v->msix.emu.vec[1].fd, v->msix.emu.vec[1].gsi));
 	assert_int_equal(pba(f), 0);	/* KVM owns the pending count now */
 	/* Data change of an unmasked entry: updated in place, same GSI. */
 	{
-		int gsi = v->msix.vec[0].gsi;
+		int gsi = v->msix.emu.vec[0].gsi;
 		unsigned int updates = route(f, gsi)->updates;
 
 		tbl_wr(f, 0, 2, 0x77);
-		assert_int_equal(v->msix.vec[0].gsi, gsi);
+		assert_int_equal(v->msix.emu.vec[0].gsi, gsi);
 		assert_int_equal(route(f, gsi)->data, 0x77);
 		assert_int_equal(route(f, gsi)->updates, updates + 1);
 	}
@@ -300,7 +300,7 @@ static void test_msix_grows_when_short(void **state)
 	tbl_wr(f, 0, 0, MSI_ADDR(0));
 	tbl_wr(f, 0, 3, 0);
 	dev_wr(f, MSIX + 2, PCI_MSIX_FLAGS_ENABLE, 2);
-	assert_true(v->msix.enabled);
+	assert_true(msix_enabled(&v->msix.emu));
 	assert_int_equal(v->msix.hw_count, 1);
 	assert_int_equal(fx_nr_routes(f), 1);
 	/* Unmasking entry 1 grows VFIO's vectors (disable + enable for a
@@ -314,7 +314,7 @@ static void test_msix_grows_when_short(void **state)
 	tbl_wr(f, 5, 0, MSI_ADDR(1));
 	tbl_wr(f, 5, 3, 0);
 	assert_int_equal(fx_nr_routes(f), 2);
-	assert_false(fx_irqfd(f, v->msix.vec[5].efd, -1));
+	assert_false(fx_irqfd(f, v->msix.emu.vec[5].fd, -1));
 }
 
 static void test_reset_clears(void **state)
@@ -330,7 +330,7 @@ static void test_reset_clears(void **state)
 	/* FLR: interrupts off, the table back to masked, INTx on again. */
 	dev_wr(f, 0x80 + PCI_EXP_DEVCTL, PCI_EXP_DEVCTL_BCR_FLR, 2);
 	assert_int_equal(fx_nr_routes(f), 0);
-	assert_false(v->msix.enabled);
+	assert_false(msix_enabled(&v->msix.emu));
 	assert_int_equal(dev_rd(f, MSIX + 2, 2), 7);
 	assert_true(v->intx.enabled);
 	assert_int_equal(f->vm.nr_irqfds, 1);

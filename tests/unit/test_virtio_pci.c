@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests for the modern virtio-pci transport (devices/virtio/
- * virtio_pci.c, msix.c) with a dummy device: IDs and capabilities,
- * feature negotiation (VERSION_1 required, nothing unoffered), status
- * and reset, queue registers, ioeventfds that follow BAR 4, the
- * notification slow path, MSI-X routes/irqfds/masking/PBA, INTx with ISR,
- * DEVICE_NEEDS_RESET with its config interrupt, the PCI configuration
- * access capability, and register accesses no driver should make.
+ * virtio_pci.c, with the shared devices/msix.c) with a dummy device: IDs
+ * and capabilities, feature negotiation (VERSION_1 required, nothing
+ * unoffered), status and reset, queue registers, ioeventfds that follow
+ * BAR 4, the notification slow path, MSI-X routes/irqfds/masking/PBA,
+ * INTx with ISR, DEVICE_NEEDS_RESET with its config interrupt, the PCI
+ * configuration access capability, and register accesses no driver
+ * should make.
  */
 #include <errno.h>
 #include <setjmp.h>

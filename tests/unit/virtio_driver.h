@@ -264,7 +264,8 @@ static inline void vd_msix_control(struct vd *d, bool enable, bool fmask)
 {
 	unsigned int cap = vd_find_cap(d, 0x11, -1);
 
-	vd_cfg_write(d, cap + 2, (enable ? MSIX_CTRL_ENABLE : 0) | (fmask ? MSIX_CTRL_FMASK : 0), 2);
+	vd_cfg_write(d, cap + 2,
+		     (enable ? PCI_MSIX_FLAGS_ENABLE : 0) | (fmask ? PCI_MSIX_FLAGS_MASKALL : 0), 2);
 }
 
 #endif
