@@ -30,7 +30,7 @@ static const char *const allowed[] = {
 	"poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_ctl", "select",
 	"pselect6", "close", "fstat", "newfstatat", "fcntl", "dup",
 	"io_uring_enter", "io_uring_register", "io_uring_setup",
-	/* disk images let go of their locks at exit (devices/virtio/blk_io.c) */
+	/* disk images let go of their locks at exit (devices/block/blk_io.c) */
 	"flock",
 	"timerfd_settime", "timerfd_gettime", "timerfd_create", "eventfd2",
 	/* memory: malloc arenas, thread stacks, BAR remaps */

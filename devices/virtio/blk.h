@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/block/blk_io.h"
 #include "devices/pci.h"
-#include "devices/virtio/blk_io.h"
 #include "devices/virtio/virtqueue.h"
 #include "lib/memory.h"
 

@@ -27,7 +27,7 @@ sources() {
 	pflash) echo devices/pflash.c ;;
 	cli) echo vmm/cli.c vmm/cli_vfio.c ;;
 	virtio_blk) echo devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
-		devices/msi_vector.c devices/msix.c devices/virtio/blk.c devices/virtio/blk_io.c ;;
+		devices/msi_vector.c devices/msix.c devices/virtio/blk.c devices/block/blk_io.c ;;
 	aml) echo firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c ;;
 	esac
 }

@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/block/blk_io.h"
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "devices/virtio/blk.h"
-#include "devices/virtio/blk_io.h"
 #include "devices/virtio/virtio_pci.h"
 #include "devices/virtio/virtqueue.h"
 #include "lib/memory.h"

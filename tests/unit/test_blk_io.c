@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for the io_uring block engine (devices/virtio/blk_io.c)
+ * Unit tests for the io_uring block engine (devices/block/blk_io.c)
  * against real temporary files: reads and writes in pieces, flush,
  * discard, write-zeroes (and its fallback to writing zeroes where the
  * file system cannot zero a range), short transfers, O_DIRECT requests
@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "devices/virtio/blk_io.h"
+#include "devices/block/blk_io.h"
 #include "lib/log.h"
 
 #define SIZE	(1024 * 1024)

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "devices/virtio/blk_io.h"
+#include "devices/block/blk_io.h"
 #include "lib/log.h"
 
 #define ZERO_BUF_SIZE	(1u << 20)

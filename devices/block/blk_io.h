@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The block I/O engine under virtio-blk: a disk image (file or block
+ * The block I/O engine under the disks (virtio-blk; AHCI): a disk image (file or block
  * device) and io_uring rings to drive it. One struct blk_io is one ring,
  * used by exactly one thread (the queue's I/O thread); the image is
  * shared by all of them.
