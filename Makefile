@@ -46,7 +46,7 @@ ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c \
                  lib/sysfs.c lib/host_pci.c
 DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
-                 devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/rtc.c \
+                 devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/port92.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
                  devices/q35/mch.c devices/q35/lpc.c devices/pflash.c \
                  devices/msi_vector.c devices/msix.c
@@ -231,7 +231,7 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 600
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml
+FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml reset
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;

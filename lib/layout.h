@@ -29,6 +29,7 @@
 #define LAYOUT_PM_LEN		0x80
 #define LAYOUT_SCI_GSI		9	/* an ISA IRQ, 1-15 but not 2 */
 #define LAYOUT_RESET_PORT	0xCF9	/* reset control, inside 0xCF8's dword */
+#define LAYOUT_PORT92		0x92	/* System Control Port A: fast reset, A20 */
 /* PIRQ A-H drive IOAPIC pins 16-23 in APIC mode (ICH9 §5.9). */
 #define LAYOUT_PIRQ_GSI_BASE	16
 #define LAYOUT_NR_PIRQS		8

@@ -22,7 +22,7 @@ enum {
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
-	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID,
+	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT,
 };
 
 static const struct option cli_options[] = {
@@ -52,6 +52,8 @@ static const struct option cli_options[] = {
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
+	{ "no-reboot", no_argument,       NULL, OPT_NO_REBOOT },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -95,6 +97,11 @@ void cli_usage(void)
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
 "                       (1-12 characters; for GPU drivers that refuse KVM)\n"
 "  --stats              print exit statistics when the VM stops\n"
+"  --no-reboot          a guest reset ends minivmm (status 3) instead of\n"
+"                       rebooting the VM in place\n"
+"  --shutdown-timeout S SIGINT/SIGTERM press the ACPI power button; a guest\n"
+"                       still running S seconds later is stopped (default 60;\n"
+"                       a second signal stops it at once)\n"
 "  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
 "  --seccomp on|off     confine the running VMM to its system calls and drop all\n"
 "                       capabilities once set up (default on)\n"
@@ -102,8 +109,8 @@ void cli_usage(void)
 "  --help, --version\n"
 "\n"
 "exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
-"3 guest reset, 4 guest crashed, 128+N killed by signal N, and a test payload's\n"
-"own code written to the --testdev exit port\n", stdout);
+"3 guest reset (with --no-reboot), 4 guest crashed, 128+N stopped by signal N,\n"
+"and a test payload's own code written to the --testdev exit port\n", stdout);
 }
 
 int cli_parse_uuid(const char *s, uint8_t uuid[16])
@@ -356,6 +363,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = 512 * MiB;
 	cfg->nr_cpus = 1;
+	cfg->shutdown_timeout = 60;
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
 	cfg->name = "minivmm";
@@ -464,6 +472,23 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 				return -EINVAL;
 			cfg->nr_vfio++;
 			break;
+		case OPT_NO_REBOOT:
+			cfg->no_reboot = true;
+			break;
+		case OPT_SHUTDOWN_TIMEOUT: {
+			char *end;
+			unsigned long s;
+
+			errno = 0;
+			s = strtoul(arg, &end, 10);
+			if (errno || end == arg || *end || !isdigit((unsigned char)*arg) || s > 86400) {
+				pr_err("--shutdown-timeout '%s': give whole seconds, 0-86400 (0: stop at once)",
+				       arg);
+				return -EINVAL;
+			}
+			cfg->shutdown_timeout = (unsigned int)s;
+			break;
+		}
 		case OPT_SECCOMP:
 			if (!strcmp(arg, "on")) {
 				cfg->no_seccomp = false;

@@ -64,6 +64,8 @@ struct vm_config {
 	bool hide_kvm;
 	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
 	bool stats;
+	bool no_reboot;			/* --no-reboot: a guest reset ends minivmm (3) */
+	unsigned int shutdown_timeout;	/* --shutdown-timeout: s after the power button */
 	int verbose;
 	const char *sysfs_root;		/* for tests: where /sys is */
 };

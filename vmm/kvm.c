@@ -101,6 +101,65 @@ static int kvm_get_supported_cpuid(struct kvm *kvm)
 	return -E2BIG;
 }
 
+/* The MSR index list: KVM says how many with E2BIG, then fills them. */
+static int kvm_get_msr_list(struct kvm *kvm)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 };
+	struct kvm_msr_list *list;
+
+	if (ioctl(kvm->dev_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+		return -errno;
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+	if (!list)
+		return -ENOMEM;
+	list->nmsrs = probe.nmsrs;
+	if (ioctl(kvm->dev_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		free(list);
+		return -errno;
+	}
+	kvm->msr_list = list;
+	return 0;
+}
+
+/*
+ * A freshly created irqchip and PIT are in their reset state (8259A ICW
+ * not yet written, every IOAPIC redirection entry masked, the PIT
+ * counters idle): keep a copy for kvm_reset_irqchip().
+ */
+static int kvm_save_reset_state(struct kvm *kvm)
+{
+	static const unsigned int ids[3] = {
+		KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC,
+	};
+	int ret;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		kvm->reset_chip[i].chip_id = ids[i];
+		if (ioctl(kvm->vm_fd, KVM_GET_IRQCHIP, &kvm->reset_chip[i]) < 0) {
+			pr_err("KVM_GET_IRQCHIP %u: %s", ids[i], strerror(errno));
+			return -errno;
+		}
+	}
+	if (ioctl(kvm->vm_fd, KVM_GET_PIT2, &kvm->reset_pit) < 0) {
+		pr_err("KVM_GET_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	ret = kvm_get_msr_list(kvm);
+	if (ret)
+		pr_err("KVM_GET_MSR_INDEX_LIST: %s", strerror(-ret));
+	return ret;
+}
+
+int kvm_reset_irqchip(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < 3; i++)
+		if (ioctl(kvm->vm_fd, KVM_SET_IRQCHIP, &kvm->reset_chip[i]) < 0)
+			return -errno;
+	if (ioctl(kvm->vm_fd, KVM_SET_PIT2, &kvm->reset_pit) < 0)
+		return -errno;
+	return 0;
+}
+
 int kvm_init(struct kvm *kvm, const char *kvm_path)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -149,6 +208,9 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
 		goto close_vm;
 	}
+	ret = kvm_save_reset_state(kvm);
+	if (ret)
+		goto close_vm;
 	ret = kvm_routes_init(kvm);
 	if (ret)
 		goto free_routes;
@@ -157,6 +219,8 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 free_routes:
 	free(kvm->routes);
 	kvm->routes = NULL;
+	free(kvm->msr_list);
+	kvm->msr_list = NULL;
 
 close_vm:
 	close(kvm->vm_fd);
@@ -178,6 +242,8 @@ void kvm_exit(struct kvm *kvm)
 	kvm->vfio_dev_fd = -1;
 	free(kvm->routes);
 	kvm->routes = NULL;
+	free(kvm->msr_list);
+	kvm->msr_list = NULL;
 	kvm->nr_routes = kvm->route_cap = 0;
 	if (kvm->vm_fd >= 0)
 		close(kvm->vm_fd);

@@ -39,6 +39,12 @@ struct kvm {
 	/* request_stop lands here (vm.c decides what stopping means) */
 	void (*stop)(void *opaque, enum vm_stop_reason reason, int code);
 	void *stop_opaque;
+	/* The in-kernel PIC pair, IOAPIC and PIT as created: their power-on
+	 * state, put back by kvm_reset_irqchip() on a guest reset. */
+	struct kvm_irqchip reset_chip[3];
+	struct kvm_pit_state2 reset_pit;
+	/* MSRs KVM saves and restores for a vCPU (KVM_GET_MSR_INDEX_LIST). */
+	struct kvm_msr_list *msr_list;
 };
 
 /*
@@ -48,6 +54,10 @@ struct kvm {
  */
 int kvm_init(struct kvm *kvm, const char *kvm_path);
 void kvm_exit(struct kvm *kvm);
+
+/* A guest reset: the PICs, the IOAPIC and the PIT back to how they were
+ * created (their reset state). With every vCPU stopped. */
+int kvm_reset_irqchip(struct kvm *kvm);
 
 /* Fill ops with this VM's implementations. */
 void kvm_vm_ops(struct kvm *kvm, struct vm_ops *ops);

@@ -17,6 +17,7 @@
 
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/debugcon.h"
+#include "devices/legacy/port92.h"
 #include "devices/legacy/reset.h"
 #include "devices/legacy/rtc.h"
 #include "devices/legacy/testdev.h"
@@ -47,6 +48,7 @@ static int machine_legacy(struct vm *vm, struct acpi_pm **pm_out)
 		.nr_cpus = vm->nr_vcpus,
 	};
 	struct acpi_pm *pm;
+	struct port92 *p92;
 	struct rtc *rtc;
 	int ret;
 
@@ -81,6 +83,12 @@ static int machine_legacy(struct vm *vm, struct acpi_pm **pm_out)
 		if (ret)
 			return ret;
 	}
+	p92 = port92_create(&vm->ops);
+	if (!p92)
+		return -errno;
+	ret = port92_attach(p92, &vm->pio);
+	if (ret)
+		return ret;
 	rtc = rtc_create(&vm->ops, &rtc_cfg);
 	if (!rtc)
 		return -ENOMEM;
@@ -96,6 +104,7 @@ static int machine_legacy(struct vm *vm, struct acpi_pm **pm_out)
 	ret = acpi_pm_attach(pm, &vm->pio, LAYOUT_PM_BASE);
 	if (ret)
 		return ret;
+	vm->acpi_pm = pm;	/* its power button is the VM's (SIGTERM) */
 	*pm_out = pm;
 	return 0;
 }

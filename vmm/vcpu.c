@@ -37,6 +37,129 @@ void vcpu_signals_init(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
+/* MSRs a reset leaves alone: the TSC keeps counting (KVM keeps the vCPUs'
+ * TSCs in step; writing back each one's creation-time value would not). */
+static bool vcpu_msr_kept(uint32_t index)
+{
+	return index == 0x10;	/* IA32_TIME_STAMP_COUNTER */
+}
+
+static void vcpu_free_reset_state(struct vcpu *vcpu)
+{
+	free(vcpu->reset.xsave);
+	free(vcpu->reset.msrs);
+	vcpu->reset.xsave = NULL;
+	vcpu->reset.msrs = NULL;
+}
+
+static int vcpu_save_msrs(struct vcpu *vcpu)
+{
+	const struct kvm_msr_list *list = vcpu->vm->kvm.msr_list;
+	unsigned int max = list ? list->nmsrs : 0, n = 0;
+	size_t size = sizeof(struct kvm_msrs) + max * sizeof(struct kvm_msr_entry);
+	struct kvm_msrs *msrs = calloc(1, size), *rest = calloc(1, size);
+	int got, ret = 0;
+
+	if (!msrs || !rest) {
+		ret = -ENOMEM;
+		goto free_bufs;
+	}
+	/*
+	 * KVM_GET_MSRS stops at the first MSR it cannot read and says how many
+	 * it did: keep those, skip that one, ask again for the rest.
+	 */
+	for (unsigned int i = 0; i < max;) {
+		rest->nmsrs = 0;
+		for (unsigned int k = i; k < max; k++)
+			if (!vcpu_msr_kept(list->indices[k]))
+				rest->entries[rest->nmsrs++].index = list->indices[k];
+		if (!rest->nmsrs)
+			break;
+		got = ioctl(vcpu->fd, KVM_GET_MSRS, rest);
+		if (got < 0) {
+			ret = -errno;
+			goto free_bufs;
+		}
+		memcpy(&msrs->entries[n], rest->entries, (size_t)got * sizeof(rest->entries[0]));
+		n += (unsigned int)got;
+		/* Past what was read and the one refused, in list order. */
+		for (unsigned int seen = 0; i < max && seen <= (unsigned int)got; i++)
+			if (!vcpu_msr_kept(list->indices[i]))
+				seen++;
+	}
+	msrs->nmsrs = n;
+	vcpu->reset.msrs = msrs;
+	msrs = NULL;
+free_bufs:
+	free(rest);
+	free(msrs);
+	return ret;
+}
+
+static int vcpu_save_reset_state(struct vcpu *vcpu)
+{
+	struct vcpu_reset_state *r = &vcpu->reset;
+	struct kvm *kvm = &vcpu->vm->kvm;
+	int ret;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r->regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &r->sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_FPU, &r->fpu) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &r->mp_state) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_LAPIC, &r->lapic) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &r->events) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &r->debugregs) < 0)
+		return -errno;
+	if (ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0) {
+		r->xsave = calloc(1, sizeof(*r->xsave));
+		if (!r->xsave)
+			return -ENOMEM;
+		if (ioctl(vcpu->fd, KVM_GET_XSAVE, r->xsave) < 0)
+			return -errno;
+	}
+	r->has_xcrs = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
+		      ioctl(vcpu->fd, KVM_GET_XCRS, &r->xcrs) == 0;
+	ret = vcpu_save_msrs(vcpu);
+	return ret;
+}
+
+/*
+ * In QEMU's order (kvm_arch_put_registers): registers, extended state,
+ * XCRs, segments and control registers, MSRs (APIC base among them), then
+ * the multiprocessing state and the LAPIC, pending events, debug registers.
+ */
+int vcpu_reset(struct vcpu *vcpu)
+{
+	struct vcpu_reset_state *r = &vcpu->reset;
+	int set;
+
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &r->regs) < 0)
+		goto fail;
+	if (r->xsave ? ioctl(vcpu->fd, KVM_SET_XSAVE, r->xsave) < 0 :
+		       ioctl(vcpu->fd, KVM_SET_FPU, &r->fpu) < 0)
+		goto fail;
+	if (r->has_xcrs && ioctl(vcpu->fd, KVM_SET_XCRS, &r->xcrs) < 0)
+		goto fail;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &r->sregs) < 0)
+		goto fail;
+	set = ioctl(vcpu->fd, KVM_SET_MSRS, r->msrs);
+	if (set < 0)
+		goto fail;
+	if ((unsigned int)set < r->msrs->nmsrs)
+		pr_warn_once("vCPU %u: KVM took %d of %u MSRs back at reset (MSR %#x refused)",
+			     vcpu->index, set, r->msrs->nmsrs, r->msrs->entries[set].index);
+	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &r->mp_state) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_LAPIC, &r->lapic) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &r->events) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0)
+		goto fail;
+	vcpu->run->immediate_exit = 0;
+	return 0;
+fail:
+	pr_err("vCPU %u: cannot put back its power-on state: %s", vcpu->index, strerror(errno));
+	return -errno;
+}
+
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 {
 	struct cpuid_topology topo = {
@@ -79,7 +202,15 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 		pr_err("KVM_SET_CPUID2 on vCPU %u: %s", index, strerror(errno));
 		goto unmap_run;
 	}
+	ret = vcpu_save_reset_state(vcpu);
+	if (ret) {
+		pr_err("vCPU %u: cannot read its power-on state: %s", index, strerror(-ret));
+		goto free_reset_state;
+	}
 	return 0;
+
+free_reset_state:
+	vcpu_free_reset_state(vcpu);
 
 unmap_run:
 	munmap(vcpu->run, (size_t)vm->kvm.vcpu_mmap_size);
@@ -91,6 +222,7 @@ close_fd:
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
+	vcpu_free_reset_state(vcpu);
 	if (vcpu->run && vcpu->run != MAP_FAILED)
 		munmap(vcpu->run, (size_t)vcpu->vm->kvm.vcpu_mmap_size);
 	if (vcpu->fd >= 0)

@@ -4,6 +4,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/stats.h"
@@ -23,6 +24,25 @@ struct vcpu_stats {
 	struct stats_hist mmio_lat;
 };
 
+/*
+ * A vCPU's state right after KVM_CREATE_VCPU and KVM_SET_CPUID2: its
+ * power-on (RESET) state, which a guest reset puts back. The BSP is
+ * runnable at the reset vector; the APs wait for INIT/SIPI.
+ */
+struct vcpu_reset_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave *xsave;	/* NULL: KVM has no XSAVE, fpu is used */
+	struct kvm_fpu fpu;
+	struct kvm_xcrs xcrs;
+	bool has_xcrs;
+	struct kvm_msrs *msrs;
+	struct kvm_mp_state mp_state;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_debugregs debugregs;
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int index;	/* also its APIC ID */
@@ -32,6 +52,7 @@ struct vcpu {
 	pthread_t thread;
 	int started;
 	struct vcpu_stats stats;
+	struct vcpu_reset_state reset;
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index);
@@ -40,6 +61,8 @@ int vcpu_start(struct vcpu *vcpu);
 /* Make KVM_RUN return so the thread notices the VM is stopping. */
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
+/* Back to the power-on state, its thread stopped (a guest reset). */
+int vcpu_reset(struct vcpu *vcpu);
 
 /* The signal used to kick vCPU threads out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/uart.h"
 #include "lib/layout.h"
 #include "lib/log.h"
@@ -83,6 +85,7 @@ static void vm_destroy_devices(struct vm *vm)
 {
 	device_list_destroy(&vm->devices);
 	vm->uart = NULL;
+	vm->acpi_pm = NULL;
 	if (vm->debugcon_fd >= 0)
 		close(vm->debugcon_fd);
 	vm->debugcon_fd = -1;
@@ -179,7 +182,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->stop_reason = VM_STOP_NONE;
-	vm->debugcon_fd = vm->serial_in_fd = vm->serial_out_fd = -1;
+	vm->debugcon_fd = vm->serial_in_fd = vm->serial_out_fd = vm->shutdown_timer_fd = -1;
 	vm->nr_vcpus = cfg->nr_cpus;
 	vm->fw.slot = vm->fw.isa_slot = -1;
 	vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
@@ -188,6 +191,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0)
 		return -errno;
+	vm->shutdown_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->shutdown_timer_fd < 0) {
+		ret = -errno;
+		goto close_stop;
+	}
 	ret = bus_init(&vm->pio, "pio");
 	if (ret)
 		goto close_stop;
@@ -287,6 +295,9 @@ exit_mmio:
 exit_pio:
 	bus_exit(&vm->pio);
 close_stop:
+	if (vm->shutdown_timer_fd >= 0)
+		close(vm->shutdown_timer_fd);
+	vm->shutdown_timer_fd = -1;
 	close(vm->stop_fd);
 	vm->stop_fd = -1;
 	return ret;
@@ -368,6 +379,8 @@ static void vm_console_input(struct vm *vm, int *in_fd, bool *escape)
 
 static int vm_exit_status(const struct vm *vm)
 {
+	if (vm->resets)
+		pr_info("%u guest reset(s) rebooted in place", vm->resets);
 	switch (vm->stop_reason) {
 	case VM_STOP_POWEROFF:
 		pr_debug("guest powered off");
@@ -388,9 +401,158 @@ static int vm_exit_status(const struct vm *vm)
 	}
 }
 
-int vm_run(struct vm *vm)
+/*
+ * The ACPI power button (PM1 fixed feature, ACPI 6.4 §4.8.3.1): the guest
+ * is asked to shut down, and given --shutdown-timeout seconds to do so
+ * before signo's hard stop. Main thread only.
+ */
+static int vm_powerdown(struct vm *vm, int signo)
+{
+	struct itimerspec when = { .it_value.tv_sec = vm->cfg->shutdown_timeout };
+
+	if (!vm->acpi_pm || !vm->cfg->shutdown_timeout) {
+		vm_request_stop(vm, VM_STOP_SIGNAL, signo);
+		return 0;
+	}
+	acpi_pm_power_button(vm->acpi_pm);
+	if (vm->powerdown_signal)
+		return 0;	/* pressed again: the first deadline stands */
+	vm->powerdown_signal = signo;
+	if (timerfd_settime(vm->shutdown_timer_fd, 0, &when, NULL) < 0) {
+		pr_warn("cannot arm the shutdown timer: %s; stopping the guest now",
+			strerror(errno));
+		vm_request_stop(vm, VM_STOP_SIGNAL, signo);
+	}
+	return 0;
+}
+
+int vm_request_powerdown(struct vm *vm)
+{
+	pr_info("pressing the ACPI power button (the guest has %u s to power off)",
+		vm->cfg->shutdown_timeout);
+	return vm_powerdown(vm, SIGTERM);
+}
+
+static void vm_signal(struct vm *vm, const struct signalfd_siginfo *si)
+{
+	int signo = (int)si->ssi_signo;
+
+	if (signo == SIGUSR1) {
+		vm_print_stats(vm);
+	} else if ((signo == SIGINT || signo == SIGTERM) && !vm->powerdown_signal &&
+		   vm->acpi_pm && vm->cfg->shutdown_timeout) {
+		pr_info("signal %d: pressed the ACPI power button; the guest has %u s to power off (send the signal again to stop it now)",
+			signo, vm->cfg->shutdown_timeout);
+		vm_powerdown(vm, signo);
+	} else {
+		vm_request_stop(vm, VM_STOP_SIGNAL, signo);
+	}
+}
+
+static void vm_shutdown_timeout(struct vm *vm)
+{
+	uint64_t n;
+
+	if (read(vm->shutdown_timer_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	pr_warn("the guest did not power off within %u s of the power button; stopping it",
+		vm->cfg->shutdown_timeout);
+	vm_request_stop(vm, VM_STOP_SIGNAL, vm->powerdown_signal);
+}
+
+/* The main thread during one boot: console input, signals, the shutdown
+ * deadline, until a stop request ends the boot. */
+static void vm_wait_for_stop(struct vm *vm, int sfd, int *in_fd, bool *escape)
 {
 	struct signalfd_siginfo si;
+
+	while (!vm_stopping(vm)) {
+		struct pollfd p[4] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = vm->shutdown_timer_fd, .events = POLLIN },
+			{ .fd = *in_fd, .events = POLLIN },
+		};
+
+		if (poll(p, *in_fd >= 0 ? 4 : 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			vm_request_stop(vm, VM_STOP_ERROR, 0);
+			break;
+		}
+		if (p[1].revents & POLLIN && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			vm_signal(vm, &si);
+		if (p[2].revents & POLLIN)
+			vm_shutdown_timeout(vm);
+		if (*in_fd >= 0 && p[3].revents & (POLLIN | POLLHUP | POLLERR))
+			vm_console_input(vm, in_fd, escape);
+	}
+}
+
+static int vm_start_vcpus(struct vm *vm, unsigned int *started)
+{
+	for (*started = 0; *started < vm->nr_vcpus; (*started)++) {
+		int ret = vcpu_start(&vm->vcpus[*started]);
+
+		if (ret) {
+			vm_request_stop(vm, VM_STOP_ERROR, 0);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void vm_stop_vcpus(struct vm *vm, unsigned int started)
+{
+	for (unsigned int i = 0; i < started; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < started; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
+/*
+ * A guest reset without ending the process: every vCPU is stopped; each
+ * device goes back to its power-on state (the registry, in creation
+ * order: passed devices are reset through VFIO, disks stop their queues,
+ * the RTC keeps its time and the flash its variables), then the in-kernel
+ * interrupt controllers and PIT, then the vCPUs, the BSP at the reset
+ * vector. Guest RAM stays as it is and stays mapped for DMA, as on a PC.
+ */
+static int vm_reboot(struct vm *vm)
+{
+	uint64_t n;
+	int ret;
+
+	vm->resets++;
+	pr_info("guest reset %u: rebooting in place", vm->resets);
+	device_list_reset(&vm->devices);
+	ret = kvm_reset_irqchip(&vm->kvm);
+	if (ret) {
+		pr_err("cannot reset the in-kernel interrupt controllers: %s", strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_reset(&vm->vcpus[i]);
+		if (ret)
+			return ret;
+	}
+	/* The request is served: the next boot runs until a new one. */
+	if (read(vm->stop_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		pr_warn("stop request: %s", strerror(errno));
+	vm->stop_code = 0;
+	__atomic_store_n(&vm->stop_reason, VM_STOP_NONE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static bool vm_reboots(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) == VM_STOP_RESET &&
+	       !vm->cfg->no_reboot;
+}
+
+int vm_run(struct vm *vm)
+{
 	sigset_t sigs, old;
 	bool escape = false;
 	int in_fd = vm->serial_in_fd;
@@ -423,43 +585,17 @@ int vm_run(struct vm *vm)
 		ret = -EPERM;
 		vm_request_stop(vm, VM_STOP_ERROR, 0);
 	}
-	for (; !ret && started < vm->nr_vcpus; started++) {
-		ret = vcpu_start(&vm->vcpus[started]);
-		if (ret) {
-			vm_request_stop(vm, VM_STOP_ERROR, 0);
+	while (!ret) {
+		ret = vm_start_vcpus(vm, &started);
+		if (!ret)
+			vm_wait_for_stop(vm, sfd, &in_fd, &escape);
+		vm_stop_vcpus(vm, started);
+		if (ret || !vm_reboots(vm))
 			break;
-		}
-	}
-
-	while (!vm_stopping(vm)) {
-		struct pollfd p[3] = {
-			{ .fd = vm->stop_fd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = in_fd, .events = POLLIN },
-		};
-
-		if (poll(p, in_fd >= 0 ? 3 : 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			pr_err("poll: %s", strerror(errno));
+		ret = vm_reboot(vm);
+		if (ret)
 			vm_request_stop(vm, VM_STOP_ERROR, 0);
-			break;
-		}
-		if (p[1].revents & POLLIN &&
-		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			if (si.ssi_signo == SIGUSR1)
-				vm_print_stats(vm);
-			else
-				vm_request_stop(vm, VM_STOP_SIGNAL, (int)si.ssi_signo);
-		}
-		if (in_fd >= 0 && p[2].revents & (POLLIN | POLLHUP | POLLERR))
-			vm_console_input(vm, &in_fd, &escape);
 	}
-
-	for (unsigned int i = 0; i < started; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	for (unsigned int i = 0; i < started; i++)
-		vcpu_join(&vm->vcpus[i]);
 	terminal_restore();
 	if (vm->cfg->stats)
 		vm_print_stats(vm);
@@ -492,6 +628,9 @@ void vm_destroy(struct vm *vm)
 		fw_image_close(&vm->fw);
 	bus_exit(&vm->mmio);
 	bus_exit(&vm->pio);
+	if (vm->shutdown_timer_fd >= 0)
+		close(vm->shutdown_timer_fd);
+	vm->shutdown_timer_fd = -1;
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	vm->stop_fd = -1;

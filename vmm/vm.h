@@ -15,6 +15,7 @@
 #include "vmm/vcpu.h"
 
 struct uart;
+struct acpi_pm;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -33,7 +34,14 @@ struct vm {
 	 * this order, destroyed in reverse. vmm/machine.c creates them. */
 	struct device_list devices;
 	struct uart *uart;		/* COM1, which the console feeds */
+	struct acpi_pm *acpi_pm;	/* its power button, which SIGTERM presses */
 	int serial_in_fd, serial_out_fd, debugcon_fd;
+
+	unsigned int resets;		/* guest resets rebooted in place */
+	/* Graceful shutdown: the signal that pressed the power button (0:
+	 * not pressed) and the deadline for the guest to power off. */
+	int powerdown_signal;
+	int shutdown_timer_fd;
 
 	/* stopping: the first request wins; stop_fd wakes the main loop */
 	int stop_fd;
@@ -47,6 +55,9 @@ int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code);
+/* Press the ACPI power button; the guest then has --shutdown-timeout
+ * seconds to power off before a hard stop. Main thread only. */
+int vm_request_powerdown(struct vm *vm);
 static inline bool vm_stopping(const struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_STOP_NONE;

@@ -5,8 +5,9 @@
  *   bit 3 FULL_RST  choose a full reset (power cycle) over a hard reset
  *   bit 2 RST_CPU   0->1 starts the reset selected by bits 1 and 3
  *   bit 1 SYS_RST   hard (platform) reset rather than soft (INIT) reset
- * minivmm cannot reset a VM in place, so any requested reset, whatever its
- * flavour, stops the VM with VM_STOP_RESET and the caller decides.
+ * Any requested reset, whatever its flavour, asks the VM to stop with
+ * VM_STOP_RESET; the VM then reboots in place (or, with --no-reboot,
+ * exits with status 3).
  *
  * Only 0xCF9 is claimed: 0xCF8-0xCFB as a dword is the PCI CONFIG_ADDRESS
  * register, which the PCI host bridge owns. The bus never hands us a wider

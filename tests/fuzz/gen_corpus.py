@@ -235,6 +235,21 @@ def fw_cfg_seeds():
     write("fw_cfg", "port-widths", s)
 
 
+# ---- fuzz_reset -----------------------------------------------------------
+(R_WRITE_CF9, R_READ_CF9, R_WRITE_92, R_READ_92, R_PLATFORM_RESET, R_WIDE) = range(6)
+
+
+def reset_seeds():
+    # Linux's reboot=pci (0x02 then 0x06 at 0xCF9), a platform reset,
+    # then the fast reset through port 0x92 with A20 kept on, and a
+    # dword at 0xCF8's dword that must not reach 0xCF9.
+    s = u8(R_WRITE_CF9) + u8(0x02) + u8(R_READ_CF9) + u8(0) + u8(R_WRITE_CF9) + u8(0x06)
+    s += u8(R_PLATFORM_RESET) + u8(0) + u8(R_READ_CF9) + u8(0)
+    s += u8(R_WRITE_92) + u8(0x02) + u8(R_READ_92) + u8(0) + u8(R_WRITE_92) + u8(0x03)
+    s += u8(R_READ_92) + u8(0) + u8(R_WIDE) + u8(0x04) + u32(0x06)
+    write("reset", "reboot-paths", s)
+
+
 # ---- fuzz_uart ------------------------------------------------------------
 (U_READ, U_WRITE, U_RECEIVE, U_RECEIVE_BIG, U_IIR, U_DRAIN) = range(6)
 
@@ -523,6 +538,7 @@ def main():
     pci_seeds()
     fw_cfg_seeds()
     uart_seeds()
+    reset_seeds()
     rtc_seeds()
     pflash_seeds()
     cli_seeds()

@@ -167,7 +167,7 @@ static void test_reset_every_device(void **state)
 	struct pci_root *root = root_of(f);
 	struct vd d = { .root = root, .mmio = &f->vm.mmio, .devfn = DISK_DEVFN };
 	struct virtio_pci *vp;
-	const char *expected[] = { "uart", "debugcon", "testdev", "rtc", "acpi-pm", "pci-root",
+	const char *expected[] = { "uart", "debugcon", "testdev", "port92", "rtc", "acpi-pm", "pci-root",
 				   "reset-ctl", "q35-mch", "ich9-lpc", "virtio-blk0", "fw-cfg" };
 	unsigned int n = 0;
 	uint8_t nvram;
@@ -203,6 +203,7 @@ static void test_reset_every_device(void **state)
 	/* Test device scratch, reset control bit. */
 	outb(f, 0xe0, 0x5a);
 	outb(f, LAYOUT_RESET_PORT, 0x02);
+	outb(f, LAYOUT_PORT92, 0x02);			/* A20 on, no reset */
 	/* virtio-blk: BARs mapped, driver up on two queues with MSI-X on
 	 * (their I/O threads running), and its INTx asserted. */
 	vd_map(&d);
@@ -260,6 +261,7 @@ static void test_reset_every_device(void **state)
 	assert_int_equal(inb(f, LAYOUT_FW_CFG_PORT + 1), 'Q');
 	assert_int_equal(inb(f, 0xe0), 0);
 	assert_int_equal(inb(f, LAYOUT_RESET_PORT), 0);
+	assert_int_equal(inb(f, LAYOUT_PORT92), 0);
 	/* No reset asked the VM to stop. */
 	assert_int_equal(f->fvm.nr_stops, 0);
 }
