@@ -25,6 +25,8 @@
 #define CMOS_NCPUS_M1   0x5F            /* number of vCPUs - 1             */
 #define PORT_RESET      0xCF9
 #define RESET_VALUE     0x06
+#define PORT_92         0x92            /* System Control Port A: bit 0 resets */
+#define CMOS_BOOTS      0x4F            /* longmode-reset's boot count (free) */
 #define MMIO_SCRATCH    0xFF000000      /* 64 KiB MMIO scratch memory      */
 #define MMIO_SCRATCH_SZ 0x10000
 #define LAPIC_BASE      0xFEE00000
@@ -52,7 +54,7 @@
 #define EXIT_MODE       0x18            /* a CPU is not in the right mode  */
 #define EXIT_EXCEPTION  0x20            /* unexpected CPU exception        */
 #define EXIT_DELIBERATE 0x21            /* longmode-fail: deliberate fail  */
-#define EXIT_NO_RESET   0x22            /* longmode-reset: 0xCF9 ignored   */
+#define EXIT_NO_RESET   0x22            /* longmode-reset: a reset ignored */
 
 /* ---- guest RAM layout (all below 0x80000) ---------------------------- */
 #define RM_DATA         0x00600         /* realmode.bin variables           */

@@ -24,14 +24,26 @@ if in_l1; then
 	# A failing payload fails minivmm with its own code.
 	run 33 --firmware tests/guest/longmode-fail.bin --testdev --cpus 2
 	has "RESULT: FAIL"
-	# Guest-initiated reset (0xCF9) ends minivmm with status 3.
-	run 3 --firmware tests/guest/longmode-reset.bin --testdev
-	has "guest reset"
+	# Guest-initiated reset (0xCF9) ends minivmm with status 3 under
+	# --no-reboot ...
+	run 3 --firmware tests/guest/longmode-reset.bin --testdev --no-reboot
+	has "guest reset"; has "reset: boot 1"
 	echo "ok: failure and reset statuses"
+	# ... and by default reboots the VM in place: 0xCF9, port 0x92 and a
+	# triple fault each restart the firmware on every vCPU, the devices
+	# back at power-on, CMOS kept; the fourth boot passes.
+	run 0 --firmware tests/guest/longmode-reset.bin --testdev --cpus 4
+	has "reset: fast reset through port 0x92"; has "reset: triple fault"
+	has "reset: booted 4 times"; has "RESULT: PASS"
+	has "3 guest reset(s) rebooted in place"
+	[[ $(grep -c "cpus: 4 up" "$log") == 4 ]] || fail "reboot in place: not all 4 vCPUs came up on every boot"
+	echo "ok: three in-place reboots (0xCF9, port 0x92, triple fault) on 4 vCPUs"
 
-	# SIGTERM: a guest that halts forever; minivmm ends with 128+15.
+	# SIGTERM: a guest that halts forever; minivmm presses the power
+	# button, which this guest ignores, and after --shutdown-timeout ends
+	# with 128+15.
 	{ head -c 4080 /dev/zero; printf '\xfa\xf4\xeb\xfd'; head -c 12 /dev/zero; } > /tmp/hlt.bin
-	./minivmm --firmware /tmp/hlt.bin > "$log" 2>&1 < /dev/null &
+	./minivmm --firmware /tmp/hlt.bin --shutdown-timeout 2 > "$log" 2>&1 < /dev/null &
 	pid=$!
 	# Signal it only once the vCPU thread runs (signals are set up by
 	# then): starting a binary over 9p under TCG can take seconds.
@@ -42,8 +54,10 @@ if in_l1; then
 	kill -TERM $pid
 	set +e; wait $pid; rc=$?; set -e
 	[[ $rc == 143 ]] || fail "SIGTERM: status $rc, expected 143"
+	has "pressed the ACPI power button"
+	has "did not power off within 2 s of the power button"
 	has "stopped by signal 15"
-	echo "ok: SIGTERM ends the VM with status 143"
+	echo "ok: SIGTERM presses the power button, a guest that ignores it is stopped after --shutdown-timeout, status 143"
 
 	# Bad input that needs the real host: each one line, non-zero.
 	run 1 --firmware tests/guest/longmode.bin --memory 1G --hugepages 2M

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # 45-teardown: every way minivmm ends leaves the host as it found it. One L1 boot,
 # five minivmm runs, one per exit path: the guest powers off (status 0), resets
-# (3), minivmm gets SIGINT (130) or SIGTERM (143) while the guest writes — each
-# sent twice, the second once teardown began — or the guest crashes: KVM cannot
-# run it any more (4). Each run boots OVMF and the Linux guest of tests/nested/blk
+# (3, with --no-reboot), minivmm gets SIGINT (130) or SIGTERM (143) while the
+# guest writes — the first presses the ACPI power button, which this guest
+# ignores, the second stops it, a third comes once teardown began — or the guest
+# crashes: KVM cannot run it any more (4). Each run boots OVMF and the Linux guest of tests/nested/blk
 # (test "teardown", minivmm.end=poweroff|reboot|wait|crash) with a writable
 # virtio-blk data disk and two passed devices: QEMU's edu, which has no reset
 # method (minivmm tries, and turns bus mastering off), and an NVMe controller,
@@ -73,7 +74,7 @@ if in_l1; then
 		# SIGINT at its default disposition, as from a terminal (bash would
 		# start a background command with SIGINT ignored).
 		env --default-signal=INT ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M \
-			--cpus 2 --verbose --disk "path=$img" --disk "path=$O/esp-$end.img,readonly=on" \
+			--cpus 2 --verbose --no-reboot --disk "path=$img" --disk "path=$O/esp-$end.img,readonly=on" \
 			--vfio 00:10.0 --vfio 00:11.0 --serial "file:$serial" < /dev/null > "$mlog" 2>&1 &
 		pid=$!
 		poll 1500 guest_ended || true
@@ -82,8 +83,15 @@ if in_l1; then
 			sleep 1		# the background writes go on
 			t_end=$(now)
 			kill -s "$sig" "$pid" 2> /dev/null || early=1
-			# And again once teardown began (Ctrl-C twice, an impatient
-			# supervisor): it must not cut the teardown short.
+			# The first presses the power button (this guest does not
+			# act on it); the second stops the VM at once.
+			if (( !early )) && poll 100 grep -q "pressed the ACPI power button" "$mlog"; then
+				kill -s "$sig" "$pid" 2> /dev/null || early=1
+			else
+				fail "$name: SIG$sig did not press the power button"
+			fi
+			# And again once teardown began (Ctrl-C three times, an
+			# impatient supervisor): it must not cut the teardown short.
 			if (( !early )) && poll 100 grep -q "stopped by signal" "$mlog"; then
 				kill -s "$sig" "$pid" 2> /dev/null && again=1
 			fi
