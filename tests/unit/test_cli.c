@@ -215,6 +215,25 @@ static void test_parse_is_repeatable(void **state)
 	assert_int_equal(c.mem_size, GiB);
 }
 
+/* Reboot in place by default; the power button's grace period. */
+static void test_reset_and_shutdown_options(void **state)
+{
+	struct vm_config c;
+
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin"), 0);
+	assert_false(c.no_reboot);
+	assert_int_equal(c.shutdown_timeout, 60);
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--no-reboot", "--shutdown-timeout", "0"), 0);
+	assert_true(c.no_reboot);
+	assert_int_equal(c.shutdown_timeout, 0);
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--shutdown-timeout", "300"), 0);
+	assert_int_equal(c.shutdown_timeout, 300);
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--shutdown-timeout", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--shutdown-timeout", "1m"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--shutdown-timeout", ""), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "fw.bin", "--shutdown-timeout", "86401"), -EINVAL);
+}
+
 static void test_vfio_options(void **state)
 {
 	static struct vm_config cfg;
@@ -265,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_ovmf_options),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_reset_and_shutdown_options),
 		cmocka_unit_test(test_vfio_options),
 		cmocka_unit_test(test_parse_is_repeatable),
 	};
