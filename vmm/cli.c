@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firmware/bootorder.h"
 #include "lib/log.h"
 #include "lib/size.h"
 #include "vmm/cli.h"
@@ -22,7 +23,7 @@ enum {
 	OPT_SERIAL, OPT_DEBUGCON, OPT_TESTDEV, OPT_HIDE_KVM, OPT_STATS,
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
-	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT,
+	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
 };
 
 static const struct option cli_options[] = {
@@ -53,6 +54,7 @@ static const struct option cli_options[] = {
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
 	{ "no-reboot", no_argument,       NULL, OPT_NO_REBOOT },
+	{ "boot",      required_argument, NULL, OPT_BOOT },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
@@ -97,6 +99,9 @@ void cli_usage(void)
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
 "                       (1-12 characters; for GPU drivers that refuse KVM)\n"
 "  --stats              print exit statistics when the VM stops\n"
+"  --boot LIST          boot order for the firmware: cdrom, disk, cdromN, diskN\n"
+"                       (the N-th --cdrom/--disk from 0), comma-separated;\n"
+"                       default: CD-ROMs, then disks (QEMU's -boot dc)\n"
 "  --no-reboot          a guest reset ends minivmm (status 3) instead of\n"
 "                       rebooting the VM in place\n"
 "  --shutdown-timeout S SIGINT/SIGTERM press the ACPI power button; a guest\n"
@@ -471,6 +476,11 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if (cli_parse_vfio(arg, opt == OPT_GPU, &cfg->vfio[cfg->nr_vfio]))
 				return -EINVAL;
 			cfg->nr_vfio++;
+			break;
+		case OPT_BOOT:
+			if (bootorder_parse(arg))
+				return -EINVAL;
+			cfg->boot_order = arg;
 			break;
 		case OPT_NO_REBOOT:
 			cfg->no_reboot = true;

@@ -65,6 +65,7 @@ struct vm_config {
 	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
 	bool stats;
 	bool no_reboot;			/* --no-reboot: a guest reset ends minivmm (3) */
+	const char *boot_order;		/* --boot: NULL for CD-ROMs, then disks */
 	unsigned int shutdown_timeout;	/* --shutdown-timeout: s after the power button */
 	int verbose;
 	const char *sysfs_root;		/* for tests: where /sys is */

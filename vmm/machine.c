@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,6 +179,8 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 			       strerror(-ret));
 			return ret;
 		}
+		if (vm->nr_boot_devices < BOOT_MAX_DEVICES)
+			bootorder_virtio_blk(&vm->boot_devices[vm->nr_boot_devices++], i, slot);
 		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
 			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
 	}
@@ -293,6 +296,33 @@ free_blobs:
 	return ret;
 }
 
+/*
+ * --boot as the fw_cfg "bootorder" file OVMF follows. Without --boot and
+ * without a CD-ROM there is nothing to order: no file, and OVMF boots the
+ * disks in PCI order as it always did.
+ */
+static int machine_bootorder(struct vm *vm, struct fw_cfg *fw_cfg)
+{
+	bool cdrom = false;
+	char *order;
+	size_t len;
+	int ret;
+
+	for (unsigned int i = 0; i < vm->nr_boot_devices; i++)
+		cdrom |= vm->boot_devices[i].kind == BOOT_CDROM;
+	if (!vm->cfg->boot_order && !cdrom)
+		return 0;
+	ret = bootorder_build(vm->cfg->boot_order, vm->boot_devices, vm->nr_boot_devices,
+			      &order, &len);
+	if (ret)
+		return ret;	/* said why */
+	pr_debug("bootorder:\n%s", order);
+	/* OVMF wants the file NUL-terminated (QemuBootOrderLib checks). */
+	ret = len ? fw_cfg_add_file(fw_cfg, "bootorder", order, len + 1) : 0;
+	free(order);
+	return ret;
+}
+
 static int machine_fw_cfg(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -341,6 +371,8 @@ static int machine_fw_cfg(struct vm *vm)
 		ret = machine_acpi(vm, fw_cfg);
 	if (ret)
 		pr_err("setting up fw_cfg: %s", strerror(-ret));
+	else
+		ret = machine_bootorder(vm, fw_cfg);	/* says why itself */
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "firmware/bootorder.h"
 #include "firmware/image.h"
 #include "firmware/ovmf.h"
 #include "lib/memory.h"
@@ -38,6 +39,9 @@ struct vm {
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
 	unsigned int resets;		/* guest resets rebooted in place */
+	/* What the firmware may boot from, for the "bootorder" file. */
+	struct boot_device boot_devices[BOOT_MAX_DEVICES];
+	unsigned int nr_boot_devices;
 	/* Graceful shutdown: the signal that pressed the power button (0:
 	 * not pressed) and the deadline for the guest to power off. */
 	int powerdown_signal;

@@ -2,7 +2,8 @@
 /*
  * The command line: cli_parse() on a fuzzed argv, and the value parsers on
  * their own (parse_size, cli_parse_cpu_list, cli_parse_uuid,
- * cli_parse_disk, cli_parse_vfio, cli_cpu_in_list).
+ * cli_parse_disk, cli_parse_vfio, cli_cpu_in_list, and --boot's
+ * bootorder_parse/bootorder_build).
  *
  * Input: the first byte picks the parser; the rest is split at NUL bytes
  * into strings (argv[1..] for cli_parse, each in its own allocation of
@@ -15,7 +16,9 @@
  * firmware, not both; memory within limits; vCPUs 1..4096; pins for
  * every vCPU; NUL-terminated strings that fit their fields); sizes are
  * exact multiples; CPU lists stay within what was asked and in range;
- * UUID round-trips through its text form.
+ * UUID round-trips through its text form; a --boot list that parses
+ * builds (or names an absent device), and the file lists only the
+ * machine's devices, each at most once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "firmware/bootorder.h"
 #include "lib/size.h"
 #include "tests/fuzz/fuzz.h"
 #include "vmm/cli.h"
@@ -184,6 +188,43 @@ static void fuzz_cpu_list(const char *s, unsigned int max)
 	}
 }
 
+static void fuzz_bootorder(const char *s)
+{
+	struct boot_device d[4];
+	bool seen[4] = { false };
+	size_t len, lines = 0;
+	char *out, *p;
+	int ret;
+
+	if (bootorder_parse(s))
+		return;
+	bootorder_sata(&d[0], BOOT_CDROM, 0, 0);
+	bootorder_sata(&d[1], BOOT_CDROM, 1, 1);
+	bootorder_virtio_blk(&d[2], 0, 1);
+	bootorder_sata(&d[3], BOOT_DISK, 1, 2);
+	ret = bootorder_build(s, d, 4, &out, &len);
+	FZ_CHECK(ret == 0 || ret == -ENOENT, "--boot '%s' parsed, then built %d", s, ret);
+	if (ret)
+		return;
+	FZ_CHECK(strlen(out) == len, "bootorder length");
+	for (p = out; *p; lines++) {
+		char *nl = strchr(p, '\n');
+		int found = -1;
+
+		FZ_CHECK(nl, "bootorder line without a newline");
+		for (unsigned int i = 0; i < 4; i++)
+			if (strlen(d[i].ofw_path) == (size_t)(nl - p) &&
+			    !strncmp(d[i].ofw_path, p, (size_t)(nl - p)))
+				found = (int)i;
+		FZ_CHECK(found >= 0, "bootorder line '%.*s' is no device", (int)(nl - p), p);
+		FZ_CHECK(!seen[found], "device %d listed twice", found);
+		seen[found] = true;
+		p = nl + 1;
+	}
+	FZ_CHECK(lines <= 4, "%zu bootorder lines for 4 devices", lines);
+	free(out);
+}
+
 static void fuzz_uuid(const char *s)
 {
 	uint8_t u[16], v[16];
@@ -222,7 +263,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	switch (sel % 8) {
 	case 1:
-		fuzz_size(s);
+		if (sel & 0x80)
+			fuzz_bootorder(s);
+		else
+			fuzz_size(s);
 		break;
 	case 2:
 		fuzz_cpu_list(s, 1 + (sel >> 3) % 64);

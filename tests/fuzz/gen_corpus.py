@@ -404,6 +404,9 @@ def cli_seeds():
     write("cli", "disk", u8(5) + b"path=x,,y.img,direct=on,queues=64,serial=01234567890123456789")
     write("cli", "vfio", u8(6) + b"0000:65:00.0,romfile=x.rom")
     write("cli", "gpu", u8(7) + b"65:00,vga=on,romfile=y")
+    write("cli", "boot", u8(1 | 0x80) + b"cdrom1,disk,cdrom,disk1")
+    write("cli", "reboot", argv(
+        "--ovmf", "OVMF.fd", "--boot", "cdrom,disk0", "--no-reboot", "--shutdown-timeout", "5"))
 
 
 # ---- fuzz_virtio_blk -------------------------------------------------------
