@@ -16,6 +16,9 @@ packages=(
 	dosfstools mtools			# FAT images for EFI test disks
 	fdisk					# sfdisk: GPT on the virtio-blk test disks
 	fio					# virtio-blk benchmark (runs in the L2 guest)
+	grub-efi-amd64-bin grub-common		# the install test's GRUB images (grub-mkimage, grub-editenv)
+	gnu-efi					# its CD's EFI loader (tests/nested/install/cdboot.c)
+	xorriso					# its installer ISO
 )
 
 missing=()

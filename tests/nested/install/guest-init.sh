@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # tests/nested/install/guest-init.sh — PID 1 of the Linux guest of the nested
 # install test (tests/nested/cases/48-install.sh): both the installer on the CD
 # and the system it installs, which boot the same kernel and this initramfs.
@@ -65,13 +66,18 @@ bytes() { echo $(( $(cat "/sys/block/$1/size") * 512 )); }
 is_iso() { [ "$(dd if="/dev/$1" bs=1 skip=32769 count=5 2>/dev/null)" = CD001 ]; }
 # The first MiB all zero: no partition table, no file system.
 is_empty() { [ -z "$(dd if="/dev/$1" bs=64k count=16 2>/dev/null | tr -d '\0' | head -c 1)" ]; }
-disks() { ls /sys/block | grep -E '^(vd[a-z]+|sd[a-z]+|sr[0-9]+)$'; }
+disks() {
+	local d
+	for d in /sys/block/vd* /sys/block/sd* /sys/block/sr*; do
+		[ -e "$d" ] && echo "${d##*/}"
+	done
+}
 
 # The CD: sr0, or the read-only virtio disk holding an ISO (the stand-in).
 # Disks appear while the drivers probe: wait up to 10 s.
 find_cd() {
-	local d i
-	for i in $(seq 100); do
+	local d
+	for _ in $(seq 100); do
 		for d in $(disks); do
 			case $d in
 			sr*) is_iso "$d" && { echo "$d"; return 0; } ;;
@@ -89,8 +95,7 @@ cd_sum() {
 }
 
 wait_block() {
-	local i
-	for i in $(seq 100); do [ -b "$1" ] && return 0; sleep 0.1; done
+	for _ in $(seq 100); do [ -b "$1" ] && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -102,7 +107,9 @@ t_install() {
 	say "INSTALLER on kernel $(uname -r), $(nproc) CPUs; CD /dev/$cd, disks: $(disks | tr '\n' ' ')"
 	for d in $(disks); do
 		case $d in vd*) ;; *) continue ;; esac
-		[ "$(ro "$d")" = 0 ] && is_empty "$d" || continue
+		if [ "$(ro "$d")" != 0 ] || ! is_empty "$d"; then
+			continue
+		fi
 		[ -z "$target" ] || fail "two empty disks ($target, $d): which one?"
 		target=$d
 	done
@@ -118,10 +125,12 @@ t_install() {
 	mkfs.vfat -n SYSTEM "/dev/${target}1" > /dev/null || fail "mkfs.vfat /dev/${target}1"
 	mount -t vfat "/dev/${target}1" /esp || fail "mounting the new ESP"
 	mkdir -p /esp/EFI/BOOT /esp/EFI/minivmm
-	cp /cd/install/BOOTX64.EFI /esp/EFI/BOOT/BOOTX64.EFI &&
+	if ! { cp /cd/install/BOOTX64.EFI /esp/EFI/BOOT/BOOTX64.EFI &&
 		cp /cd/install/grubenv /esp/EFI/minivmm/grubenv &&
 		cp /cd/vmlinuz /cd/initrd.img /esp/ &&
-		echo "$sum" > /esp/install.sum || fail "copying the system onto the ESP"
+		echo "$sum" > /esp/install.sum; }; then
+		fail "copying the system onto the ESP"
+	fi
 	# The marker last: a half-done install must not look installed.
 	sync
 	echo "installed from /dev/$cd" > /esp/minivmm-installed || fail "writing the marker"
@@ -154,8 +163,8 @@ t_installed() {
 	sys=${esp%1}
 	boots=1
 	[ -e /esp/boot.log ] && boots=$(( $(wc -l < /esp/boot.log) + 1 ))
-	echo "boot $boots: kernel $(uname -r)" >> /esp/boot.log && sync ||
-		fail "writing boot.log on the ESP"
+	echo "boot $boots: kernel $(uname -r)" >> /esp/boot.log || fail "writing boot.log on the ESP"
+	sync
 	say "INSTALLED SYSTEM boot $boots on kernel $(uname -r), $(nproc) CPUs; ESP /dev/$esp (read-write), CD /dev/$cd, disks: $(disks | tr '\n' ' ')"
 
 	want=$(cat /esp/install.sum)

@@ -54,26 +54,29 @@ install_grub() {
 	t=$(mktemp -d)
 	mkdir -p "$t/boot/grub"
 	cp "$2" "$t/boot/grub/grub.cfg"
-	tar -cf "$t/memdisk.tar" -C "$t" boot/grub/grub.cfg &&
 	# shellcheck disable=SC2086  # a list of names
-	grub-mkimage -O x86_64-efi -p '(memdisk)/boot/grub' -m "$t/memdisk.tar" -o "$1" \
-		$INSTALL_GRUB_MODULES || ret=1
+	tar -cf "$t/memdisk.tar" -C "$t" boot/grub/grub.cfg &&
+		grub-mkimage -O x86_64-efi -p '(memdisk)/boot/grub' -m "$t/memdisk.tar" \
+			-o "$1" $INSTALL_GRUB_MODULES || ret=1
 	rm -rf "$t"
 	return "$ret"
 }
 
-# install_cdboot OUT: cdboot.c as an EFI application (gnu-efi's usual recipe).
+# install_cdboot OUT: cdboot.c as an EFI application (gnu-efi's usual recipe:
+# a position-independent ELF with gnu-efi's self-relocating start code, its
+# sections copied into a PE32+ image).
 install_cdboot() {
 	local tmp ret=0
 	tmp=$(mktemp -d)
 	gcc -I/usr/include/efi -I/usr/include/efi/x86_64 -DEFI_FUNCTION_WRAPPER -O2 -Wall \
 		-fpic -ffreestanding -fno-stack-protector -fno-stack-check -fshort-wchar \
 		-mno-red-zone -maccumulate-outgoing-args -c "$INSTALL_DIR/cdboot.c" -o "$tmp/cdboot.o" &&
-	ld -nostdlib -znocombreloc -shared -Bsymbolic -T /usr/lib/elf_x86_64_efi.lds \
-		/usr/lib/crt0-efi-x86_64.o "$tmp/cdboot.o" -o "$tmp/cdboot.so" -L/usr/lib -lefi -lgnuefi &&
-	objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela \
-		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
-		"$tmp/cdboot.so" "$1" || ret=1
+		ld -nostdlib -znocombreloc -shared -Bsymbolic -T /usr/lib/elf_x86_64_efi.lds \
+			/usr/lib/crt0-efi-x86_64.o "$tmp/cdboot.o" -o "$tmp/cdboot.so" \
+			-L/usr/lib -lefi -lgnuefi &&
+		objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel \
+			-j .rela -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
+			--subsystem=10 "$tmp/cdboot.so" "$1" || ret=1
 	rm -rf "$tmp"
 	return "$ret"
 }
