@@ -90,11 +90,13 @@ if in_l1; then
 	summary=()
 
 	# --- one VM run: start, follow the guest on its serial console, stop ---
-	# vm_start NAME COMMAND...: in the background; its output in $O/NAME.log.
-	vm_start() {
-		name=$1; shift
-		serial=$O/serial-$name.txt vlog=$O/$name.log
+	# vm_new NAME: the next run's name, console file and log file.
+	vm_new() {
+		name=$1 serial=$O/serial-$1.txt vlog=$O/$1.log
 		: > "$serial"
+	}
+	# vm_start COMMAND...: in the background; its output in vlog.
+	vm_start() {
 		t0=$(now)
 		"$@" < /dev/null > "$vlog" 2>&1 &
 		pid=$!
@@ -206,8 +208,9 @@ if in_l1; then
 	}
 
 	# --- install: the whole flow with minivmm, SIGTERM at READY ---
+	vm_new install
 	minivmm_cmd "$O/target.img" "$O/data-install.img"
-	vm_start install "${cmd[@]}"
+	vm_start "${cmd[@]}"
 	wait_serial t_inst "MINIVMM-GUEST: INSTALLER" 240
 	wait_serial t_sys "MINIVMM-GUEST: INSTALLED SYSTEM" 240
 	wait_serial t_ready "MINIVMM-GUEST: READY" 240
@@ -237,8 +240,9 @@ if in_l1; then
 	mkfifo "$mon.in" "$mon.out"
 	cat "$mon.out" > "$O/qemu-monitor.log" &
 	cat_pid=$!
+	vm_new qemu
 	qemu_cmd "$O/target-qemu.img" "$O/data-qemu.img" "$mon"
-	vm_start qemu "${cmd[@]}"
+	vm_start "${cmd[@]}"
 	wait_serial q_inst "MINIVMM-GUEST: INSTALLER" 300
 	wait_serial q_sys "MINIVMM-GUEST: INSTALLED SYSTEM" 300
 	wait_serial q_ready "MINIVMM-GUEST: READY" 300
@@ -263,8 +267,9 @@ if in_l1; then
 		sock=/tmp/minivmm-install.sock
 		ctl=(--control "$sock")
 	fi
+	vm_new boot
 	minivmm_cmd "$O/target.img" "$O/data-boot.img" "${ctl[@]}"
-	vm_start boot "${cmd[@]}"
+	vm_start "${cmd[@]}"
 	wait_serial b_ready "MINIVMM-GUEST: READY" 240
 	t_sig=$(now)
 	if (( ${#ctl[@]} )); then
@@ -290,8 +295,9 @@ if in_l1; then
 	# --- ignore: a system that ignores the power button ---
 	cp "$O/target.img" "$O/target-ignore.img"
 	mcopy -o -i "$O/target-ignore.img@@$MiB" "$O/grubenv-ignore" ::/EFI/minivmm/grubenv
+	vm_new ignore
 	minivmm_cmd "$O/target-ignore.img" "$O/data-ignore.img" --shutdown-timeout 5
-	vm_start ignore "${cmd[@]}"
+	vm_start "${cmd[@]}"
 	wait_serial _ "MINIVMM-GUEST: READY (ignoring the power button)" 240
 	t_sig=$(now)
 	kill -TERM "$pid"
