@@ -47,7 +47,14 @@ MiB=$((1 << 20))
 PATTERN_OFF=128		# 64 KiB blocks: 8 MiB (guest-init.sh's default)
 DATA_MB=16
 TARGET_MB=64
+# The firmware: OVMF.fd, variables in RAM, as QEMU's -bios (the default); or,
+# with INSTALL_FIRMWARE=code4m in the environment, OVMF_CODE_4M.fd with a
+# variable store that persists: one per VM (minivmm's three runs on the
+# installed disk share one, as one VM would; QEMU has its own).
+INSTALL_FIRMWARE=${INSTALL_FIRMWARE:-fd}
 OVMF=/usr/share/ovmf/OVMF.fd
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 
 # What this minivmm build has: an option of its own in --help (the line that
 # starts with it; --boot's help names --cdrom too).
@@ -142,8 +149,13 @@ if in_l1; then
 	# shellcheck disable=SC2054
 	minivmm_cmd() {
 		local target=$1 data=$2; shift 2
-		cmd=(./minivmm --ovmf "$OVMF" --memory 512M --cpus 2 --verbose
-			--serial "file:$serial" "$@")
+		cmd=(./minivmm --memory 512M --cpus 2 --verbose --serial "file:$serial" "$@")
+		if [[ $INSTALL_FIRMWARE == code4m ]]; then
+			[[ -e $O/vars-minivmm.fd ]] || cp "$OVMF_VARS" "$O/vars-minivmm.fd"
+			cmd+=(--ovmf "$OVMF_CODE" --ovmf-vars "$O/vars-minivmm.fd")
+		else
+			cmd+=(--ovmf "$OVMF")
+		fi
 		if has_cdrom; then
 			cmd+=(--cdrom "$ISO" --disk "path=$target,serial=MINIVMM-TARGET"
 				--disk "path=$data,bus=sata" --boot cdrom,disk)
@@ -159,8 +171,15 @@ if in_l1; then
 	qemu_cmd() {
 		local target=$1 data=$2 mon=$3
 		cmd=(qemu-system-x86_64 -machine q35 -accel kvm -cpu host -smp 2 -m 512
-			-bios "$OVMF" -nodefaults -display none -serial "file:$serial"
-			-monitor "pipe:$mon"
+			-nodefaults -display none -serial "file:$serial" -monitor "pipe:$mon")
+		if [[ $INSTALL_FIRMWARE == code4m ]]; then
+			cp "$OVMF_VARS" "$O/vars-qemu.fd"
+			cmd+=(-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
+				-drive "if=pflash,format=raw,file=$O/vars-qemu.fd")
+		else
+			cmd+=(-bios "$OVMF")
+		fi
+		cmd+=(
 			-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on"
 			-device ide-cd,drive=cd,bus=ide.0,bootindex=0
 			-drive "file=$target,if=none,id=target,format=raw"
@@ -326,7 +345,7 @@ for run in install qemu boot ignore; do
 	head -c $((DATA_MB * MiB)) /dev/zero | tr '\0' '\377' > "$NESTED_OUT/data-$run.img"
 done
 
-l1_run --timeout 900 -- bash "$NESTED_CASE_FILE"
+l1_run --env "INSTALL_FIRMWARE=$INSTALL_FIRMWARE" --timeout 900 -- bash "$NESTED_CASE_FILE"
 assert_rc 0
 assert_log_contains "INSTALL-OK"
 grep -a "^INSTALL " "$L1_LOG" | tr -d '\r' | sed 's/^/  /'
