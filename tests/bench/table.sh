@@ -20,9 +20,10 @@ bench_mean() {
 		END { if (!n) print "n/a"; else if (s / n < 100) printf "%.1f", s / n; else printf "%.0f", s / n }' "$results"
 }
 
-# bench_ratio A B: A / B to two places, "n/a" if either is missing.
+# bench_ratio A B: A / B to two places, "n/a" if either is missing (a
+# missing B once gave "inf": "n/a" > 0 is a string comparison in awk).
 bench_ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a") printf "%.2f", a / b; else print "n/a" }'
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
 row() {

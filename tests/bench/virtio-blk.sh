@@ -86,7 +86,10 @@ vblk_bench() {
 }
 
 # fio_results VMM PREFIX SERIAL: the guest's "MINIVMM-FIO job {json}" lines
-# as "VMM PREFIX-job-iops|mibs|lat-us value" result lines, if it finished.
+# as "VMM PREFIX-job-iops|mibs|lat-us value" result lines, if it finished. Text
+# after the JSON on its line is ignored: the kernel's "reboot: Power down" goes
+# straight to the UART and has landed there. A line that still does not parse
+# counts as an unfinished run, so the table says why its rows are missing.
 fio_results() {
 	local boots
 
@@ -110,9 +113,10 @@ vmm, prefix = sys.argv[1], sys.argv[2]
 for line in sys.stdin:
     try:
         _, name, blob = line.split(" ", 2)
-        job = json.loads(blob)["jobs"][0]
+        job = json.JSONDecoder().raw_decode(blob)[0]["jobs"][0]
     except (ValueError, KeyError, IndexError) as e:
         print("bench: %s: an unreadable fio result line (%s)" % (vmm, e), file=sys.stderr)
+        print(vmm, "%s-unfinished" % prefix, 1)
         continue
     rd, wr = job["read"], job["write"]
     if name.startswith("rr-"):
