@@ -42,7 +42,8 @@
 #                                  and NVMe ones; the table gains the columns
 #                                  base and minivmm/base. A refactoring that
 #                                  costs nothing shows minivmm/base near 1.00.
-#                                  Quick: BENCH_BASE=main BENCH_ROWS=core BENCH_RUNS=1
+#                                  E.g. BENCH_BASE=main BENCH_ROWS=core (with
+#                                  BENCH_RUNS=1 quicker, but one round is noisy)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
