@@ -317,5 +317,5 @@ deps:
 	tests/deps.sh
 
 clean:
-	rm -f .build-flags minivmm libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
+	rm -f .build-flags minivmm minivmm-base libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
 	      $(UNIT_BINS) tests/unit/libfakes.a $(UNIT_FAKES) $(UNIT_FAKES:.o=.d)

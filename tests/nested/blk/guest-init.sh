@@ -170,6 +170,10 @@ t_fio() {
 		# One line per job for the host: "MINIVMM-FIO name {json}".
 		echo "MINIVMM-FIO $(basename "$j" .fio) $(tr -d '\n\t' < /tmp/out)"
 	done
+	# Let the UART drain the last (~6 KiB) line before the power-off: the
+	# kernel writes its "reboot: Power down" straight to the UART, into
+	# whatever is still queued, and once split a result line.
+	sleep 2
 }
 
 case $TEST in

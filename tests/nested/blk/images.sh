@@ -8,7 +8,9 @@
 #   blk_pattern FILE SIZE            SIZE random bytes (the pattern a guest writes)
 #   blk_initramfs FILE [--fio]       the guest initramfs (gzip'd cpio); --fio adds
 #                                    the host's fio with its libraries and the jobs
-#                                    in tests/nested/blk/*.fio; needs the pattern at
+#                                    in tests/nested/blk/*.fio (only the ones named
+#                                    in $BLK_FIO_JOBS, e.g. "rr-qd1", if set: the
+#                                    guest runs all it holds); needs the pattern at
 #                                    $BLK_PATTERN (default: 4 MiB, made here);
 #                                    modules in $BLK_EXTRA_MODULES are added
 #                                    (loaded after virtio_blk, e.g. nvme)
@@ -66,7 +68,7 @@ blk_pattern() {
 }
 
 blk_initramfs() {
-	local out=$1 fio=${2:-} r lib
+	local out=$1 fio=${2:-} r lib job
 	r=$(mktemp -d)
 	mkdir -p "$r"/{bin,lib/modules,lib64,proc,sys,dev,tmp,fio}
 	cp /bin/busybox "$r/bin/busybox"
@@ -89,7 +91,13 @@ blk_initramfs() {
 			mkdir -p "$r$(dirname "$lib")"
 			cp -L "$lib" "$r$lib"
 		done < <(ldd /usr/bin/fio | grep -o '/[^ ]*')
-		cp "$BLK_DIR"/*.fio "$r/fio/"
+		if [[ -n ${BLK_FIO_JOBS:-} ]]; then
+			for job in $BLK_FIO_JOBS; do
+				cp "$BLK_DIR/$job.fio" "$r/fio/" || return 1
+			done
+		else
+			cp "$BLK_DIR"/*.fio "$r/fio/"
+		fi
 	fi
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$out"
 	rm -rf "$r"
