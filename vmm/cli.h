@@ -26,6 +26,8 @@ struct disk_config {
 	unsigned int queues;		/* 0: one per vCPU */
 };
 
+#define CLI_CONTROL_PATH_MAX	107	/* sockaddr_un's sun_path, less its NUL */
+
 #define CLI_MAX_VFIO		8
 #define CLI_BDF_MAX		32
 
@@ -65,6 +67,10 @@ struct vm_config {
 	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
 	bool stats;
 	int verbose;
+	const char *control;		/* --control: the control socket's path */
+	bool daemonize;			/* --daemonize */
+	const char *pidfile;		/* --pidfile */
+	const char *log;		/* --log: minivmm's messages once the VM runs */
 	const char *sysfs_root;		/* for tests: where /sys is */
 };
 

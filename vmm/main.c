@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * minivmm: run a VM (the default), or prepare the host (check, groups,
- * bind, unbind).
+ * minivmm: run a VM (the default), prepare the host (check, groups, bind,
+ * unbind), or talk to a running VM (ctl).
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,10 @@
 #include "host/host.h"
 #include "lib/log.h"
 #include "vmm/cli.h"
+#include "vmm/control.h"
+#include "vmm/ctl.h"
+#include "vmm/daemon.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 static const struct {
@@ -19,12 +23,70 @@ static const struct {
 	{ "groups", host_groups_main },
 	{ "bind", host_bind_main },
 	{ "unbind", host_unbind_main },
+	{ "ctl", ctl_main },
 };
+
+/*
+ * The VM and what runs around it, in this order: --daemonize's fork (before
+ * anything exists: daemon.h says why), the control socket, the pidfile and
+ * the log (each refused here, on the terminal, if taken), the VM, then the
+ * run, which detaches from the terminal once the vCPUs run. Undone in
+ * reverse: the pidfile goes before the control socket closes its
+ * connections, so that a "minivmm ctl PATH stop" that returns finds both
+ * files gone.
+ */
+static int run_vm(const struct vm_config *cfg)
+{
+	struct seccomp_extra extra;
+	struct control_ops ops;
+	struct control *ctl = NULL;
+	struct daemon d;
+	struct vm vm;
+	int status = 1, ret;
+
+	daemon_init(&d);
+	if (cfg->daemonize) {
+		ret = daemon_fork(&d, &status);
+		if (ret)
+			return ret > 0 ? status : 1;	/* the parent, done waiting */
+	}
+	if (cfg->control) {
+		vm_control_ops(&vm, &ops);	/* ops only keep &vm: created below */
+		if (control_open(&ctl, cfg->control, &ops))
+			goto out;
+	}
+	if (cfg->pidfile && daemon_pidfile_create(&d, cfg->pidfile))
+		goto close_control;
+	if (daemon_open_stdio(&d, cfg))
+		goto remove_pidfile;
+	if (vm_create(&vm, cfg))
+		goto remove_pidfile;
+
+	seccomp_extra_init(&extra);
+	extra.accept_fd = control_listen_fd(ctl);
+	extra.unlink_dir_fd[0] = control_dir_fd(ctl);
+	daemon_seccomp(&d, &extra);
+	vm.control = ctl;
+	vm.seccomp_extra = &extra;
+	vm.running = daemon_running;
+	vm.running_opaque = &d;
+	status = vm_run(&vm);
+	vm_destroy(&vm);
+remove_pidfile:
+	daemon_pidfile_remove(&d);
+close_control:
+	control_close(ctl);
+out:
+	/* Nobody waits for a daemon that ran: its log says how it ended.
+	 * (One that failed to start told its waiting parent.) */
+	if (d.detached && d.ready_fd < 0)
+		pr_info("exit status %d", status);
+	return status;
+}
 
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
-	struct vm vm;
 	int ret;
 
 	if (argc > 1) {
@@ -43,9 +105,5 @@ int main(int argc, char **argv)
 	 * stops; the serial console writes straight to the fd anyway. */
 	setvbuf(stdout, NULL, _IONBF, 0);
 
-	if (vm_create(&vm, &cfg))
-		return 1;
-	ret = vm_run(&vm);
-	vm_destroy(&vm);
-	return ret;
+	return run_vm(&cfg);
 }

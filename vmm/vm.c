@@ -19,6 +19,7 @@
 #include "devices/legacy/uart.h"
 #include "lib/layout.h"
 #include "lib/log.h"
+#include "vmm/control.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
@@ -63,6 +64,12 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code)
 	vm->stop_code = code;
 	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
 		pr_warn("stop request: %s", strerror(errno));
+}
+
+int vm_request_powerdown(struct vm *vm)
+{
+	/* the ACPI power button: see issue 11 */
+	return -ENOTSUP;
 }
 
 static void vm_stop_cb(void *opaque, enum vm_stop_reason reason, int code)
@@ -383,9 +390,19 @@ static int vm_exit_status(const struct vm *vm)
 	case VM_STOP_SIGNAL:
 		pr_info("stopped by signal %d", vm->stop_code);
 		return 128 + vm->stop_code;
+	case VM_STOP_HOST:
+		pr_info("stopped through the control socket");
+		return 0;
 	default:
 		return 1;
 	}
+}
+
+/* The vCPUs run: whoever waits for that (--daemonize's parent) hears it. */
+static void vm_report_running(struct vm *vm)
+{
+	if (vm->running)
+		vm->running(vm->running_opaque);
 }
 
 int vm_run(struct vm *vm)
@@ -419,7 +436,7 @@ int vm_run(struct vm *vm)
 		terminal_raw();
 
 	/* Everything is open and mapped: from here on the VMM only runs. */
-	if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine())) {
+	if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine(vm->seccomp_extra))) {
 		ret = -EPERM;
 		vm_request_stop(vm, VM_STOP_ERROR, 0);
 	}
@@ -430,15 +447,18 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
+	if (!ret)
+		vm_report_running(vm);
 
 	while (!vm_stopping(vm)) {
-		struct pollfd p[3] = {
+		struct pollfd p[3 + CONTROL_MAX_POLLFDS] = {
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = in_fd, .events = POLLIN },
+			{ .fd = in_fd, .events = POLLIN },	/* poll() skips it at -1 */
 		};
+		unsigned int nc = control_pollfds(vm->control, &p[3]);
 
-		if (poll(p, in_fd >= 0 ? 3 : 2, -1) < 0) {
+		if (poll(p, 3 + nc, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
@@ -454,6 +474,7 @@ int vm_run(struct vm *vm)
 		}
 		if (in_fd >= 0 && p[2].revents & (POLLIN | POLLHUP | POLLERR))
 			vm_console_input(vm, &in_fd, &escape);
+		control_handle(vm->control, &p[3], nc);
 	}
 
 	for (unsigned int i = 0; i < started; i++)

@@ -14,6 +14,9 @@
 #include "vmm/kvm.h"
 #include "vmm/vcpu.h"
 
+struct control;
+struct control_ops;
+struct seccomp_extra;
 struct uart;
 
 struct vm {
@@ -39,6 +42,13 @@ struct vm {
 	int stop_fd;
 	int stop_reason;	/* enum vm_stop_reason, atomic */
 	int stop_code;
+	unsigned int resets;	/* in-place reboots so far (issue 11); atomic */
+
+	/* Set by main.c after vm_create, each optional (NULL: none). */
+	struct control *control;	/* --control: polled by the main loop */
+	const struct seccomp_extra *seccomp_extra;	/* what the options add to the filter */
+	void (*running)(void *opaque);	/* the vCPUs run (--daemonize detaches here) */
+	void *running_opaque;
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg);
@@ -47,6 +57,11 @@ int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code);
+/* Press the ACPI power button: 0 or -errno. */
+int vm_request_powerdown(struct vm *vm);
+/* The control socket's view of this VM (vmm/vm_control.c): ops->opaque is
+ * vm, which need not be created yet. */
+void vm_control_ops(struct vm *vm, struct control_ops *ops);
 static inline bool vm_stopping(const struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_STOP_NONE;
