@@ -40,11 +40,15 @@ static void forward_signal(int sig)
 	errno = saved;
 }
 
-/* The parent's side: wait for the child's word, or its end. */
-static int daemon_wait(pid_t child, int fd)
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP };
+#define NR_FORWARDED	(sizeof(forwarded) / sizeof(forwarded[0]))
+
+/* The parent's side: wait for the child's word, or its end. The signals
+ * passed on are blocked (since before the fork) until the handler that
+ * passes them on is in place; mask is what to go back to. */
+static int daemon_wait(pid_t child, int fd, const sigset_t *mask)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = forward_signal }, old[3];
+	struct sigaction sa = { .sa_handler = forward_signal }, old[NR_FORWARDED];
 	int ws, status;
 	ssize_t n;
 	char c;
@@ -54,8 +58,9 @@ static int daemon_wait(pid_t child, int fd)
 	 * loop reads on. */
 	forward_to = child;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+	for (unsigned int i = 0; i < NR_FORWARDED; i++)
+		sigaction(forwarded[i], &sa, &old[i]);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	do
 		n = read(fd, &c, 1);
 	while (n < 0 && errno == EINTR);
@@ -80,14 +85,15 @@ static int daemon_wait(pid_t child, int fd)
 		       (int)child, WTERMSIG(ws));
 	}
 restore:
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
+	for (unsigned int i = 0; i < NR_FORWARDED; i++)
+		sigaction(forwarded[i], &old[i], NULL);
 	forward_to = 0;
 	return status;
 }
 
 int daemon_fork(struct daemon *d, int *status)
 {
+	sigset_t block, mask;
 	int fds[2], err;
 	pid_t pid;
 
@@ -99,15 +105,23 @@ int daemon_fork(struct daemon *d, int *status)
 		pr_err("--daemonize: pipe: %s", strerror(err));
 		return -err;
 	}
+	/* A signal between the fork and the parent's handler must not be
+	 * lost, nor kill the parent alone: held until then. */
+	sigemptyset(&block);
+	for (unsigned int i = 0; i < NR_FORWARDED; i++)
+		sigaddset(&block, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &block, &mask);
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
+		sigprocmask(SIG_SETMASK, &mask, NULL);
 		pr_err("--daemonize: fork: %s", strerror(err));
 		close(fds[0]);
 		close(fds[1]);
 		return -err;
 	}
 	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &mask, NULL);
 		close(fds[0]);
 		d->ready_fd = fds[1];
 		d->detached = true;
@@ -119,7 +133,7 @@ int daemon_fork(struct daemon *d, int *status)
 		return 0;
 	}
 	close(fds[1]);
-	*status = daemon_wait(pid, fds[0]);
+	*status = daemon_wait(pid, fds[0], &mask);
 	close(fds[0]);
 	return 1;
 }
@@ -177,7 +191,11 @@ int daemon_pidfile_create(struct daemon *d, const char *path)
 			       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (d->pidfile_fd < 0) {
 		ret = -errno;
-		pr_err("--pidfile %s: %s (give a writable path)", path, strerror(-ret));
+		if (ret == -ELOOP)
+			pr_err("--pidfile %s: a symbolic link, which minivmm does not follow (give the path of a plain file)",
+			       path);
+		else
+			pr_err("--pidfile %s: %s (give a writable path)", path, strerror(-ret));
 		goto close_dir;
 	}
 	/* The lock lives as long as the minivmm that took it: a pidfile
