@@ -553,18 +553,30 @@ free_control:
 	return ret;
 }
 
-void control_close(struct control *c)
+int control_remove_file(const struct control *c)
 {
 	struct stat st;
+
+	/* Only our own socket: after someone removed it, the path may be
+	 * another VM's by now. (fstatat and unlinkat only: a signal handler
+	 * calls this.) */
+	if (!c || fstatat(c->dir_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) ||
+	    st.st_dev != c->dev || st.st_ino != c->ino)
+		return 0;
+	return unlinkat(c->dir_fd, c->name, 0) ? -errno : 0;
+}
+
+void control_close(struct control *c)
+{
+	int ret;
 
 	if (!c)
 		return;
 	/* The file first: a client waiting for its connection to close
-	 * (minivmm ctl PATH stop) then finds it gone. Only our own socket:
-	 * after someone removed it, the path may be another VM's by now. */
-	if (!fstatat(c->dir_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) &&
-	    st.st_dev == c->dev && st.st_ino == c->ino && unlinkat(c->dir_fd, c->name, 0))
-		pr_warn("control socket %s: cannot remove it: %s", c->name, strerror(errno));
+	 * (minivmm ctl PATH stop) then finds it gone. */
+	ret = control_remove_file(c);
+	if (ret)
+		pr_warn("control socket %s: cannot remove it: %s", c->name, strerror(-ret));
 	close(c->dir_fd);
 	for (unsigned int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		client_close(&c->clients[i]);

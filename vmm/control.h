@@ -68,6 +68,9 @@ int control_open(struct control **out, const char *path, const struct control_op
 /* Close every connection and the socket, and remove the socket file if it
  * is still the one control_open() made. NULL is fine. */
 void control_close(struct control *c);
+/* Only remove the file (if still ours): 0 or -errno. Async-signal-safe,
+ * for a signal that ends minivmm during set-up. NULL is fine. */
+int control_remove_file(const struct control *c);
 
 /* Fill p[0..CONTROL_MAX_POLLFDS) with what to poll now; returns how many
  * (0 for NULL). control_handle() then takes the same entries back. */

@@ -238,18 +238,28 @@ close_dir:
 	return ret;
 }
 
-void daemon_pidfile_remove(struct daemon *d)
+int daemon_pidfile_unlink(const struct daemon *d)
 {
 	struct stat st;
 
+	/* Only the file written: removed by hand and since written by
+	 * another minivmm, it is that one's. (Async-signal-safe calls.) */
+	if (d->pidfile_fd < 0 ||
+	    fstatat(d->pidfile_dir_fd, d->pidfile_name, &st, AT_SYMLINK_NOFOLLOW) ||
+	    st.st_dev != d->pidfile_dev || st.st_ino != d->pidfile_ino)
+		return 0;
+	return unlinkat(d->pidfile_dir_fd, d->pidfile_name, 0) ? -errno : 0;
+}
+
+void daemon_pidfile_remove(struct daemon *d)
+{
+	int ret;
+
 	if (d->pidfile_fd < 0)
 		return;
-	/* Only the file written: removed by hand and since written by
-	 * another minivmm, it is that one's. */
-	if (!fstatat(d->pidfile_dir_fd, d->pidfile_name, &st, AT_SYMLINK_NOFOLLOW) &&
-	    st.st_dev == d->pidfile_dev && st.st_ino == d->pidfile_ino &&
-	    unlinkat(d->pidfile_dir_fd, d->pidfile_name, 0))
-		pr_warn("--pidfile %s: cannot remove it: %s", d->pidfile_name, strerror(errno));
+	ret = daemon_pidfile_unlink(d);
+	if (ret)
+		pr_warn("--pidfile %s: cannot remove it: %s", d->pidfile_name, strerror(-ret));
 	close(d->pidfile_fd);	/* and with it the lock */
 	close(d->pidfile_dir_fd);
 	d->pidfile_fd = d->pidfile_dir_fd = -1;

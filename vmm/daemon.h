@@ -53,8 +53,11 @@ int daemon_fork(struct daemon *d, int *status);
  * a live process, is refused (one line, -EBUSY); a stale one is replaced.
  */
 int daemon_pidfile_create(struct daemon *d, const char *path);
-/* Remove it, if it is still the file written (NULL-safe, idempotent). */
+/* Remove it, if it is still the file written, and let go of it
+ * (idempotent). */
 void daemon_pidfile_remove(struct daemon *d);
+/* Only remove the file (if still ours): 0 or -errno. Async-signal-safe. */
+int daemon_pidfile_unlink(const struct daemon *d);
 
 /* Open what daemon_running() will need (/dev/null, --log) while files can
  * still be opened; with --daemonize, leave the working folder for "/" so

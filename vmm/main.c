@@ -3,6 +3,7 @@
  * minivmm: run a VM (the default), prepare the host (check, groups, bind,
  * unbind), or talk to a running VM (ctl).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,42 @@ static const struct {
 	{ "unbind", host_unbind_main },
 	{ "ctl", ctl_main },
 };
+
+/*
+ * A stop signal while the VM is still being set up ends minivmm at once,
+ * without the teardown (docs/architecture.md), and with the status of that
+ * signal; but it must not leave the control socket and the pidfile behind
+ * (the next start would replace them, but a supervisor looking for them
+ * would be misled). From vm_run() on, these signals are blocked and read
+ * from a signalfd, and the normal exit removes the files.
+ */
+static const struct control *setup_control;
+static const struct daemon *setup_daemon;
+
+static void setup_signal(int sig)
+{
+	control_remove_file(setup_control);
+	if (setup_daemon)
+		daemon_pidfile_unlink(setup_daemon);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void setup_signals_remove_files(const struct control *ctl, const struct daemon *d)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = setup_signal }, old;
+
+	setup_control = ctl;
+	setup_daemon = d;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* An ignored signal (nohup's SIGHUP) stays ignored: it must
+		 * not start stopping the VM once it runs. */
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
 
 /*
  * The VM and what runs around it, in this order: --daemonize's fork (before
@@ -57,6 +94,8 @@ static int run_vm(const struct vm_config *cfg)
 	}
 	if (cfg->pidfile && daemon_pidfile_create(&d, cfg->pidfile))
 		goto close_control;
+	if (ctl || cfg->pidfile)
+		setup_signals_remove_files(ctl, &d);
 	if (daemon_open_stdio(&d, cfg))
 		goto remove_pidfile;
 	if (vm_create(&vm, cfg))
