@@ -307,6 +307,17 @@ close_log:
 	return -err;
 }
 
+void daemon_close_stdio(struct daemon *d)
+{
+	if (d->null_fd >= 0)
+		close(d->null_fd);
+	if (d->log_fd >= 0)
+		close(d->log_fd);
+	if (d->ready_fd >= 0)
+		close(d->ready_fd);
+	d->null_fd = d->log_fd = d->ready_fd = -1;
+}
+
 void daemon_seccomp(const struct daemon *d, struct seccomp_extra *x)
 {
 	if (d->pidfile_dir_fd >= 0) {
@@ -331,6 +342,7 @@ void daemon_running(void *opaque)
 	struct daemon *d = opaque;
 	char ready = READY;
 
+	d->ran = true;
 	/* stdio first: once the parent has exited, its terminal may be gone
 	 * and nothing may write there any more. */
 	if (d->detached) {

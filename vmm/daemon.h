@@ -25,6 +25,7 @@ struct seccomp_extra;
 
 struct daemon {
 	bool detached;		/* the child of daemon_fork(), in its own session */
+	bool ran;		/* daemon_running() was called: the VM ran */
 	int ready_fd;		/* the child's end of the pipe its parent reads; -1 */
 	int null_fd;		/* /dev/null, opened while opening is allowed */
 	int log_fd;		/* --log FILE, or -1 */
@@ -63,6 +64,10 @@ int daemon_pidfile_unlink(const struct daemon *d);
  * still be opened; with --daemonize, leave the working folder for "/" so
  * that it does not stay busy. 0 or -errno (with a message). */
 int daemon_open_stdio(struct daemon *d, const struct vm_config *cfg);
+
+/* Close what daemon_open_stdio() opened (and the pipe to a parent still
+ * waiting, which then hears that the start failed). */
+void daemon_close_stdio(struct daemon *d);
 
 /* What the seccomp filter must allow for the above (vmm/seccomp.h). */
 void daemon_seccomp(const struct daemon *d, struct seccomp_extra *x);

@@ -35,14 +35,18 @@ static const struct {
  * would be misled). From vm_run() on, these signals are blocked and read
  * from a signalfd, and the normal exit removes the files.
  */
-static const struct control *setup_control;
-static const struct daemon *setup_daemon;
+/* volatile: cleared before what they point to goes, and a handler that
+ * runs in between must see that. */
+static const struct control *volatile setup_control;
+static const struct daemon *volatile setup_daemon;
 
 static void setup_signal(int sig)
 {
+	const struct daemon *d = setup_daemon;
+
 	control_remove_file(setup_control);
-	if (setup_daemon)
-		daemon_pidfile_unlink(setup_daemon);
+	if (d)
+		daemon_pidfile_unlink(d);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -92,14 +96,14 @@ static int run_vm(const struct vm_config *cfg)
 		if (control_open(&ctl, cfg->control, &ops))
 			goto out;
 	}
-	if (cfg->pidfile && daemon_pidfile_create(&d, cfg->pidfile))
-		goto close_control;
 	if (ctl || cfg->pidfile)
 		setup_signals_remove_files(ctl, &d);
+	if (cfg->pidfile && daemon_pidfile_create(&d, cfg->pidfile))
+		goto close_control;
 	if (daemon_open_stdio(&d, cfg))
 		goto remove_pidfile;
 	if (vm_create(&vm, cfg))
-		goto remove_pidfile;
+		goto close_stdio;
 
 	seccomp_extra_init(&extra);
 	extra.accept_fd = control_listen_fd(ctl);
@@ -111,14 +115,18 @@ static int run_vm(const struct vm_config *cfg)
 	vm.running_opaque = &d;
 	status = vm_run(&vm);
 	vm_destroy(&vm);
+close_stdio:
+	daemon_close_stdio(&d);
 remove_pidfile:
 	daemon_pidfile_remove(&d);
 close_control:
+	setup_control = NULL;	/* a late signal: nothing left to remove */
+	setup_daemon = NULL;
 	control_close(ctl);
 out:
 	/* Nobody waits for a daemon that ran: its log says how it ended.
 	 * (One that failed to start told its waiting parent.) */
-	if (d.detached && d.ready_fd < 0)
+	if (d.ran)
 		pr_info("exit status %d", status);
 	return status;
 }
