@@ -126,6 +126,8 @@ static void buf_room(struct buf *b, size_t n)
 
 static void buf_put(struct buf *b, const void *s, size_t n)
 {
+	if (!n)
+		return;		/* b->p may still be NULL */
 	buf_room(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -135,6 +137,8 @@ static void buf_put(struct buf *b, const void *s, size_t n)
  * counters' way: memset and memchr, not byte loops) */
 static void buf_fill(struct buf *b, uint8_t c, size_t n)
 {
+	if (!n)
+		return;
 	buf_room(b, n);
 	memset(b->p + b->len, c, n);
 	b->len += n;
