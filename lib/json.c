@@ -557,7 +557,13 @@ static void put_string(struct json_out *o, const char *s, size_t max)
 			put(o, "...", 3);
 			break;
 		}
-		if (c == '"' || c == '\\') {
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			/* a run of what needs no escape, in one go */
+			while (i + l < len && i + l < max && u[i + l] >= 0x20 && u[i + l] < 0x80 &&
+			       u[i + l] != '"' && u[i + l] != '\\')
+				l++;
+			put(o, s + i, l);
+		} else if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			put(o, esc, 2);
