@@ -24,6 +24,7 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
+	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG,
 };
 
 static const struct option cli_options[] = {
@@ -56,6 +57,10 @@ static const struct option cli_options[] = {
 	{ "no-reboot", no_argument,       NULL, OPT_NO_REBOOT },
 	{ "boot",      required_argument, NULL, OPT_BOOT },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "control",   required_argument, NULL, OPT_CONTROL },
+	{ "daemonize", no_argument,       NULL, OPT_DAEMONIZE },
+	{ "pidfile",   required_argument, NULL, OPT_PIDFILE },
+	{ "log",       required_argument, NULL, OPT_LOG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -64,6 +69,7 @@ void cli_usage(void)
 	fputs(
 "usage: minivmm [options]\n"
 "       minivmm check|groups|bind|unbind ...   (host preparation, see docs/host-setup.md)\n"
+"       minivmm ctl PATH status|stats|powerdown|reset|stop   (a running VM, docs/control.md)\n"
 "\n"
 "  --memory SIZE        guest RAM, e.g. 512M, 16G (default 512M; bare number = MiB)\n"
 "  --cpus N             number of vCPUs (default 1)\n"
@@ -110,12 +116,20 @@ void cli_usage(void)
 "  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
 "  --seccomp on|off     confine the running VMM to its system calls and drop all\n"
 "                       capabilities once set up (default on)\n"
+"  --control PATH       a control socket (mode 0600) for minivmm ctl: one JSON\n"
+"                       request per line, one reply per line (docs/control.md)\n"
+"  --daemonize          run in the background once the VM runs (start-up errors\n"
+"                       still reach the terminal); serial defaults to none\n"
+"  --pidfile FILE       write minivmm's pid to FILE while it runs\n"
+"  --log FILE           minivmm's own messages go to FILE once the VM runs\n"
+"                       (with --daemonize, else to /dev/null)\n"
 "  --verbose            more log lines\n"
 "  --help, --version\n"
 "\n"
 "exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
 "3 guest reset (with --no-reboot), 4 guest crashed, 128+N stopped by signal N,\n"
-"and a test payload's own code written to the --testdev exit port\n", stdout);
+"a test payload's own code written to the --testdev exit port; 0 too after\n"
+"minivmm ctl PATH stop\n", stdout);
 }
 
 int cli_parse_uuid(const char *s, uint8_t uuid[16])
@@ -360,9 +374,36 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 	return 0;
 }
 
+/* Where --daemonize meets the other options: after every option is read. */
+static int cli_check_daemonize(struct vm_config *cfg, bool serial_given)
+{
+	if (!cfg->daemonize)
+		return 0;
+	if (cfg->serial == SERIAL_STDIO && serial_given) {
+		pr_err("--serial stdio with --daemonize: a VM in the background has no terminal (use --serial pty, file:PATH or none)");
+		return -EINVAL;
+	}
+	/* The default console is the terminal, which a daemon lets go of. */
+	if (!serial_given)
+		cfg->serial = SERIAL_NONE;
+	return 0;
+}
+
+/* A non-empty file name for a --OPTION FILE. */
+static int cli_path(const char *opt, const char *arg, const char **out)
+{
+	if (!*arg) {
+		pr_err("--%s '': give a file name", opt);
+		return -EINVAL;
+	}
+	*out = arg;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	const char *pin = NULL;
+	bool serial_given = false;
 	int opt, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -422,6 +463,27 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_SERIAL:
 			if (parse_serial(arg, cfg))
+				return -EINVAL;
+			serial_given = true;
+			break;
+		case OPT_CONTROL:
+			/* struct sockaddr_un's sun_path: 108 bytes, its NUL included */
+			if (!*arg || strlen(arg) > CLI_CONTROL_PATH_MAX) {
+				pr_err("--control '%s': a Unix socket path holds 1 to %d bytes (use a shorter path)",
+				       arg, CLI_CONTROL_PATH_MAX);
+				return -EINVAL;
+			}
+			cfg->control = arg;
+			break;
+		case OPT_DAEMONIZE:
+			cfg->daemonize = true;
+			break;
+		case OPT_PIDFILE:
+			if (cli_path("pidfile", arg, &cfg->pidfile))
+				return -EINVAL;
+			break;
+		case OPT_LOG:
+			if (cli_path("log", arg, &cfg->log))
 				return -EINVAL;
 			break;
 		case OPT_DEBUGCON:
@@ -593,5 +655,5 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, or --firmware FILE)");
 		return -EINVAL;
 	}
-	return 0;
+	return cli_check_daemonize(cfg, serial_given);
 }

@@ -26,6 +26,8 @@ struct disk_config {
 	unsigned int queues;		/* 0: one per vCPU */
 };
 
+#define CLI_CONTROL_PATH_MAX	107	/* sockaddr_un's sun_path, less its NUL */
+
 #define CLI_MAX_VFIO		8
 #define CLI_BDF_MAX		32
 
@@ -68,6 +70,10 @@ struct vm_config {
 	const char *boot_order;		/* --boot: NULL for CD-ROMs, then disks */
 	unsigned int shutdown_timeout;	/* --shutdown-timeout: s after the power button */
 	int verbose;
+	const char *control;		/* --control: the control socket's path */
+	bool daemonize;			/* --daemonize */
+	const char *pidfile;		/* --pidfile */
+	const char *log;		/* --log: minivmm's messages once the VM runs */
 	const char *sysfs_root;		/* for tests: where /sys is */
 };
 

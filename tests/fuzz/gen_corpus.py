@@ -537,6 +537,28 @@ def aml_seeds():
     write("aml", "dsdt-like", s)
 
 
+# ---- fuzz_control ---------------------------------------------------------
+# Byte 0: chunk size (1 + 61 * (b & 0x7f)) and, in bit 7, a client that
+# reads only once it has written everything; then the stream, where
+# 0xFE c n is 64 * (n + 1) copies of c.
+def control_seeds():
+    every = b"".join(b'{"cmd":"%s"}\n' % c for c in
+                     (b"status", b"stats", b"powerdown", b"reset", b"stop"))
+    write("control", "every-command", u8(0x7f) + every)
+    write("control", "byte-at-a-time", u8(0) + b'{"cmd":"status"}\r\n{ "cmd" : "stats" }')
+    write("control", "errors", u8(3) + b'garbage\n\n[1]\n{}\n{"cmd":1}\n{"cmd":"nope"}\n'
+          b'{"cmd":"status","id":7}\n{"cmd":"status",}\n{"cmd":"\\u0000"}\n{"cmd":"\xff"}\n'
+          b'{"cmd":"status"')
+    # 4096 bytes is a request; 4097 is not; 16 KiB is dropped up to its end
+    pad = 4096 - len(b'{"cmd":"status"}')
+    line = b'{"cmd":"status"}' + b" " * (pad % 64) + u8(0xfe) + b" " + u8(pad // 64 - 1)
+    write("control", "long-lines", u8(0x20) + line + b"\n" + line + b" \n" +
+          u8(0xfe) + b"x" + u8(255) + b'\n{"cmd":"status"}\n')
+    write("control", "unread-replies", u8(0x80 | 0x7f) + b'{"cmd":"stats"}\n' * 200)
+    write("control", "nested", u8(5) + b'{"cmd":"status","a":[1,{"b":[true,false,null]}]}\n'
+          b'{"cmd":{"cmd":"stop"}}\n')
+
+
 def main():
     pci_seeds()
     fw_cfg_seeds()
@@ -547,6 +569,7 @@ def main():
     cli_seeds()
     virtio_seeds()
     aml_seeds()
+    control_seeds()
 
 
 if __name__ == "__main__":
