@@ -232,7 +232,7 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 600
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml
+FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml ahci
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;

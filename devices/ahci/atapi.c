@@ -679,30 +679,30 @@ static const struct {
 	int (*fn)(struct ahci_port *p, struct ahci_cmd *c, const uint8_t *cdb);
 	unsigned int flags;
 } commands[256] = {
-	[0x00] = { cmd_ok },			/* TEST UNIT READY */
+	[0x00] = { cmd_ok, 0 },			/* TEST UNIT READY */
 	[0x03] = { cmd_request_sense, ALLOW_UA },
 	[0x12] = { cmd_inquiry, ALLOW_UA },
-	[0x15] = { cmd_ok },			/* MODE SELECT(6) */
-	[0x1a] = { cmd_mode_sense },
-	[0x1b] = { cmd_start_stop },
-	[0x1e] = { cmd_prevent_allow },
-	[0x25] = { cmd_read_capacity },
-	[0x28] = { cmd_read10 },
-	[0x2b] = { cmd_seek },
-	[0x35] = { cmd_ok },			/* SYNCHRONIZE CACHE(10) */
-	[0x43] = { cmd_read_toc },
+	[0x15] = { cmd_ok, 0 },			/* MODE SELECT(6) */
+	[0x1a] = { cmd_mode_sense, 0 },
+	[0x1b] = { cmd_start_stop, 0 },
+	[0x1e] = { cmd_prevent_allow, 0 },
+	[0x25] = { cmd_read_capacity, 0 },
+	[0x28] = { cmd_read10, 0 },
+	[0x2b] = { cmd_seek, 0 },
+	[0x35] = { cmd_ok, 0 },			/* SYNCHRONIZE CACHE(10) */
+	[0x43] = { cmd_read_toc, 0 },
 	[0x46] = { cmd_get_configuration, ALLOW_UA },
 	[0x4a] = { cmd_gesn, ALLOW_UA },
-	[0x51] = { cmd_read_disc_info },
-	[0x52] = { cmd_read_track_info },
-	[0x55] = { cmd_ok },			/* MODE SELECT(10) */
-	[0x5a] = { cmd_mode_sense },
-	[0xa8] = { cmd_read12 },
-	[0xad] = { cmd_read_dvd_structure },
-	[0xb6] = { cmd_ok },			/* SET STREAMING */
-	[0xbb] = { cmd_ok },			/* SET CD SPEED */
-	[0xbd] = { cmd_mechanism_status },
-	[0xbe] = { cmd_read_cd },
+	[0x51] = { cmd_read_disc_info, 0 },
+	[0x52] = { cmd_read_track_info, 0 },
+	[0x55] = { cmd_ok, 0 },			/* MODE SELECT(10) */
+	[0x5a] = { cmd_mode_sense, 0 },
+	[0xa8] = { cmd_read12, 0 },
+	[0xad] = { cmd_read_dvd_structure, 0 },
+	[0xb6] = { cmd_ok, 0 },			/* SET STREAMING */
+	[0xbb] = { cmd_ok, 0 },			/* SET CD SPEED */
+	[0xbd] = { cmd_mechanism_status, 0 },
+	[0xbe] = { cmd_read_cd, 0 },
 };
 
 int atapi_packet(struct ahci_port *p, struct ahci_cmd *c)

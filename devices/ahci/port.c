@@ -424,28 +424,33 @@ static int cmd_load(struct ahci_port *p, struct ahci_cmd *c, uint64_t clb)
 static void cmd_control(struct ahci_port *p, struct ahci_cmd *c)
 {
 	uint32_t bit = 1u << c->slot;
-	bool srst = c->fis[15] & FIS_CTL_SRST;
+	bool srst = c->fis[15] & FIS_CTL_SRST, done;
 
 	pthread_mutex_lock(&p->hba->lock);
-	p->started &= ~bit;
-	p->nonq_busy = false;
 	if (srst) {
 		p->st.srst = true;
-		if (c->opts & CMDH_C)
-			p->ci &= ~bit;
+		done = c->opts & CMDH_C;
 	} else if (p->st.srst) {
 		p->st.srst = false;
 		ata_drive_reset(p);
 		if (p->kind == AHCI_DRIVE_CDROM)
 			atapi_drive_reset(p);
-		p->ci &= ~bit;
 		send_signature(p);
-	} else if (c->opts & CMDH_C) {
+		done = true;
+	} else {
+		done = c->opts & CMDH_C;
+	}
+	/* Without C (and without a device answer) the command stays issued,
+	 * as on the wire: it is not sent again, the port waits for software
+	 * to clear ST. */
+	if (done) {
 		p->ci &= ~bit;
+		p->started &= ~bit;
+		p->nonq_busy = false;
+		c->busy = false;
+		p->completed++;
 	}
 	pthread_mutex_unlock(&p->hba->lock);
-	c->busy = false;
-	p->completed++;
 }
 
 /* The port cannot go on (§6.1.2): HBFS for a bad pointer, IFS for a bad FIS. */

@@ -567,6 +567,15 @@ static void test_software_reset(void **state)
 	assert_int_equal(ad_prd(d, 1, PX_CI), 0);
 	assert_true(ad_prd(d, 1, PX_IS) & PXIS_DHRS);
 	assert_int_equal(ad_prd(d, 1, PX_SIG), SIG_ATAPI);
+	/* A control FIS that asks nothing, without C: it stays issued (no
+	 * device answers it), is not sent again and again (the engine spun
+	 * on it once: fuzz_ahci's crash-control-fis-loop), and ST clears it. */
+	ad_build(d, 1, 2, &c);
+	ad_pwr(d, 1, PX_CI, 4);
+	assert_int_equal(ahci_port_poll(d->ahci, 1), 0);
+	assert_int_equal(ad_prd(d, 1, PX_CI), 4);
+	ad_recover(d, 1);
+	assert_int_equal(ad_prd(d, 1, PX_CI), 0);
 }
 
 /* ---- interrupts ------------------------------------------------------------ */
