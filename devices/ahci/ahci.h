@@ -50,7 +50,7 @@ struct ahci_params {
 	bool manual;
 	/*
 	 * A CD-ROM reports the UNIT ATTENTION a real drive reports after
-	 * power-on or a reset (SPC-4 §6.37 POWER ON, RESET, OR BUS DEVICE
+	 * power-on or a reset (SPC-4 unit attention: POWER ON, RESET, OR BUS DEVICE
 	 * RESET OCCURRED, ASC 29h); false leaves it out.
 	 */
 	bool no_reset_unit_attention;

@@ -410,7 +410,7 @@ static int ata_read_log(struct ahci_port *p, struct ahci_cmd *c)
 			b[12] = (uint8_t)p->st.ncq_count;
 			b[13] = (uint8_t)(p->st.ncq_count >> 8);
 		}
-		/* Reading it ends the error condition (SATA §13.6.3.3). */
+		/* Reading it ends the error condition (SATA §13.6, NCQ error handling). */
 		p->st.ncq_err = false;
 		for (unsigned int i = 0; i < 511; i++)
 			sum = (uint8_t)(sum + b[i]);
@@ -504,7 +504,7 @@ int ata_start(struct ahci_port *p, struct ahci_cmd *c)
 	if (p->kind == AHCI_DRIVE_CDROM)
 		return packet_device(p, c);
 	if (c->proto == PROTO_NCQ) {
-		/* Count in Features, FUA in Device bit 7 (SATA §13.6.4.1). */
+		/* Count in Features, FUA in Device bit 7 (SATA §13.6: the FPDMA QUEUED commands). */
 		uint32_t n = f[3] | (uint32_t)f[11] << 8;
 
 		return ata_rw(p, c, fis_lba48(f), n ? n : 65536, f[2] == ATA_WRITE_FPDMA,

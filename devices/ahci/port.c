@@ -66,7 +66,7 @@ static bool send_d2h(struct ahci_port *p, uint8_t status, uint8_t error, const u
 }
 
 /* PIO Setup FIS (SATA §10.5.11) of a data-in transfer: Status as the data
- * starts (DRQ), E_Status as it ends, which PxTFD then holds (AHCI §5.3.9). */
+ * starts (DRQ), E_Status as it ends, which PxTFD then holds (AHCI §5.3, the PIO Setup states). */
 static bool send_pio_setup(struct ahci_port *p, const struct ahci_cmd *c)
 {
 	uint8_t f[20] = { FIS_PIO_SETUP, FIS_PIO_D | FIS_I, ATA_STATUS_OK | ATA_DRQ, c->error };
@@ -252,7 +252,7 @@ void ahci_cmd_abort(struct ahci_cmd *c, uint8_t error)
 
 /* ---- completion ------------------------------------------------------------ */
 
-/* A queued (NCQ) command finished (SATA §13.6.4): a success waits for the
+/* A queued (NCQ) command finished (SATA §13.6): a success waits for the
  * batch's Set Device Bits FIS; an error is reported at once in its own and
  * halts the queue until software recovers (AHCI §6.2.2.2). */
 static void finish_ncq(struct ahci_port *p, struct ahci_cmd *c)
@@ -320,7 +320,7 @@ static void finish_nonq(struct ahci_port *p, struct ahci_cmd *c)
 	if (!(p->cmd & PXCMD_ST))
 		goto unlock;
 	if (c->err_is & (PXIS_HBFS | PXIS_IFS)) {
-		/* Fatal (§6.1.2): no FIS from the device; software resets. */
+		/* Fatal (§6.1): no FIS from the device; software resets. */
 		p->halted = true;
 		ahci_port_raise(p, c->err_is);
 		goto unlock;
@@ -453,7 +453,7 @@ static void cmd_control(struct ahci_port *p, struct ahci_cmd *c)
 	pthread_mutex_unlock(&p->hba->lock);
 }
 
-/* The port cannot go on (§6.1.2): HBFS for a bad pointer, IFS for a bad FIS. */
+/* The port cannot go on (§6.1, fatal): HBFS for a bad pointer, IFS for a bad FIS. */
 static void cmd_fatal(struct ahci_port *p, uint32_t bit, int err)
 {
 	pthread_mutex_lock(&p->hba->lock);
@@ -469,7 +469,7 @@ static void cmd_fatal(struct ahci_port *p, uint32_t bit, int err)
 		     err == -EFAULT ? "HBFS" : "IFS");
 }
 
-/* Take every command PxCI offers that can start now (§5.3.2: the HBA
+/* Take every command PxCI offers that can start now (§5.3: the HBA
  * fetches in slot order; non-queued commands one at a time, and only
  * once no queued one is outstanding). */
 static void port_fetch(struct ahci_port *p)
