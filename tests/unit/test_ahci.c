@@ -706,6 +706,56 @@ static void test_threads(void **state)
 	ad_wr(d, HBA_GHC, GHC_HR);
 	assert_int_equal(ahci_threads_running(d->ahci), 0);
 	assert_int_equal(ad_prd(d, 0, PX_CI), 0);
+	/* And destroy (the teardown) with a write in flight waits for it. */
+	ad_port_start(d, 0);
+	ad_build(d, 0, 0, &w);
+	ad_pwr(d, 0, PX_CI, 1);
+}
+
+static unsigned int open_fds(void)
+{
+	unsigned int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* A missing image, a CD-ROM image not made of 2 KiB blocks: no controller,
+ * one line said why, nothing left open. */
+static void test_create_errors(void **state)
+{
+	struct ad d = { 0 };
+	struct ahci_params p = { .manual = true };
+	unsigned int fds = open_fds();
+	struct ahci *a;
+	int fd;
+
+	fake_vm_init(&d.fvm);
+	assert_int_equal(fake_mem_init(&d.mem, AD_RAM), 0);
+	assert_int_equal(bus_init(&d.pio, "pio"), 0);
+	assert_int_equal(bus_init(&d.mmio, "mmio"), 0);
+	d.root = pci_root_create(&d.fvm.ops, &d.pio, &d.mmio);
+	assert_non_null(lpc_create(d.root, &d.fvm.ops, &d.pio, &d.mmio, NULL));
+	p.port[0] = (struct ahci_drive_params){ .kind = AHCI_DRIVE_CDROM,
+						.path = "/tmp/minivmm-ahci-missing.iso" };
+	a = ahci_create(&d.fvm.ops, &d.mem, d.root, &p);
+	assert_null(a);
+	assert_int_equal(errno, ENOENT);
+	ad_image(&d, 1, 3000, 0);
+	ad_image(&d, 2, 4096, 0);
+	p.port[0].path = d.path[1];
+	p.port[3] = (struct ahci_drive_params){ .kind = AHCI_DRIVE_DISK, .path = d.path[2] };
+	assert_null(ahci_create(&d.fvm.ops, &d.mem, d.root, &p));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(open_fds(), fds);
+	/* 00:1f.2 free again: a good one plugs. */
+	fd = open(d.path[1], O_WRONLY);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+	assert_non_null(ahci_create(&d.fvm.ops, &d.mem, d.root, &p));
+	ad_destroy(&d);
+	assert_int_equal(open_fds(), fds);
 }
 
 int main(void)
@@ -730,6 +780,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_threads, setup_threads, teardown),
 		cmocka_unit_test_setup_teardown(test_hba_reset, setup_threads, teardown),
 		cmocka_unit_test_setup_teardown(test_intx, setup_threads, teardown),
+		cmocka_unit_test(test_create_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
