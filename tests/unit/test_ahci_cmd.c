@@ -497,6 +497,14 @@ static void test_atapi_inquiry(void **state)
 	const uint8_t *b = ram(d, BUF);
 
 	sense(d);			/* the unit attention */
+	/* PIO with data: a PIO Setup FIS, then the D2H FIS that ends PACKET,
+	 * Interrupt Reason I/O|C/D; DMA: only the D2H FIS. */
+	assert_int_equal(ad_packet(d, 1, cdb, BUF, 96, false) & (PXIS_PSS | PXIS_DHRS | AD_ERRORS),
+			 PXIS_PSS | PXIS_DHRS);
+	assert_int_equal(ad_rfis(d, 1, RFIS_RFIS)[12], 0x03);
+	assert_int_equal(ad_rfis(d, 1, RFIS_PSFIS)[15], ATA_STATUS_OK);
+	assert_int_equal(ad_packet(d, 1, cdb, BUF, 96, true) & (PXIS_PSS | PXIS_DHRS | AD_ERRORS),
+			 PXIS_DHRS);
 	assert_int_equal(pkt(d, cdb, 96, false), 0);
 	assert_int_equal(b[0], 0x05);
 	assert_int_equal(b[1], 0x80);
