@@ -24,7 +24,7 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
-	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG,
+	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM,
 };
 
 static const struct option cli_options[] = {
@@ -51,6 +51,7 @@ static const struct option cli_options[] = {
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
 	{ "disk",      required_argument, NULL, OPT_DISK },
+	{ "cdrom",     required_argument, NULL, OPT_CDROM },
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
@@ -84,10 +85,15 @@ void cli_usage(void)
 "  --serial-number S    SMBIOS system serial number\n"
 "  --firmware FILE      raw firmware image, mapped read-only below 4 GiB and\n"
 "                       started at the reset vector\n"
-"  --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N]\n"
-"                       a virtio-blk disk (repeatable; --disk FILE for short):\n"
-"                       readonly=on for ISOs, direct=on bypasses the host page\n"
-"                       cache, queues defaults to one per vCPU\n"
+"  --disk path=FILE[,bus=virtio|sata][,readonly=on][,direct=on][,serial=S][,queues=N]\n"
+"                       a disk (repeatable; --disk FILE for short): virtio-blk\n"
+"                       (default) or a SATA disk on the AHCI controller (bus=sata,\n"
+"                       for guests without virtio drivers); readonly=on, direct=on\n"
+"                       bypasses the host page cache, queues (virtio) defaults to\n"
+"                       one per vCPU\n"
+"  --cdrom FILE         a CD/DVD-ROM drive (ATAPI, read-only) with the ISO image\n"
+"                       FILE on the AHCI controller (repeatable); --cdrom and\n"
+"                       --disk bus=sata take AHCI ports 0-5 in command-line order\n"
 "  --vfio BDF[,romfile=FILE]\n"
 "                       pass a host PCI function (65:00.0) or every function of\n"
 "                       a device (65:00) through VFIO, behind its own PCIe root\n"
@@ -314,11 +320,20 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 		return disk_bool(arg, key, val, &d->direct);
 	} else if (!strcmp(key, "serial")) {
 		if (strlen(val) > CLI_DISK_SERIAL_MAX) {
-			pr_err("--disk %s: serial '%s' is longer than %d characters (a virtio-blk serial holds %d)",
+			pr_err("--disk %s: serial '%s' is longer than %d characters (a disk serial holds %d)",
 			       arg, val, CLI_DISK_SERIAL_MAX, CLI_DISK_SERIAL_MAX);
 			return -EINVAL;
 		}
 		strcpy(d->serial, val);
+	} else if (!strcmp(key, "bus")) {
+		if (!strcmp(val, "virtio")) {
+			d->bus = DISK_BUS_VIRTIO;
+		} else if (!strcmp(val, "sata")) {
+			d->bus = DISK_BUS_SATA;
+		} else {
+			pr_err("--disk %s: bus=%s is not a disk bus (use virtio or sata)", arg, val);
+			return -EINVAL;
+		}
 	} else if (!strcmp(key, "queues")) {
 		errno = 0;
 		n = strtol(val, &end, 10);
@@ -333,7 +348,7 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 	}
 	return 0;
 unknown:
-	pr_err("--disk %s: unknown disk option '%s' (known: path, readonly, direct, serial, queues)",
+	pr_err("--disk %s: unknown disk option '%s' (known: path, bus, readonly, direct, serial, queues)",
 	       arg, key);
 	return -EINVAL;
 }
@@ -371,6 +386,59 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 		pr_err("--disk %s: no image given (write --disk path=FILE or --disk FILE)", arg);
 		return -EINVAL;
 	}
+	if (d->bus == DISK_BUS_SATA && d->queues) {
+		pr_err("--disk %s: queues= is for virtio-blk disks (a SATA disk has one NCQ queue; drop queues=)",
+		       arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Count the disks of cfg on bus (CD-ROMs are on the AHCI bus). */
+static unsigned int disks_on(const struct vm_config *cfg, enum disk_bus bus)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		n += cfg->disks[i].bus == bus;
+	return n;
+}
+
+/* --disk or --cdrom: parsed into the next slot, then the bus's limit. */
+static int add_disk(struct vm_config *cfg, const char *arg, bool cdrom)
+{
+	struct disk_config *d = &cfg->disks[cfg->nr_disks];
+
+	if (cfg->nr_disks == CLI_MAX_DISKS) {
+		pr_err("%s %s: more than %d disks and CD-ROMs (minivmm takes at most %d)",
+		       cdrom ? "--cdrom" : "--disk", arg, CLI_MAX_DISKS, CLI_MAX_DISKS);
+		return -EINVAL;
+	}
+	if (cdrom) {
+		memset(d, 0, sizeof(*d));
+		if (!*arg || strlen(arg) >= sizeof(d->path)) {
+			pr_err("--cdrom '%s': give the ISO image's path (at most %zu characters)", arg,
+			       sizeof(d->path) - 1);
+			return -EINVAL;
+		}
+		strcpy(d->path, arg);
+		d->bus = DISK_BUS_SATA;
+		d->cdrom = true;
+		d->readonly = true;
+	} else if (cli_parse_disk(arg, d)) {
+		return -EINVAL;
+	}
+	if (d->bus == DISK_BUS_VIRTIO && disks_on(cfg, DISK_BUS_VIRTIO) == CLI_MAX_VIRTIO_DISKS) {
+		pr_err("--disk %s: more than %d disks (minivmm takes at most %d virtio-blk disks)",
+		       arg, CLI_MAX_VIRTIO_DISKS, CLI_MAX_VIRTIO_DISKS);
+		return -EINVAL;
+	}
+	if (d->bus == DISK_BUS_SATA && disks_on(cfg, DISK_BUS_SATA) == CLI_MAX_AHCI) {
+		pr_err("%s %s: more than %d AHCI devices (the AHCI controller has %d ports, which --cdrom and --disk bus=sata share)",
+		       cdrom ? "--cdrom" : "--disk", arg, CLI_MAX_AHCI, CLI_MAX_AHCI);
+		return -EINVAL;
+	}
+	cfg->nr_disks++;
 	return 0;
 }
 
@@ -518,14 +586,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			cfg->ovmf_vars = arg;
 			break;
 		case OPT_DISK:
-			if (cfg->nr_disks == CLI_MAX_DISKS) {
-				pr_err("--disk %s: more than %d disks (minivmm takes at most %d)",
-				       arg, CLI_MAX_DISKS, CLI_MAX_DISKS);
+		case OPT_CDROM:
+			if (add_disk(cfg, arg, opt == OPT_CDROM))
 				return -EINVAL;
-			}
-			if (cli_parse_disk(arg, &cfg->disks[cfg->nr_disks]))
-				return -EINVAL;
-			cfg->nr_disks++;
 			break;
 		case OPT_VFIO:
 		case OPT_GPU:

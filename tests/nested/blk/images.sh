@@ -28,11 +28,16 @@
 #                                    zeroed MiB at 42 MiB and a uniform discarded MiB
 #                                    at 40 MiB, and nothing else changed (WANT: a
 #                                    scratch file for the expected image)
+#   blk_iso FILE ARGS [FILE...]      an El Torito ISO that UEFI boots (grub-mkrescue:
+#                                    GRUB as \EFI\BOOT\BOOTX64.EFI in its EFI image),
+#                                    whose grub.cfg starts /vmlinuz with /initrd.img
+#                                    and ARGS; FILEs go to its root (46-ahci)
 #   blk_kernel                       prints the guest kernel (bzImage with EFI stub)
 #   blk_startup_linux ARGS           a startup.nsh text that boots \vmlinuz with
 #                                    \initrd.img and ARGS on the kernel command line
 #
-# Needs dosfstools, mtools, fdisk (sfdisk), busybox-static, gcc (tests/deps.sh).
+# Needs dosfstools, mtools, fdisk (sfdisk), busybox-static, gcc, and for
+# blk_iso xorriso and grub-efi-amd64-bin (tests/deps.sh).
 
 BLK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/nested/modules.sh
@@ -118,6 +123,21 @@ blk_esp() {
 	for f in "$@"; do
 		mcopy -i "$img@@$((start * 512))" "$f" "::/$(basename "$f")" || return 1
 	done
+}
+
+blk_iso() {
+	local out=$1 args=$2 r f
+	shift 2
+	r=$(mktemp -d)
+	mkdir -p "$r/boot/grub"
+	for f in "$@"; do
+		cp "$f" "$r/"
+	done
+	# No menu, no wait: GRUB's EFI console is OVMF's, the serial port.
+	printf 'set timeout=0\nlinux /vmlinuz %s\ninitrd /initrd.img\nboot\n' "$args" \
+		> "$r/boot/grub/grub.cfg"
+	grub-mkrescue -o "$out" "$r" > "$r.log" 2>&1 || { cat "$r.log" >&2; rm -rf "$r" "$r.log"; return 1; }
+	rm -rf "$r" "$r.log"
 }
 
 blk_startup_linux() {
