@@ -330,18 +330,18 @@ free_blobs:
 }
 
 /*
- * --boot as the fw_cfg "bootorder" file OVMF follows. Without --boot and
- * without a CD-ROM there is nothing to order: no file, and OVMF boots the
- * disks in PCI order as it always did.
+ * --boot as the fw_cfg "bootorder" file OVMF follows (*order, malloc'd).
+ * Without --boot and without a CD-ROM there is nothing to order: NULL,
+ * and OVMF boots the disks in PCI order as it always did.
  */
-static int machine_bootorder(struct vm *vm, struct fw_cfg *fw_cfg)
+static int machine_bootorder(struct vm *vm, char **order)
 {
 	unsigned int n[2] = { 0, 0 };
 	bool cdrom = false;
-	char *order;
 	size_t len;
 	int ret;
 
+	*order = NULL;
 	/* machine_ahci and machine_disks placed each --disk/--cdrom at its
 	 * command-line index; number them per kind, as --boot counts them
 	 * (cdrom0 is the first --cdrom, disk0 the first --disk, either bus). */
@@ -351,20 +351,15 @@ static int machine_bootorder(struct vm *vm, struct fw_cfg *fw_cfg)
 		struct boot_device *d = &vm->boot_devices[i];
 
 		d->index = n[d->kind == BOOT_CDROM]++;
+		cdrom |= d->kind == BOOT_CDROM;
 	}
-	for (unsigned int i = 0; i < vm->nr_boot_devices; i++)
-		cdrom |= vm->boot_devices[i].kind == BOOT_CDROM;
 	if (!vm->cfg->boot_order && !cdrom)
 		return 0;
 	ret = bootorder_build(vm->cfg->boot_order, vm->boot_devices, vm->nr_boot_devices,
-			      &order, &len);
-	if (ret)
-		return ret;	/* said why */
-	pr_debug("bootorder:\n%s", order);
-	/* OVMF wants the file NUL-terminated (QemuBootOrderLib checks). */
-	ret = len ? fw_cfg_add_file(fw_cfg, "bootorder", order, len + 1) : 0;
-	free(order);
-	return ret;
+			      order, &len);
+	if (!ret)
+		pr_debug("bootorder:\n%s", *order);
+	return ret;	/* bootorder_build said why */
 }
 
 static int machine_fw_cfg(struct vm *vm)
@@ -392,18 +387,25 @@ static int machine_fw_cfg(struct vm *vm)
 			       (leaf88->eax & 0xff) >= 40,
 	};
 	struct fw_cfg *fw_cfg;
+	char *bootorder;
 	int ret;
 
+	ret = machine_bootorder(vm, &bootorder);
+	if (ret)
+		return ret;	/* said why */
+	q35.bootorder = bootorder;
 	if (cfg->has_uuid) {
 		memcpy(sm.uuid, cfg->uuid, sizeof(sm.uuid));
 	} else {
 		ret = smbios_uuid_generate(sm.uuid);
 		if (ret)
-			return ret;
+			goto free_bootorder;
 	}
 	fw_cfg = fw_cfg_create(&vm->ops, &vm->mem);
-	if (!fw_cfg)
-		return -errno;
+	if (!fw_cfg) {
+		ret = -errno;
+		goto free_bootorder;
+	}
 	ret = fw_cfg_attach(fw_cfg, &vm->pio);
 	if (!ret)
 		ret = fw_cfg_add_q35_defaults(fw_cfg, &q35);
@@ -415,8 +417,8 @@ static int machine_fw_cfg(struct vm *vm)
 		ret = machine_acpi(vm, fw_cfg);
 	if (ret)
 		pr_err("setting up fw_cfg: %s", strerror(-ret));
-	else
-		ret = machine_bootorder(vm, fw_cfg);	/* says why itself */
+free_bootorder:
+	free(bootorder);
 	return ret;
 }
 
