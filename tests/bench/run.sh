@@ -17,6 +17,10 @@
 #                                  (reset vector -> long mode -> exit port): the
 #                                  VMM's start-up and tear-down cost
 #
+#   ovmf-reboot-ms                 the shell's "reset" to the next Shell>: a guest
+#                                  reboot in place (both VMMs reboot in place)
+#   sata-fio-*                     fio on a SATA disk of the ICH9 AHCI controller:
+#                                  see tests/bench/sata.sh
 #   msi-roundtrip, vfio-*          VFIO passthrough of QEMU's edu device: see
 #                                  tests/bench/vfio.sh
 #   fio-*                          virtio-blk: fio in a Linux guest booted from a
@@ -53,6 +57,7 @@ source tests/bench/table.sh
 source tests/bench/vfio.sh
 source tests/bench/virtio-blk.sh
 source tests/bench/vfio-nvme.sh
+source tests/bench/sata.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -110,6 +115,17 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		ms=$(( $(now_ms) - t0 ))
 		stats=$(kvm_exit_stats "$CONSOLE_PID")
 		echo "$vmm ovmf-rss-kib $(vmm_rss_kib "$CONSOLE_PID" $((512 << 20)))" >> "$results"
+		# The shell's "reset" (a cold reset through OVMF's ResetSystem):
+		# both VMMs reboot in place; the time to the next prompt is what a
+		# guest reboot costs (Windows Setup reboots several times).
+		console_mark
+		t0=$(now_ms)
+		console_send "reset"
+		if console_wait "Shell>" 300; then
+			echo "$vmm ovmf-reboot-ms $(( $(now_ms) - t0 ))" >> "$results"
+		else
+			echo "bench: $vmm did not come back to Shell> after a reset" >&2
+		fi
 		console_send "reset -s"
 		console_finish 60
 		read -r all io mmio <<< "$stats"
@@ -147,6 +163,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		for v in $order; do bench_ovmf "$v"; done
 		bench_core || for v in $pair; do vfio_bench "$v" "$results"; done
 		for v in $order; do vblk_bench "$v" "$results"; done
+		bench_core || for v in $pair; do sata_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
 	done
 	cat "$results"
@@ -204,6 +221,7 @@ fi
 make -s minivmm guest
 vblk_bench_prepare "$artifacts/out"
 bench_core || vnvme_bench_prepare "$artifacts/out"
+bench_core || sata_bench_prepare "$artifacts/out"
 # The core rows need neither edu nor the NVMe (nor 6 GiB and hugepages).
 l1_args=$(vblk_bench_l1_args "$artifacts/out")
 bench_core || l1_args="$(vfio_bench_l1_args) $l1_args $(vnvme_bench_l1_args "$artifacts/out")"
@@ -220,6 +238,7 @@ row pio "PIO exit round trip (cycles)"
 row mmio-write "MMIO write round trip (cycles)"
 row mmio-read "MMIO read round trip (cycles)"
 row ovmf-shell-ms "OVMF.fd to Shell> (ms)"
+row ovmf-reboot-ms "  shell reset to Shell> again, in place (ms)"
 row ovmf-exits "  KVM exits until Shell>"
 row ovmf-exits-io "  port-I/O exits to userspace"
 row ovmf-exits-mmio "  MMIO exits to userspace"
@@ -227,6 +246,7 @@ row ovmf-rss-kib "VMM resident memory at Shell> (KiB)"
 row empty-ms "start to exit, empty payload (ms)"
 bench_core || vfio_bench_rows
 vblk_bench_rows
+bench_core || sata_bench_rows
 bench_core || vnvme_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
