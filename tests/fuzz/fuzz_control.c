@@ -84,19 +84,27 @@ static const struct control_ops ops = {
 };
 
 static struct control *server;
+static char sock_dir[] = "/tmp/minivmm-fuzz-control.XXXXXX";
 static char sock_path[108];
+
+/* libFuzzer ends a run with exit(): leave no socket or folder behind. */
+static void remove_server(void)
+{
+	control_close(server);
+	server = NULL;
+	rmdir(sock_dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/minivmm-fuzz-control.XXXXXX";
-
-	if (!mkdtemp(dir))
+	if (!mkdtemp(sock_dir))
 		abort();
-	snprintf(sock_path, sizeof(sock_path), "%s/vm.sock", dir);
+	snprintf(sock_path, sizeof(sock_path), "%s/vm.sock", sock_dir);
 	if (control_open(&server, sock_path, &ops))
 		abort();
+	atexit(remove_server);
 	return 0;
 }
 
