@@ -44,7 +44,7 @@ ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 # source but vmm/main.c goes into libminivmm.a, which the unit tests and the
 # fuzz targets link too.
 LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c \
-                 lib/sysfs.c lib/host_pci.c
+                 lib/sysfs.c lib/host_pci.c lib/json.c
 DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
                  devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/port92.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
@@ -54,6 +54,7 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
                  devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c
+DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
@@ -61,7 +62,8 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/bootorder.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
 VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/vm.c \
-                 vmm/machine.c vmm/seccomp.c
+                 vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
+                 vmm/daemon.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
 ALL_OBJS      := $(ALL_SRCS:.c=.o)
 
@@ -232,13 +234,13 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 600
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml reset
+FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml reset control ahci
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
 # lib/log.c is left out for the harness's quiet logger (fuzz.c).
 FUZZ_LIB_SRCS := $(filter-out lib/log.c,$(LIB_SRCS)) $(DEVICE_SRCS) $(FIRMWARE_SRCS) \
-                 vmm/cli.c vmm/cli_vfio.c tests/unit/fake_vm.c $(FUZZ_DIR)/fuzz.c
+                 vmm/cli.c vmm/cli_vfio.c vmm/control.c tests/unit/fake_vm.c $(FUZZ_DIR)/fuzz.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
@@ -317,5 +319,5 @@ deps:
 	tests/deps.sh
 
 clean:
-	rm -f .build-flags minivmm libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
+	rm -f .build-flags minivmm minivmm-base libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
 	      $(UNIT_BINS) tests/unit/libfakes.a $(UNIT_FAKES) $(UNIT_FAKES:.o=.d)

@@ -25,6 +25,8 @@ enum vm_stop_reason {
 	VM_STOP_CRASH = 4,	/* KVM could not run the guest          */
 	VM_STOP_TESTDEV = 5,	/* test payload verdict: status = code  */
 	VM_STOP_SIGNAL = 6,	/* SIGINT/SIGTERM: status = 128 + sig   */
+	VM_STOP_HOST = 7,	/* the control socket's "stop": status 0,
+				 * as QEMU's quit (docs/control.md)      */
 };
 
 /* Flags for vm_ops.add_memslot. */

@@ -187,6 +187,9 @@ struct fw_cfg_q35_config {
 	 * the DSDT has \_S3 / \_S4.
 	 */
 	bool s3, s4;
+	/* "bootorder" (firmware/bootorder.h), NUL-terminated; NULL: an empty
+	 * file, and OVMF keeps its default order. */
+	const char *bootorder;
 	/* The guest CPU is AMD's with >= 40 physical address bits: reserve
 	 * the HyperTransport window in "etc/e820" as QEMU does (e820.h). */
 	bool amd_ht_hole;

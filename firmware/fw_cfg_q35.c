@@ -79,11 +79,13 @@ int fw_cfg_add_q35_defaults(struct fw_cfg *fw, const struct fw_cfg_q35_config *c
 	if (!ret)
 		ret = fw_cfg_add_file(fw, "etc/system-states", states, sizeof(states));
 
-	/* fw_cfg_machine_reset(): the bootindex list, empty without
-	 * bootindex devices (OVMF then keeps its default order); and the
-	 * disk geometries, empty too (SeaBIOS only). */
+	/* fw_cfg_machine_reset(): the bootindex list (empty: OVMF keeps its
+	 * default order), NUL included as QemuBootOrderLib checks; and the
+	 * disk geometries, empty (SeaBIOS only). */
 	if (!ret)
-		ret = fw_cfg_add_file(fw, "bootorder", NULL, 0);
+		ret = cfg->bootorder ? fw_cfg_add_file(fw, "bootorder", cfg->bootorder,
+						       strlen(cfg->bootorder) + 1)
+				     : fw_cfg_add_file(fw, "bootorder", NULL, 0);
 	if (!ret)
 		ret = fw_cfg_add_file(fw, "bios-geometry", NULL, 0);
 

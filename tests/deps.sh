@@ -15,6 +15,7 @@ packages=(
 	ovmf					# the stock UEFI firmware minivmm boots
 	dosfstools mtools			# FAT images for EFI test disks
 	fdisk					# sfdisk: GPT on the virtio-blk test disks
+	xorriso grub-efi-amd64-bin grub-common	# grub-mkrescue: the El Torito ISO 46-ahci boots
 	fio					# virtio-blk benchmark (runs in the L2 guest)
 	grub-efi-amd64-bin grub-common		# the install test's GRUB images (grub-mkimage, grub-editenv)
 	gnu-efi					# its CD's EFI loader (tests/nested/install/cdboot.c)

@@ -24,6 +24,7 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
+	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM,
 };
 
 static const struct option cli_options[] = {
@@ -50,12 +51,17 @@ static const struct option cli_options[] = {
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
 	{ "disk",      required_argument, NULL, OPT_DISK },
+	{ "cdrom",     required_argument, NULL, OPT_CDROM },
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
 	{ "no-reboot", no_argument,       NULL, OPT_NO_REBOOT },
 	{ "boot",      required_argument, NULL, OPT_BOOT },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ "control",   required_argument, NULL, OPT_CONTROL },
+	{ "daemonize", no_argument,       NULL, OPT_DAEMONIZE },
+	{ "pidfile",   required_argument, NULL, OPT_PIDFILE },
+	{ "log",       required_argument, NULL, OPT_LOG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -64,6 +70,7 @@ void cli_usage(void)
 	fputs(
 "usage: minivmm [options]\n"
 "       minivmm check|groups|bind|unbind ...   (host preparation, see docs/host-setup.md)\n"
+"       minivmm ctl PATH status|stats|powerdown|reset|stop   (a running VM, docs/control.md)\n"
 "\n"
 "  --memory SIZE        guest RAM, e.g. 512M, 16G (default 512M; bare number = MiB)\n"
 "  --cpus N             number of vCPUs (default 1)\n"
@@ -78,10 +85,15 @@ void cli_usage(void)
 "  --serial-number S    SMBIOS system serial number\n"
 "  --firmware FILE      raw firmware image, mapped read-only below 4 GiB and\n"
 "                       started at the reset vector\n"
-"  --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N]\n"
-"                       a virtio-blk disk (repeatable; --disk FILE for short):\n"
-"                       readonly=on for ISOs, direct=on bypasses the host page\n"
-"                       cache, queues defaults to one per vCPU\n"
+"  --disk path=FILE[,bus=virtio|sata][,readonly=on][,direct=on][,serial=S][,queues=N]\n"
+"                       a disk (repeatable; --disk FILE for short): virtio-blk\n"
+"                       (default) or a SATA disk on the AHCI controller (bus=sata,\n"
+"                       for guests without virtio drivers); readonly=on, direct=on\n"
+"                       bypasses the host page cache, queues (virtio) defaults to\n"
+"                       one per vCPU\n"
+"  --cdrom FILE         a CD/DVD-ROM drive (ATAPI, read-only) with the ISO image\n"
+"                       FILE on the AHCI controller (repeatable); --cdrom and\n"
+"                       --disk bus=sata take AHCI ports 0-5 in command-line order\n"
 "  --vfio BDF[,romfile=FILE]\n"
 "                       pass a host PCI function (65:00.0) or every function of\n"
 "                       a device (65:00) through VFIO, behind its own PCIe root\n"
@@ -110,12 +122,20 @@ void cli_usage(void)
 "  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
 "  --seccomp on|off     confine the running VMM to its system calls and drop all\n"
 "                       capabilities once set up (default on)\n"
+"  --control PATH       a control socket (mode 0600) for minivmm ctl: one JSON\n"
+"                       request per line, one reply per line (docs/control.md)\n"
+"  --daemonize          run in the background once the VM runs (start-up errors\n"
+"                       still reach the terminal); serial defaults to none\n"
+"  --pidfile FILE       write minivmm's pid to FILE while it runs\n"
+"  --log FILE           minivmm's own messages go to FILE once the VM runs\n"
+"                       (with --daemonize, else to /dev/null)\n"
 "  --verbose            more log lines\n"
 "  --help, --version\n"
 "\n"
 "exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
 "3 guest reset (with --no-reboot), 4 guest crashed, 128+N stopped by signal N,\n"
-"and a test payload's own code written to the --testdev exit port\n", stdout);
+"a test payload's own code written to the --testdev exit port; 0 too after\n"
+"minivmm ctl PATH stop\n", stdout);
 }
 
 int cli_parse_uuid(const char *s, uint8_t uuid[16])
@@ -300,11 +320,20 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 		return disk_bool(arg, key, val, &d->direct);
 	} else if (!strcmp(key, "serial")) {
 		if (strlen(val) > CLI_DISK_SERIAL_MAX) {
-			pr_err("--disk %s: serial '%s' is longer than %d characters (a virtio-blk serial holds %d)",
+			pr_err("--disk %s: serial '%s' is longer than %d characters (a disk serial holds %d)",
 			       arg, val, CLI_DISK_SERIAL_MAX, CLI_DISK_SERIAL_MAX);
 			return -EINVAL;
 		}
 		strcpy(d->serial, val);
+	} else if (!strcmp(key, "bus")) {
+		if (!strcmp(val, "virtio")) {
+			d->bus = DISK_BUS_VIRTIO;
+		} else if (!strcmp(val, "sata")) {
+			d->bus = DISK_BUS_SATA;
+		} else {
+			pr_err("--disk %s: bus=%s is not a disk bus (use virtio or sata)", arg, val);
+			return -EINVAL;
+		}
 	} else if (!strcmp(key, "queues")) {
 		errno = 0;
 		n = strtol(val, &end, 10);
@@ -319,7 +348,7 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 	}
 	return 0;
 unknown:
-	pr_err("--disk %s: unknown disk option '%s' (known: path, readonly, direct, serial, queues)",
+	pr_err("--disk %s: unknown disk option '%s' (known: path, bus, readonly, direct, serial, queues)",
 	       arg, key);
 	return -EINVAL;
 }
@@ -357,12 +386,92 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 		pr_err("--disk %s: no image given (write --disk path=FILE or --disk FILE)", arg);
 		return -EINVAL;
 	}
+	if (d->bus == DISK_BUS_SATA && d->queues) {
+		pr_err("--disk %s: queues= is for virtio-blk disks (a SATA disk has one NCQ queue; drop queues=)",
+		       arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Count the disks of cfg on bus (CD-ROMs are on the AHCI bus). */
+static unsigned int disks_on(const struct vm_config *cfg, enum disk_bus bus)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		n += cfg->disks[i].bus == bus;
+	return n;
+}
+
+/* --disk or --cdrom: parsed into the next slot, then the bus's limit. */
+static int add_disk(struct vm_config *cfg, const char *arg, bool cdrom)
+{
+	struct disk_config *d = &cfg->disks[cfg->nr_disks];
+
+	if (cfg->nr_disks == CLI_MAX_DISKS) {
+		pr_err("%s %s: more than %d disks and CD-ROMs (minivmm takes at most %d)",
+		       cdrom ? "--cdrom" : "--disk", arg, CLI_MAX_DISKS, CLI_MAX_DISKS);
+		return -EINVAL;
+	}
+	if (cdrom) {
+		memset(d, 0, sizeof(*d));
+		if (!*arg || strlen(arg) >= sizeof(d->path)) {
+			pr_err("--cdrom '%s': give the ISO image's path (at most %zu characters)", arg,
+			       sizeof(d->path) - 1);
+			return -EINVAL;
+		}
+		strcpy(d->path, arg);
+		d->bus = DISK_BUS_SATA;
+		d->cdrom = true;
+		d->readonly = true;
+	} else if (cli_parse_disk(arg, d)) {
+		return -EINVAL;
+	}
+	if (d->bus == DISK_BUS_VIRTIO && disks_on(cfg, DISK_BUS_VIRTIO) == CLI_MAX_VIRTIO_DISKS) {
+		pr_err("--disk %s: more than %d disks (minivmm takes at most %d virtio-blk disks)",
+		       arg, CLI_MAX_VIRTIO_DISKS, CLI_MAX_VIRTIO_DISKS);
+		return -EINVAL;
+	}
+	if (d->bus == DISK_BUS_SATA && disks_on(cfg, DISK_BUS_SATA) == CLI_MAX_AHCI) {
+		pr_err("%s %s: more than %d AHCI devices (the AHCI controller has %d ports, which --cdrom and --disk bus=sata share)",
+		       cdrom ? "--cdrom" : "--disk", arg, CLI_MAX_AHCI, CLI_MAX_AHCI);
+		return -EINVAL;
+	}
+	cfg->nr_disks++;
+	return 0;
+}
+
+/* Where --daemonize meets the other options: after every option is read. */
+static int cli_check_daemonize(struct vm_config *cfg, bool serial_given)
+{
+	if (!cfg->daemonize)
+		return 0;
+	if (cfg->serial == SERIAL_STDIO && serial_given) {
+		pr_err("--serial stdio with --daemonize: a VM in the background has no terminal (use --serial pty, file:PATH or none)");
+		return -EINVAL;
+	}
+	/* The default console is the terminal, which a daemon lets go of. */
+	if (!serial_given)
+		cfg->serial = SERIAL_NONE;
+	return 0;
+}
+
+/* A non-empty file name for a --OPTION FILE. */
+static int cli_path(const char *opt, const char *arg, const char **out)
+{
+	if (!*arg) {
+		pr_err("--%s '': give a file name", opt);
+		return -EINVAL;
+	}
+	*out = arg;
 	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	const char *pin = NULL;
+	bool serial_given = false;
 	int opt, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -423,6 +532,27 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_SERIAL:
 			if (parse_serial(arg, cfg))
 				return -EINVAL;
+			serial_given = true;
+			break;
+		case OPT_CONTROL:
+			/* struct sockaddr_un's sun_path: 108 bytes, its NUL included */
+			if (!*arg || strlen(arg) > CLI_CONTROL_PATH_MAX) {
+				pr_err("--control '%s': a Unix socket path holds 1 to %d bytes (use a shorter path)",
+				       arg, CLI_CONTROL_PATH_MAX);
+				return -EINVAL;
+			}
+			cfg->control = arg;
+			break;
+		case OPT_DAEMONIZE:
+			cfg->daemonize = true;
+			break;
+		case OPT_PIDFILE:
+			if (cli_path("pidfile", arg, &cfg->pidfile))
+				return -EINVAL;
+			break;
+		case OPT_LOG:
+			if (cli_path("log", arg, &cfg->log))
+				return -EINVAL;
 			break;
 		case OPT_DEBUGCON:
 			cfg->debugcon = arg;
@@ -456,14 +586,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			cfg->ovmf_vars = arg;
 			break;
 		case OPT_DISK:
-			if (cfg->nr_disks == CLI_MAX_DISKS) {
-				pr_err("--disk %s: more than %d disks (minivmm takes at most %d)",
-				       arg, CLI_MAX_DISKS, CLI_MAX_DISKS);
+		case OPT_CDROM:
+			if (add_disk(cfg, arg, opt == OPT_CDROM))
 				return -EINVAL;
-			}
-			if (cli_parse_disk(arg, &cfg->disks[cfg->nr_disks]))
-				return -EINVAL;
-			cfg->nr_disks++;
 			break;
 		case OPT_VFIO:
 		case OPT_GPU:
@@ -593,5 +718,5 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, or --firmware FILE)");
 		return -EINVAL;
 	}
-	return 0;
+	return cli_check_daemonize(cfg, serial_given);
 }

@@ -13,18 +13,32 @@
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_PTY, SERIAL_NONE };
 
-#define CLI_MAX_DISKS		8
-#define CLI_DISK_SERIAL_MAX	20	/* virtio-blk GET_ID: 20 bytes */
+#define CLI_MAX_VIRTIO_DISKS	8
+#define CLI_MAX_AHCI		6	/* the ICH9 AHCI controller's ports */
+#define CLI_MAX_DISKS		(CLI_MAX_VIRTIO_DISKS + CLI_MAX_AHCI)
+#define CLI_DISK_SERIAL_MAX	20	/* virtio-blk GET_ID and ATA IDENTIFY: 20 bytes */
 #define CLI_DISK_MAX_QUEUES	64
 
-/* --disk path=FILE[,readonly=on][,direct=on][,serial=S][,queues=N] */
+enum disk_bus {
+	DISK_BUS_VIRTIO,		/* a virtio-blk PCI function */
+	DISK_BUS_SATA,			/* a port of the AHCI controller at 00:1f.2 */
+};
+
+/*
+ * --disk path=FILE[,bus=virtio|sata][,readonly=on][,direct=on][,serial=S][,queues=N]
+ * --cdrom FILE: bus sata, cdrom, readonly
+ */
 struct disk_config {
 	char path[4096];
 	char serial[CLI_DISK_SERIAL_MAX + 1];
+	enum disk_bus bus;
+	bool cdrom;			/* an ATAPI CD/DVD-ROM drive (--cdrom) */
 	bool readonly;
 	bool direct;			/* O_DIRECT: no host page cache */
-	unsigned int queues;		/* 0: one per vCPU */
+	unsigned int queues;		/* 0: one per vCPU (virtio only) */
 };
+
+#define CLI_CONTROL_PATH_MAX	107	/* sockaddr_un's sun_path, less its NUL */
 
 #define CLI_MAX_VFIO		8
 #define CLI_BDF_MAX		32
@@ -53,7 +67,9 @@ struct vm_config {
 	const char *serial_number;
 	const char *dump_acpi;		/* --dump-acpi: write the tables here */
 	bool no_seccomp;		/* --seccomp off */
-	struct disk_config disks[CLI_MAX_DISKS];	/* --disk, in order */
+	/* --disk and --cdrom, in command-line order; AHCI devices take
+	 * ports 0-5 in that order (docs/ahci.md) */
+	struct disk_config disks[CLI_MAX_DISKS];
 	unsigned int nr_disks;
 	struct vfio_dev_config vfio[CLI_MAX_VFIO];	/* --vfio and --gpu, in order */
 	unsigned int nr_vfio;
@@ -68,6 +84,10 @@ struct vm_config {
 	const char *boot_order;		/* --boot: NULL for CD-ROMs, then disks */
 	unsigned int shutdown_timeout;	/* --shutdown-timeout: s after the power button */
 	int verbose;
+	const char *control;		/* --control: the control socket's path */
+	bool daemonize;			/* --daemonize */
+	const char *pidfile;		/* --pidfile */
+	const char *log;		/* --log: minivmm's messages once the VM runs */
 	const char *sysfs_root;		/* for tests: where /sys is */
 };
 

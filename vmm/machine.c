@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/ahci/ahci.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/debugcon.h"
 #include "devices/legacy/port92.h"
@@ -139,7 +140,37 @@ static int machine_chipset(struct vm *vm, struct acpi_pm *pm, struct pci_root **
 }
 
 /*
- * --disk: a virtio-blk function each, on the root bus in the first free
+ * The ICH9 AHCI controller at 00:1f.2, always there as on QEMU's q35 (so
+ * a guest sees the same hardware with or without drives, and Windows
+ * keeps its driver bound across runs): --cdrom and --disk bus=sata take
+ * its ports 0-5 in command-line order (docs/ahci.md).
+ */
+static int machine_ahci(struct vm *vm, struct pci_root *root)
+{
+	struct ahci_params p = { 0 };
+	unsigned int port = 0;
+
+	for (unsigned int i = 0; i < vm->cfg->nr_disks && port < AHCI_NR_PORTS; i++) {
+		const struct disk_config *d = &vm->cfg->disks[i];
+
+		if (d->bus != DISK_BUS_SATA)
+			continue;
+		if (i < BOOT_MAX_DEVICES)
+			bootorder_sata(&vm->boot_devices[i], d->cdrom ? BOOT_CDROM : BOOT_DISK, 0, port);
+		p.port[port++] = (struct ahci_drive_params){
+			.kind = d->cdrom ? AHCI_DRIVE_CDROM : AHCI_DRIVE_DISK,
+			.path = d->path, .readonly = d->readonly, .direct = d->direct,
+			.serial = d->serial[0] ? d->serial : NULL,
+		};
+		pr_debug("ahci port %u: %s %s%s%s", port - 1, d->cdrom ? "CD-ROM" : "SATA disk",
+			 d->path, d->readonly && !d->cdrom ? ", read-only" : "",
+			 d->direct ? ", O_DIRECT" : "");
+	}
+	return ahci_create(&vm->ops, &vm->mem, root, &p) ? 0 : -errno;
+}
+
+/*
+ * --disk (bus=virtio): a virtio-blk function each, on the root bus in the first free
  * slots after the chipset's (00:00.0 MCH; QEMU puts -device there too),
  * a queue per vCPU unless queues= says otherwise. Each disk's I/O
  * threads start when the guest driver does (DRIVER_OK).
@@ -147,7 +178,7 @@ static int machine_chipset(struct vm *vm, struct acpi_pm *pm, struct pci_root **
 static int machine_disks(struct vm *vm, struct pci_root *root)
 {
 	struct pci_bus *bus0 = pci_root_bus(root);
-	unsigned int slot = 1;
+	unsigned int slot = 1, n = 0;
 
 	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
 		const struct disk_config *d = &vm->cfg->disks[i];
@@ -165,8 +196,10 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 		struct vblk *disk;
 		int ret;
 
-		/* i < CLI_MAX_DISKS; the mask tells gcc's -Wformat-truncation so. */
-		snprintf(name, sizeof(name), "virtio-blk%u", i & 0xff);
+		if (d->bus != DISK_BUS_VIRTIO)
+			continue;
+		/* n < CLI_MAX_DISKS; the mask tells gcc's -Wformat-truncation so. */
+		snprintf(name, sizeof(name), "virtio-blk%u", n++ & 0xff);
 		disk = vblk_create(&vm->ops, &vm->mem, &p);	/* copies the name */
 		if (!disk)
 			return -errno;	/* vblk_create said why */
@@ -179,8 +212,8 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 			       strerror(-ret));
 			return ret;
 		}
-		if (vm->nr_boot_devices < BOOT_MAX_DEVICES)
-			bootorder_virtio_blk(&vm->boot_devices[vm->nr_boot_devices++], i, slot);
+		if (i < BOOT_MAX_DEVICES)
+			bootorder_virtio_blk(&vm->boot_devices[i], 0, slot);
 		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
 			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
 	}
@@ -297,30 +330,36 @@ free_blobs:
 }
 
 /*
- * --boot as the fw_cfg "bootorder" file OVMF follows. Without --boot and
- * without a CD-ROM there is nothing to order: no file, and OVMF boots the
- * disks in PCI order as it always did.
+ * --boot as the fw_cfg "bootorder" file OVMF follows (*order, malloc'd).
+ * Without --boot and without a CD-ROM there is nothing to order: NULL,
+ * and OVMF boots the disks in PCI order as it always did.
  */
-static int machine_bootorder(struct vm *vm, struct fw_cfg *fw_cfg)
+static int machine_bootorder(struct vm *vm, char **order)
 {
+	unsigned int n[2] = { 0, 0 };
 	bool cdrom = false;
-	char *order;
 	size_t len;
 	int ret;
 
-	for (unsigned int i = 0; i < vm->nr_boot_devices; i++)
-		cdrom |= vm->boot_devices[i].kind == BOOT_CDROM;
+	*order = NULL;
+	/* machine_ahci and machine_disks placed each --disk/--cdrom at its
+	 * command-line index; number them per kind, as --boot counts them
+	 * (cdrom0 is the first --cdrom, disk0 the first --disk, either bus). */
+	vm->nr_boot_devices = vm->cfg->nr_disks < BOOT_MAX_DEVICES ? vm->cfg->nr_disks
+								   : BOOT_MAX_DEVICES;
+	for (unsigned int i = 0; i < vm->nr_boot_devices; i++) {
+		struct boot_device *d = &vm->boot_devices[i];
+
+		d->index = n[d->kind == BOOT_CDROM]++;
+		cdrom |= d->kind == BOOT_CDROM;
+	}
 	if (!vm->cfg->boot_order && !cdrom)
 		return 0;
 	ret = bootorder_build(vm->cfg->boot_order, vm->boot_devices, vm->nr_boot_devices,
-			      &order, &len);
-	if (ret)
-		return ret;	/* said why */
-	pr_debug("bootorder:\n%s", order);
-	/* OVMF wants the file NUL-terminated (QemuBootOrderLib checks). */
-	ret = len ? fw_cfg_add_file(fw_cfg, "bootorder", order, len + 1) : 0;
-	free(order);
-	return ret;
+			      order, &len);
+	if (!ret)
+		pr_debug("bootorder:\n%s", *order);
+	return ret;	/* bootorder_build said why */
 }
 
 static int machine_fw_cfg(struct vm *vm)
@@ -348,18 +387,25 @@ static int machine_fw_cfg(struct vm *vm)
 			       (leaf88->eax & 0xff) >= 40,
 	};
 	struct fw_cfg *fw_cfg;
+	char *bootorder;
 	int ret;
 
+	ret = machine_bootorder(vm, &bootorder);
+	if (ret)
+		return ret;	/* said why */
+	q35.bootorder = bootorder;
 	if (cfg->has_uuid) {
 		memcpy(sm.uuid, cfg->uuid, sizeof(sm.uuid));
 	} else {
 		ret = smbios_uuid_generate(sm.uuid);
 		if (ret)
-			return ret;
+			goto free_bootorder;
 	}
 	fw_cfg = fw_cfg_create(&vm->ops, &vm->mem);
-	if (!fw_cfg)
-		return -errno;
+	if (!fw_cfg) {
+		ret = -errno;
+		goto free_bootorder;
+	}
 	ret = fw_cfg_attach(fw_cfg, &vm->pio);
 	if (!ret)
 		ret = fw_cfg_add_q35_defaults(fw_cfg, &q35);
@@ -371,8 +417,8 @@ static int machine_fw_cfg(struct vm *vm)
 		ret = machine_acpi(vm, fw_cfg);
 	if (ret)
 		pr_err("setting up fw_cfg: %s", strerror(-ret));
-	else
-		ret = machine_bootorder(vm, fw_cfg);	/* says why itself */
+free_bootorder:
+	free(bootorder);
 	return ret;
 }
 
@@ -388,6 +434,8 @@ int machine_create(struct vm *vm)
 		if (ret)
 			pr_err("creating the q35 chipset: %s", strerror(-ret));
 	}
+	if (!ret)
+		ret = machine_ahci(vm, root);
 	if (!ret)
 		ret = machine_disks(vm, root);
 	if (!ret)

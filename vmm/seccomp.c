@@ -3,7 +3,10 @@
  * The seccomp allow-list of a running minivmm (libseccomp). Everything that
  * opens devices, files or memory happens before; what is left is KVM_RUN and
  * VFIO/KVM ioctls, I/O on fds already open, io_uring, eventfds, futexes,
- * thread start-up (devices start helper threads lazily) and exit.
+ * thread start-up (devices start helper threads lazily) and exit; and, per
+ * option, what the control socket, the pidfile and --daemonize need at run
+ * time and at exit (struct seccomp_extra, each rule as narrow as seccomp
+ * can make it).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -72,7 +75,40 @@ int caps_drop_all(void)
 	return 0;
 }
 
-int seccomp_confine(void)
+void seccomp_extra_init(struct seccomp_extra *x)
+{
+	x->accept_fd = -1;
+	for (unsigned int i = 0; i < SECCOMP_MAX_UNLINK_DIRS; i++)
+		x->unlink_dir_fd[i] = -1;
+	x->dup_stdio = false;
+}
+
+/* The rules of struct seccomp_extra, each with its arguments pinned down
+ * as far as seccomp can see them (pointers it cannot follow). */
+static int seccomp_add_extra(scmp_filter_ctx ctx, const struct seccomp_extra *x)
+{
+	int ret = 0;
+
+	if (x->accept_fd >= 0) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)x->accept_fd));
+		if (!ret)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvfrom), 0);
+		if (!ret)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 0);
+	}
+	for (unsigned int i = 0; !ret && i < SECCOMP_MAX_UNLINK_DIRS; i++)
+		if (x->unlink_dir_fd[i] >= 0)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 2,
+					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)x->unlink_dir_fd[i]),
+					       SCMP_A2(SCMP_CMP_EQ, 0));
+	if (!ret && x->dup_stdio)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(dup3), 2,
+				       SCMP_A1(SCMP_CMP_LE, STDERR_FILENO), SCMP_A2(SCMP_CMP_EQ, 0));
+	return ret;
+}
+
+int seccomp_confine(const struct seccomp_extra *extra)
 {
 	struct sigaction sa = { .sa_sigaction = seccomp_violation, .sa_flags = SA_SIGINFO };
 	scmp_filter_ctx ctx;
@@ -98,6 +134,11 @@ int seccomp_confine(void)
 		if (nr == __NR_SCMP_ERROR)
 			continue;	/* not on this architecture */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (ret)
+			goto release;
+	}
+	if (extra) {
+		ret = seccomp_add_extra(ctx, extra);
 		if (ret)
 			goto release;
 	}

@@ -21,6 +21,7 @@
 #include "devices/legacy/uart.h"
 #include "lib/layout.h"
 #include "lib/log.h"
+#include "vmm/control.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
@@ -396,9 +397,19 @@ static int vm_exit_status(const struct vm *vm)
 	case VM_STOP_SIGNAL:
 		pr_info("stopped by signal %d", vm->stop_code);
 		return 128 + vm->stop_code;
+	case VM_STOP_HOST:
+		pr_info("stopped through the control socket");
+		return 0;
 	default:
 		return 1;
 	}
+}
+
+/* The vCPUs run: whoever waits for that (--daemonize's parent) hears it. */
+static void vm_report_running(struct vm *vm)
+{
+	if (vm->running)
+		vm->running(vm->running_opaque);
 }
 
 /*
@@ -428,8 +439,11 @@ static int vm_powerdown(struct vm *vm, int signo)
 
 int vm_request_powerdown(struct vm *vm)
 {
-	pr_info("pressing the ACPI power button (the guest has %u s to power off)",
-		vm->cfg->shutdown_timeout);
+	if (vm->acpi_pm && vm->cfg->shutdown_timeout)
+		pr_info("pressing the ACPI power button (the guest has %u s to power off)",
+			vm->cfg->shutdown_timeout);
+	else
+		pr_info("powerdown with --shutdown-timeout 0: stopping the guest at once");
 	return vm_powerdown(vm, SIGTERM);
 }
 
@@ -467,14 +481,15 @@ static void vm_wait_for_stop(struct vm *vm, int sfd, int *in_fd, bool *escape)
 	struct signalfd_siginfo si;
 
 	while (!vm_stopping(vm)) {
-		struct pollfd p[4] = {
+		struct pollfd p[4 + CONTROL_MAX_POLLFDS] = {
 			{ .fd = vm->stop_fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = vm->shutdown_timer_fd, .events = POLLIN },
-			{ .fd = *in_fd, .events = POLLIN },
+			{ .fd = *in_fd, .events = POLLIN },	/* poll() skips it at -1 */
 		};
+		unsigned int nc = control_pollfds(vm->control, &p[4]);
 
-		if (poll(p, *in_fd >= 0 ? 4 : 3, -1) < 0) {
+		if (poll(p, 4 + nc, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
@@ -487,6 +502,7 @@ static void vm_wait_for_stop(struct vm *vm, int sfd, int *in_fd, bool *escape)
 			vm_shutdown_timeout(vm);
 		if (*in_fd >= 0 && p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			vm_console_input(vm, in_fd, escape);
+		control_handle(vm->control, &p[4], nc);
 	}
 }
 
@@ -581,12 +597,14 @@ int vm_run(struct vm *vm)
 		terminal_raw();
 
 	/* Everything is open and mapped: from here on the VMM only runs. */
-	if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine())) {
+	if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine(vm->seccomp_extra))) {
 		ret = -EPERM;
 		vm_request_stop(vm, VM_STOP_ERROR, 0);
 	}
 	while (!ret) {
 		ret = vm_start_vcpus(vm, &started);
+		if (!ret && !vm->resets)
+			vm_report_running(vm);
 		if (!ret)
 			vm_wait_for_stop(vm, sfd, &in_fd, &escape);
 		vm_stop_vcpus(vm, started);

@@ -15,6 +15,9 @@
 #include "vmm/kvm.h"
 #include "vmm/vcpu.h"
 
+struct control;
+struct control_ops;
+struct seccomp_extra;
 struct uart;
 struct acpi_pm;
 
@@ -51,6 +54,12 @@ struct vm {
 	int stop_fd;
 	int stop_reason;	/* enum vm_stop_reason, atomic */
 	int stop_code;
+
+	/* Set by main.c after vm_create, each optional (NULL: none). */
+	struct control *control;	/* --control: polled by the main loop */
+	const struct seccomp_extra *seccomp_extra;	/* what the options add to the filter */
+	void (*running)(void *opaque);	/* the vCPUs run (--daemonize detaches here) */
+	void *running_opaque;
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg);
@@ -62,6 +71,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int code);
 /* Press the ACPI power button; the guest then has --shutdown-timeout
  * seconds to power off before a hard stop. Main thread only. */
 int vm_request_powerdown(struct vm *vm);
+/* The control socket's view of this VM (vmm/vm_control.c): ops->opaque is
+ * vm, which need not be created yet. */
+void vm_control_ops(struct vm *vm, struct control_ops *ops);
 static inline bool vm_stopping(const struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_STOP_NONE;

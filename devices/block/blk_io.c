@@ -30,40 +30,50 @@ static const uint8_t zero_buf[ZERO_BUF_SIZE] __attribute__((aligned(4096)));
 
 /* ---- the image ----------------------------------------------------------- */
 
-static int open_error(const char *path, bool readonly, bool direct, int err)
+static int open_error(const char *opt, const char *path, bool readonly, bool direct, int err)
 {
 	switch (err) {
 	case ENOENT:
-		pr_err("--disk %s: no such file (check the path, or create an image: truncate -s 10G %s)",
-		       path, path);
+		/* An image to install from cannot be made with truncate. */
+		if (!strcmp(opt, "--disk"))
+			pr_err("%s %s: no such file (check the path, or create an image: truncate -s 10G %s)",
+			       opt, path, path);
+		else
+			pr_err("%s %s: no such file (check the path)", opt, path);
 		break;
 	case EACCES:
 	case EPERM:
 		if (!readonly && !access(path, R_OK))
-			pr_err("--disk %s: not writable (fix its permissions, or add readonly=on)", path);
+			pr_err("%s %s: not writable (fix its permissions, or add readonly=on)", opt, path);
 		else
-			pr_err("--disk %s: permission denied (make it readable by this user)", path);
+			pr_err("%s %s: permission denied (make it readable by this user)", opt, path);
 		break;
 	case EROFS:
-		pr_err("--disk %s: on a read-only file system (add readonly=on)", path);
+		pr_err("%s %s: on a read-only file system (add readonly=on)", opt, path);
 		break;
 	case EISDIR:
-		pr_err("--disk %s: is a directory (give a disk image file)", path);
+		pr_err("%s %s: is a directory (give a disk image file)", opt, path);
 		break;
 	case EINVAL:
 		if (direct) {
-			pr_err("--disk %s: the file system does not support O_DIRECT (drop direct=on)", path);
+			pr_err("%s %s: the file system does not support O_DIRECT (drop direct=on)", opt, path);
 			break;
 		}
 		/* fall through */
 	default:
-		pr_err("--disk %s: cannot open: %s", path, strerror(err));
+		pr_err("%s %s: cannot open: %s", opt, path, strerror(err));
 		break;
 	}
 	return -err;
 }
 
 int blk_file_open(struct blk_file *f, const char *path, bool readonly, bool direct)
+{
+	return blk_file_open_as(f, "--disk", path, readonly, direct);
+}
+
+int blk_file_open_as(struct blk_file *f, const char *opt, const char *path, bool readonly,
+		     bool direct)
 {
 	int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	uint8_t probe[512] __attribute__((aligned(4096)));
@@ -75,22 +85,22 @@ int blk_file_open(struct blk_file *f, const char *path, bool readonly, bool dire
 	f->fd = f->fd_buffered = -1;
 	f->fd = open(path, flags | (direct ? O_DIRECT : 0));
 	if (f->fd < 0)
-		return open_error(path, readonly, direct, errno);
+		return open_error(opt, path, readonly, direct, errno);
 	if (fstat(f->fd, &st) < 0) {
 		ret = -errno;
-		pr_err("--disk %s: %s", path, strerror(errno));
+		pr_err("%s %s: %s", opt, path, strerror(errno));
 		goto close_fd;
 	}
 	if (S_ISDIR(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		pr_err("--disk %s: not a regular file or block device (give a disk image)", path);
+		pr_err("%s %s: not a regular file or block device (give a disk image)", opt, path);
 		ret = -EINVAL;
 		goto close_fd;
 	}
 	/* Two VMs writing one image corrupt it: one writer, or readers. */
 	if (flock(f->fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		ret = -errno;
-		pr_err("--disk %s: in use by another process (stop it, or add readonly=on on both)",
-		       path);
+		pr_err("%s %s: in use by another process (stop it, or add readonly=on on both)",
+		       opt, path);
 		goto close_fd;
 	}
 	f->blockdev = S_ISBLK(st.st_mode);
@@ -102,7 +112,7 @@ int blk_file_open(struct blk_file *f, const char *path, bool readonly, bool dire
 
 		if (ioctl(f->fd, BLKGETSIZE64, &f->size) < 0) {
 			ret = -errno;
-			pr_err("--disk %s: cannot get the device size: %s", path, strerror(errno));
+			pr_err("%s %s: cannot get the device size: %s", opt, path, strerror(errno));
 			goto close_fd;
 		}
 		if (!ioctl(f->fd, BLKSSZGET, &lbs) && lbs >= 512 && lbs <= 65536)
@@ -111,14 +121,14 @@ int blk_file_open(struct blk_file *f, const char *path, bool readonly, bool dire
 		f->size = (uint64_t)st.st_size;
 	}
 	if (f->size < 512) {
-		pr_err("--disk %s: smaller than one 512-byte sector (give a disk image)", path);
+		pr_err("%s %s: smaller than one 512-byte sector (give a disk image)", opt, path);
 		ret = -EINVAL;
 		goto close_fd;
 	}
 	if (direct) {
 		f->fd_buffered = open(path, flags);
 		if (f->fd_buffered < 0) {
-			ret = open_error(path, readonly, false, errno);
+			ret = open_error(opt, path, readonly, false, errno);
 			goto close_fd;
 		}
 	} else {
@@ -129,7 +139,7 @@ int blk_file_open(struct blk_file *f, const char *path, bool readonly, bool dire
 	n = pread(f->fd_buffered, probe, sizeof(probe), 0);
 	if (n < 0) {
 		ret = -errno;
-		pr_err("--disk %s: cannot read it: %s", path, strerror(errno));
+		pr_err("%s %s: cannot read it: %s", opt, path, strerror(errno));
 		goto close_buffered;
 	}
 	return 0;

@@ -36,6 +36,10 @@ struct blk_file {
  * unusable file).
  */
 int blk_file_open(struct blk_file *f, const char *path, bool readonly, bool direct);
+/* The same, the messages naming option opt ("--disk", "--cdrom"); a
+ * missing file gets the truncate hint only for --disk. */
+int blk_file_open_as(struct blk_file *f, const char *opt, const char *path, bool readonly,
+		     bool direct);
 void blk_file_close(struct blk_file *f);
 /* fdatasync, outside any ring (the exit path). */
 int blk_file_flush(const struct blk_file *f);

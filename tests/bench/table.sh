@@ -3,8 +3,15 @@
 # scripts run alone: "VMM key value" lines in $results in, rows out.
 #
 #   bench_mean VMM KEY    the mean of KEY's values for VMM ("n/a" if none)
-#   row KEY LABEL         one row: LABEL, minivmm's mean, QEMU's, and the ratio
+#   row KEY LABEL         one row: LABEL, minivmm's mean, QEMU's, and the ratio;
+#                         with $BENCH_BASE_DESC set (run.sh, BENCH_BASE=REV),
+#                         also the base binary's mean and minivmm/base, for a
+#                         row that has base values
 #   row_header TITLE      the title and the column heads
+#   bench_order R VMM...  the VMMs of round R: the list rotated left by R, so
+#                         that none always goes first (on a warmer or a colder L1)
+#   bench_core            true for BENCH_ROWS=core (only the short core rows)
+#   bench_minivmm VMM     the binary VMM "minivmm" or "base" runs (in L1)
 
 # $results: the raw results file, set by the script that sources this one.
 bench_mean() {
@@ -13,16 +20,47 @@ bench_mean() {
 		END { if (!n) print "n/a"; else if (s / n < 100) printf "%.1f", s / n; else printf "%.0f", s / n }' "$results"
 }
 
+# bench_ratio A B: A / B to two places, "n/a" if either is missing (a
+# missing B once gave "inf": "n/a" > 0 is a string comparison in awk).
+bench_ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
 row() {
-	local m q r
+	local m q b
 	m=$(bench_mean minivmm "$1"); q=$(bench_mean qemu "$1")
-	r=$(awk -v m="$m" -v q="$q" 'BEGIN { if (q > 0 && m != "n/a") printf "%.2f", m / q; else print "n/a" }')
-	printf '%-38s %14s %14s %8s\n' "$2" "$m" "$q" "$r"
+	printf '%-38s %14s %14s %8s' "$2" "$m" "$q" "$(bench_ratio "$m" "$q")"
+	# The base columns only where the base binary ran (not the VFIO rows).
+	if [[ -n ${BENCH_BASE_DESC:-} ]] && b=$(bench_mean base "$1") && [[ $b != n/a ]]; then
+		printf ' %14s %12s' "$b" "$(bench_ratio "$m" "$b")"
+	fi
+	printf '\n'
 }
 
 row_header() {
 	printf '\n%s\n' "$1"
-	printf '%-38s %14s %14s %8s\n' "row" "minivmm" "QEMU+KVM" "ratio"
+	if [[ -n ${BENCH_BASE_DESC:-} ]]; then
+		printf 'base: %s\n' "$BENCH_BASE_DESC"
+		printf '%-38s %14s %14s %8s %14s %12s\n' "row" "minivmm" "QEMU+KVM" "ratio" "base" "minivmm/base"
+	else
+		printf '%-38s %14s %14s %8s\n' "row" "minivmm" "QEMU+KVM" "ratio"
+	fi
+}
+
+bench_order() {
+	local r=$1 i
+	shift
+	local vmms=("$@")
+	for ((i = 0; i < ${#vmms[@]}; i++)); do
+		printf '%s ' "${vmms[(i + r) % ${#vmms[@]}]}"
+	done
+}
+
+bench_core() { [[ ${BENCH_ROWS:-full} == core ]]; }
+
+# $BENCH_BASE_BIN: the base revision's minivmm, given to L1 by run.sh.
+bench_minivmm() {
+	if [[ $1 == base ]]; then echo "$BENCH_BASE_BIN"; else echo ./minivmm; fi
 }
 
 # bench_alone PREFIX TITLE: run one benchmark script's rows alone, in an L1 of
@@ -36,7 +74,7 @@ bench_alone() {
 		results=$MINIVMM_L1_OUT/results.txt
 		: > "$results"
 		for ((r = 0; r < runs; r++)); do
-			if ((r % 2 == 0)); then order="minivmm qemu"; else order="qemu minivmm"; fi
+			order=$(bench_order "$r" minivmm qemu)
 			for v in $order; do "${prefix}_bench" "$v" "$results"; done
 		done
 		cat "$results"

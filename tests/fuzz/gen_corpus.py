@@ -537,6 +537,100 @@ def aml_seeds():
     write("aml", "dsdt-like", s)
 
 
+# ---- fuzz_control ---------------------------------------------------------
+# Byte 0: chunk size (1 + 61 * (b & 0x7f)) and, in bit 7, a client that
+# reads only once it has written everything; then the stream, where
+# 0xFE c n is 64 * (n + 1) copies of c.
+def control_seeds():
+    every = b"".join(b'{"cmd":"%s"}\n' % c for c in
+                     (b"status", b"stats", b"powerdown", b"reset", b"stop"))
+    write("control", "every-command", u8(0x7f) + every)
+    write("control", "byte-at-a-time", u8(0) + b'{"cmd":"status"}\r\n{ "cmd" : "stats" }')
+    write("control", "errors", u8(3) + b'garbage\n\n[1]\n{}\n{"cmd":1}\n{"cmd":"nope"}\n'
+          b'{"cmd":"status","id":7}\n{"cmd":"status",}\n{"cmd":"\\u0000"}\n{"cmd":"\xff"}\n'
+          b'{"cmd":"status"')
+    # 4096 bytes is a request; 4097 is not; 16 KiB is dropped up to its end
+    pad = 4096 - len(b'{"cmd":"status"}')
+    line = b'{"cmd":"status"}' + b" " * (pad % 64) + u8(0xfe) + b" " + u8(pad // 64 - 1)
+    write("control", "long-lines", u8(0x20) + line + b"\n" + line + b" \n" +
+          u8(0xfe) + b"x" + u8(255) + b'\n{"cmd":"status"}\n')
+    write("control", "unread-replies", u8(0x80 | 0x7f) + b'{"cmd":"stats"}\n' * 200)
+    write("control", "nested", u8(5) + b'{"cmd":"status","a":[1,{"b":[true,false,null]}]}\n'
+          b'{"cmd":{"cmd":"stop"}}\n')
+
+
+# ---- fuzz_ahci -------------------------------------------------------------
+(H_PORT, H_COMMAND, H_POLL, H_READ, H_WRITE, H_CFG, H_RESET, H_IDP, H_MSI) = range(9)
+H_ATA = [0x25, 0x35, 0x60, 0x61, 0xc8, 0xca, 0x20, 0x30, 0xec, 0xa1, 0xa0, 0xe7, 0xea,
+         0x06, 0x2f, 0x47, 0x42, 0x27, 0xf8, 0xef, 0xc6, 0xc4, 0x29, 0x3d, 0x90, 0x08,
+         0xe5, 0x00, 0x24, 0x34]
+H_MMC = [0x00, 0x03, 0x12, 0x1a, 0x1b, 0x1e, 0x25, 0x28, 0x2b, 0x43, 0x46, 0x4a, 0x51,
+         0x52, 0x5a, 0xa8, 0xad, 0xbb, 0xbd, 0xbe, 0x55, 0x2a]
+
+
+def hport(port, sel=0x20):
+    return u8(H_PORT) + u8(port | sel)
+
+
+def hcmd(port, slot, cmd, lba=0, count=1, features=0, prds=(), cdb=None, flags=0):
+    """One command: prds are (data offset / 32, length selector: 512 * (1 + n))."""
+    s = u8(H_COMMAND) + u8(port | slot << 3) + u8(H_ATA.index(cmd)) + u8(flags)
+    s += u8(count % 9)
+    s += u8(0) + u8(lba)
+    s += u8(len(prds)) + u8(features) + u8(0x40)
+    if cmd == 0xa0:
+        s += u8(H_MMC.index(cdb[0])) + bytes(cdb[1:12]).ljust(11, b"\0")
+    for off, n in prds:
+        s += u8(n) + u16(off)
+    return s
+
+
+def hpoll(port):
+    return u8(H_POLL) + u8(port)
+
+
+def ahci_seeds():
+    # Linux's libahci on a SATA disk: port start, IDENTIFY, a write and
+    # a read of 4 KiB, queued writes and reads, FLUSH, TRIM.
+    s = u8(0) + hport(0)
+    s += hcmd(0, 0, 0xec, prds=[(0, 0)]) + hpoll(0)
+    s += hcmd(0, 1, 0x35, lba=8, count=8, prds=[(0x100, 7)]) + hpoll(0)
+    s += hcmd(0, 2, 0x25, lba=8, count=8, prds=[(0x200, 3), (0x400, 3)]) + hpoll(0)
+    for t in range(4):
+        s += hcmd(0, t, 0x61, lba=16 * t, count=0, features=2, prds=[(0x800 + 0x40 * t, 1)])
+    s += hpoll(0)
+    for t in range(4):
+        s += hcmd(0, t, 0x60, lba=16 * t, count=0, features=2, prds=[(0x1000 + 0x40 * t, 1)])
+    s += hpoll(0) + hcmd(0, 5, 0xea) + hpoll(0)
+    s += hcmd(0, 6, 0x06, count=1, features=1, prds=[(0, 0)]) + hpoll(0)
+    write("ahci", "linux-disk", s)
+    # The CD-ROM as OVMF and sr_mod probe it, then reads.
+    s = u8(0) + hport(1)
+    s += hcmd(1, 0, 0xa1, prds=[(0, 0)]) + hpoll(1)
+    for cdb, n in (([0x00], 0), ([0x03, 0, 0, 0, 18], 0), ([0x12, 0, 0, 0, 36], 0),
+                   ([0x25], 0), ([0x28, 0, 0, 0, 0, 4, 0, 0, 2], 7),
+                   ([0x43, 2, 0, 0, 0, 0, 0, 0, 100], 0), ([0x46, 0, 0, 0, 0, 0, 0, 1, 0], 0),
+                   ([0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8], 0), ([0x5a, 0, 0x3f, 0, 0, 0, 0, 0, 255], 0),
+                   ([0xa8, 0, 0, 0, 0, 1, 0, 0, 0, 1], 3), ([0xbe, 0, 0, 0, 0, 2, 0, 0, 1, 0x10], 3)):
+        s += hcmd(1, 0, 0xa0, features=1, prds=[(0x100, n)] if cdb != [0x00] else [], cdb=cdb)
+        s += hpoll(1)
+    write("ahci", "cdrom", s)
+    # Hostile: a PRD at the end of RAM, a table past RAM, a bad FIS type,
+    # MSI on, every reset.
+    s = u8(1) + hport(0) + hport(1)
+    s += u8(H_MSI) + u32(0xfee00000) + u16(0x41) + u8(1) + u8(H_WRITE) + u8(2) + u16(4) + u64(2)
+    s += u8(H_COMMAND) + u8(0) + u8(0) + u8(0) + u8(8) + u8(0) + u8(0) + u8(1) + u8(0) + u8(0x40)
+    s += u8(0x80) + u8(6) + u16(0xfe00)                  # PRD at RAM end - 512
+    s += hpoll(0) + u8(H_RESET) + u8(3)
+    s += u8(H_COMMAND) + u8(0) + u8(11) + u8(0x80) + u8(6) + u16(0xffc0) + u8(1)
+    s += u8(0) + u8(0) + u8(0) + u8(0) + u8(0x40) + hpoll(0)
+    s += u8(H_RESET) + u8(1) + hport(0)
+    s += hcmd(0, 3, 0xe7, flags=0x40) + hpoll(0) + u8(H_RESET) + u8(2)
+    s += u8(H_RESET) + u8(0) + hport(0) + hcmd(0, 0, 0x25, lba=0xfe, count=8, prds=[(0, 7)])
+    s += hpoll(0)
+    write("ahci", "hostile", s)
+
+
 def main():
     pci_seeds()
     fw_cfg_seeds()
@@ -547,6 +641,8 @@ def main():
     cli_seeds()
     virtio_seeds()
     aml_seeds()
+    control_seeds()
+    ahci_seeds()
 
 
 if __name__ == "__main__":

@@ -273,9 +273,55 @@ static void test_vfio_options(void **state)
 			 -EINVAL);
 }
 
+/* --control, --daemonize, --pidfile, --log (docs/control.md). */
+static void test_control_and_daemon_options(void **state)
+{
+	static struct vm_config c;
+	char longpath[160];
+
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd"), 0);
+	assert_null(c.control);
+	assert_false(c.daemonize);
+	assert_null(c.pidfile);
+	assert_null(c.log);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--control", "/run/vm.sock", "--daemonize",
+			       "--pidfile", "/run/vm.pid", "--log", "/var/log/vm.log",
+			       "--serial", "pty"), 0);
+	assert_string_equal(c.control, "/run/vm.sock");
+	assert_true(c.daemonize);
+	assert_string_equal(c.pidfile, "/run/vm.pid");
+	assert_string_equal(c.log, "/var/log/vm.log");
+	assert_int_equal(c.serial, SERIAL_PTY);
+	/* a daemon lets go of the terminal: no console there by default ... */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--daemonize"), 0);
+	assert_int_equal(c.serial, SERIAL_NONE);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--daemonize", "--serial", "file:/tmp/s"), 0);
+	assert_int_equal(c.serial, SERIAL_FILE);
+	/* ... and asking for one there is an error, whatever the order */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--daemonize", "--serial", "stdio"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--serial", "stdio", "--daemonize"), -EINVAL);
+	/* without --daemonize the default stays the terminal */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--pidfile", "p", "--log", "l"), 0);
+	assert_int_equal(c.serial, SERIAL_STDIO);
+
+	/* a socket path fits sockaddr_un's 108 bytes with its NUL */
+	memset(longpath, 'a', CLI_CONTROL_PATH_MAX);
+	longpath[CLI_CONTROL_PATH_MAX] = '\0';
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--control", longpath), 0);
+	longpath[CLI_CONTROL_PATH_MAX] = 'a';
+	longpath[CLI_CONTROL_PATH_MAX + 1] = '\0';
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--control", longpath), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--control", ""), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--control"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--pidfile", ""), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--log", ""), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--daemonize=yes"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_control_and_daemon_options),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_cpu_online),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* --disk parsing: every form the issue promises, and every bad input. */
+/* --disk and --cdrom parsing: every form the issues promise, and every bad input. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,12 +84,56 @@ static void test_repeatable(void **state)
 			       "--disk", "8", "--disk", "9"), -EINVAL);
 }
 
+/* bus=virtio|sata, --cdrom; AHCI ports in command-line order, six at most. */
+static void test_sata_and_cdrom(void **state)
+{
+	struct disk_config d;
+
+	assert_int_equal(cli_parse_disk("win.img", &d), 0);
+	assert_int_equal(d.bus, DISK_BUS_VIRTIO);
+	assert_int_equal(cli_parse_disk("path=win.img,bus=sata,serial=WD-1,direct=on", &d), 0);
+	assert_int_equal(d.bus, DISK_BUS_SATA);
+	assert_false(d.cdrom);
+	assert_true(d.direct);
+	assert_string_equal(d.serial, "WD-1");
+	assert_int_equal(cli_parse_disk("path=v.img,bus=virtio,queues=2", &d), 0);
+	assert_int_equal(d.bus, DISK_BUS_VIRTIO);
+	assert_int_equal(cli_parse_disk("w.img,bus=scsi", &d), -EINVAL);
+	assert_int_equal(cli_parse_disk("w.img,bus=sata,queues=2", &d), -EINVAL);
+
+	assert_int_equal(PARSE(&cfg, "--ovmf", "O", "--disk", "path=w.img,bus=sata", "--cdrom",
+			       "win,10.iso", "--disk", "v.img", "--cdrom", "virtio-win.iso"), 0);
+	assert_int_equal(cfg.nr_disks, 4);
+	assert_int_equal(cfg.disks[0].bus, DISK_BUS_SATA);
+	assert_string_equal(cfg.disks[1].path, "win,10.iso");	/* taken literally */
+	assert_true(cfg.disks[1].cdrom);
+	assert_true(cfg.disks[1].readonly);
+	assert_int_equal(cfg.disks[1].bus, DISK_BUS_SATA);
+	assert_int_equal(cfg.disks[2].bus, DISK_BUS_VIRTIO);
+	assert_true(cfg.disks[3].cdrom);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "O", "--cdrom"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "O", "--cdrom", ""), -EINVAL);
+	/* Six AHCI devices fit, with eight virtio disks; a seventh does not. */
+	assert_int_equal(PARSE(&cfg, "--ovmf", "O", "--cdrom", "1", "--cdrom", "2", "--cdrom", "3",
+			       "--disk", "4,bus=sata", "--disk", "5,bus=sata", "--cdrom", "6",
+			       "--disk", "a", "--disk", "b", "--disk", "c", "--disk", "d",
+			       "--disk", "e", "--disk", "f", "--disk", "g", "--disk", "h"), 0);
+	assert_int_equal(cfg.nr_disks, 14);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "O", "--cdrom", "1", "--cdrom", "2", "--cdrom", "3",
+			       "--cdrom", "4", "--cdrom", "5", "--cdrom", "6", "--cdrom", "7"),
+			 -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "O", "--cdrom", "1", "--cdrom", "2", "--cdrom", "3",
+			       "--cdrom", "4", "--cdrom", "5", "--cdrom", "6",
+			       "--disk", "x,bus=sata"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_repeatable),
+		cmocka_unit_test(test_sata_and_cdrom),
 	};
 
 	log_threshold = LOG_ERROR;

@@ -5,7 +5,8 @@
  * power-on state the way a guest would, then one walk of the device
  * registry's reset — and every registered device is back: PCI config
  * spaces at their power-on values, BARs and the ECAM unmapped, virtio
- * queues stopped with their threads joined, every interrupt line low,
+ * queues stopped with their threads joined, the AHCI ports stopped with
+ * theirs, every register back, every interrupt line low,
  * the legacy devices' registers at their reset values, while what must
  * survive a reboot (the RTC's CMOS RAM) survives.
  */
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "devices/ahci/ahci_internal.h"
 #include "devices/pci.h"
 #include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
@@ -34,13 +36,27 @@
 
 #define RAM_SIZE	(64 * MiB)
 #define DISK_DEVFN	PCI_DEVFN(1, 0)	/* the first free slot after the MCH */
+#define ABAR		0xe1000000ULL
+#define AHCI_REGS	(HBA_PORTS + AHCI_NR_PORTS * HBA_PORT_LEN)
 
 struct fixture {
 	struct fake_vm fvm;
 	struct vm vm;
 	struct vm_config cfg;
-	char disk[64], debugcon[64];
+	char disk[64], debugcon[64], sata[64], iso[64];
+	char sata_arg[96];
 };
+
+static void temp_file(char *path, size_t len, const char *name, off_t size)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/minivmm-reset-%s.XXXXXX", name);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
+}
 
 static int setup(void **state)
 {
@@ -59,11 +75,15 @@ static int setup(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	snprintf(disk_arg, sizeof(disk_arg), "path=%s,queues=2", f->disk);
+	temp_file(f->sata, sizeof(f->sata), "sata", 1 << 20);
+	temp_file(f->iso, sizeof(f->iso), "iso", 1 << 20);
+	snprintf(f->sata_arg, sizeof(f->sata_arg), "path=%s,bus=sata", f->sata);
 	{
 		char *argv[] = { "minivmm", "--firmware", "fw.bin", "--testdev", "--disk",
-				 disk_arg, "--debugcon", f->debugcon, NULL };
+				 disk_arg, "--debugcon", f->debugcon, "--cdrom", f->iso,
+				 "--disk", f->sata_arg, NULL };
 
-		assert_int_equal(cli_parse(8, argv, &f->cfg), 0);
+		assert_int_equal(cli_parse(12, argv, &f->cfg), 0);
 	}
 	fake_vm_init(&f->fvm);
 	vd_hook(&f->fvm);
@@ -95,6 +115,8 @@ static int teardown(void **state)
 	fake_mem_free(&f->vm.mem);
 	unlink(f->disk);
 	unlink(f->debugcon);
+	unlink(f->sata);
+	unlink(f->iso);
 	free(f);
 	return 0;
 }
@@ -127,6 +149,26 @@ static void cmos_write(struct fixture *f, uint8_t reg, uint8_t v)
 {
 	outb(f, LAYOUT_RTC_PORT, reg);
 	outb(f, LAYOUT_RTC_PORT + 1, v);
+}
+
+static uint32_t ahci_rd(struct fixture *f, uint64_t off)
+{
+	uint32_t v = 0;
+
+	bus_read(&f->vm.mmio, ABAR + off, &v, 4);
+	return v;
+}
+
+static void ahci_wr(struct fixture *f, uint64_t off, uint32_t v)
+{
+	assert_int_equal(bus_write(&f->vm.mmio, ABAR + off, &v, 4), 0);
+}
+
+/* What firmware does: ABAR placed, memory decode and bus mastering on. */
+static void ahci_map(struct fixture *f, struct pci_root *root)
+{
+	pci_cfg_write(root, 0, AHCI_DEVFN, PCI_BASE_ADDRESS_0 + 20, (uint32_t)ABAR, 4);
+	pci_cfg_write(root, 0, AHCI_DEVFN, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
 static struct pci_root *root_of(struct fixture *f)
@@ -167,8 +209,11 @@ static void test_reset_every_device(void **state)
 	struct pci_root *root = root_of(f);
 	struct vd d = { .root = root, .mmio = &f->vm.mmio, .devfn = DISK_DEVFN };
 	struct virtio_pci *vp;
-	const char *expected[] = { "uart", "debugcon", "testdev", "port92", "rtc", "acpi-pm", "pci-root",
-				   "reset-ctl", "q35-mch", "ich9-lpc", "virtio-blk0", "fw-cfg" };
+	const char *expected[] = { "uart", "debugcon", "testdev", "port92", "rtc", "acpi-pm",
+				   "pci-root", "reset-ctl", "q35-mch", "ich9-lpc", "ich9-ahci",
+				   "virtio-blk0", "fw-cfg" };
+	struct ahci *ahci = container_of(root->bus0.devs[AHCI_DEVFN], struct ahci, pci);
+	uint32_t ahci_regs[AHCI_REGS / 4];
 	unsigned int n = 0;
 	uint8_t nvram;
 	uint32_t v;
@@ -222,6 +267,31 @@ static void test_reset_every_device(void **state)
 	assert_int_equal(pci_cfg_read(root, 0, DISK_DEVFN, PCI_STATUS, &v, 2), 0);
 	assert_true(v & PCI_STATUS_INTERRUPT);
 
+	/* AHCI: its registers at power-on, then both drives' ports running
+	 * (their I/O threads up), MSI on, an interrupt pending (the
+	 * signature FIS with PxIE set) and INTx asserted before that. */
+	ahci_map(f, root);
+	for (unsigned int off = 0; off < AHCI_REGS; off += 4)
+		ahci_regs[off / 4] = ahci_rd(f, off);
+	assert_int_equal(ahci_regs[(HBA_PORTS + PX_SIG) / 4], 0xffffffff);
+	ahci_wr(f, HBA_GHC, GHC_IE);
+	for (unsigned int p = 0; p < 2; p++) {
+		uint64_t px = HBA_PORTS + HBA_PORT_LEN * p;
+
+		ahci_wr(f, px + PX_CLB, 0x40000 + 0x1000 * p);
+		ahci_wr(f, px + PX_FB, 0x48000 + 0x1000 * p);
+		ahci_wr(f, px + PX_IE, 0xffffffff);
+		ahci_wr(f, px + PX_CMD, PXCMD_FRE | PXCMD_ST);
+		assert_true(ahci_rd(f, px + PX_CMD) & PXCMD_CR);
+	}
+	assert_int_equal(ahci_rd(f, HBA_PORTS + PX_SIG), SIG_ATAPI);	/* --cdrom: port 0 */
+	assert_int_equal(ahci_rd(f, HBA_PORTS + HBA_PORT_LEN + PX_SIG), SIG_ATA);
+	assert_int_equal(ahci_threads_running(ahci), 2);
+	assert_true(pci_dev_irq_level(&ahci->pci));
+	pci_cfg_write(root, 0, AHCI_DEVFN, 0x80 + PCI_MSI_ADDRESS_LO, 0xfee00000, 4);
+	pci_cfg_write(root, 0, AHCI_DEVFN, 0x80 + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2);
+	assert_true(ahci->msi_on);
+
 	/* ---- the platform reset ---- */
 	device_list_reset(&f->fvm.devices);
 
@@ -239,6 +309,12 @@ static void test_reset_every_device(void **state)
 		assert_false(vp->queues[q].enabled);
 	assert_int_equal(vd_live_ioeventfds(), 0);
 	assert_false(msix_enabled(&vp->msix));
+	/* AHCI: no thread, MSI off, every register as at power-on. */
+	assert_int_equal(ahci_threads_running(ahci), 0);
+	assert_false(ahci->msi_on);
+	ahci_map(f, root);
+	for (unsigned int off = 0; off < AHCI_REGS; off += 4)
+		assert_int_equal(ahci_rd(f, off), ahci_regs[off / 4]);
 	/* UART: IER, LCR, MCR clear, LSR THRE|TEMT, no interrupt pending. */
 	assert_int_equal(inb(f, LAYOUT_COM1_PORT + 1), 0);
 	assert_int_equal(inb(f, LAYOUT_COM1_PORT + 3), 0);

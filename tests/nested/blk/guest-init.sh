@@ -12,6 +12,12 @@
 #   minivmm.test=fio         run the fio jobs in /fio on /dev/vda (or on
 #                            /dev/minivmm.fio_dev, e.g. nvme0n1: a passed
 #                            NVMe), each minivmm.fio_runtime seconds (benchmark)
+#   minivmm.test=ahci        AHCI (46-ahci, booted from a CD-ROM): read all of
+#                            /dev/sr0 (the ISO) and print its md5 for the host
+#                            to compare; write the pattern to the SATA disk
+#                            /dev/sda, fsync, read it back O_DIRECT (four
+#                            readers at once: NCQ) and compare; discard a MiB
+#                            if the disk offers TRIM
 #   minivmm.test=teardown    write the pattern to /dev/vda, flush, say FLUSHED,
 #                            keep unflushed O_DIRECT writes going elsewhere on
 #                            the disk, and after ~1 s end the way minivmm.end=
@@ -45,9 +51,11 @@ TEST=$(param test)
 PATTERN_OFF=$(param pattern_off)	# in 64 KiB blocks
 PATTERN_OFF=${PATTERN_OFF:-128}
 
-for _ in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done
-[ -b /dev/vda ] || fail "no /dev/vda (virtio_blk found no disk)"
-say "kernel $(uname -r), $(nproc) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), disks: $(ls /sys/block | grep vd | tr '\n' ' ')"
+if [ "$TEST" != ahci ]; then
+	for _ in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done
+	[ -b /dev/vda ] || fail "no /dev/vda (virtio_blk found no disk)"
+fi
+say "kernel $(uname -r), $(nproc) CPUs, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), disks: $(ls /sys/block | grep 'vd\|sd\|sr' | tr '\n' ' ')"
 
 t_linux() {
 	local q
@@ -94,6 +102,38 @@ t_linux() {
 		say "vdc: the host's ENOSPC reached the guest as an I/O error"
 	fi
 	dd if=/dev/vdb of=/dev/null bs=64k count=16 iflag=direct 2>/dev/null || fail "reading vdb"
+}
+
+t_ahci() {
+	local n sum i
+	for _ in $(seq 200); do [ -b /dev/sr0 ] && [ -b /dev/sda ] && break; sleep 0.1; done
+	[ -b /dev/sr0 ] || fail "no /dev/sr0 (ahci + sr_mod found no CD-ROM)"
+	[ -b /dev/sda ] || fail "no /dev/sda (ahci + sd_mod found no SATA disk)"
+	say "sda: $(cat /sys/block/sda/size) sectors, '$(cat /sys/block/sda/device/vendor) $(cat /sys/block/sda/device/model)', queue depth $(cat /sys/block/sda/device/queue_depth), ro=$(cat /sys/block/sda/ro)"
+	say "sr0: $(cat /sys/block/sr0/size) sectors, '$(cat /sys/block/sr0/device/vendor) $(cat /sys/block/sr0/device/model)', ro=$(cat /sys/block/sr0/ro)"
+	# The whole CD through sr_mod (READ(10) through the AHCI port): the
+	# host compares the sum with its ISO's.
+	sum=$(md5sum < /dev/sr0) || fail "reading /dev/sr0"
+	say "sr0 md5 ${sum%% *} bytes $(($(cat /sys/block/sr0/size) * 512))"
+	dd if=/pattern.bin of=/dev/sr0 bs=2k count=1 2>/dev/null && fail "a write to the CD-ROM succeeded"
+	# The pattern onto the SATA disk, made durable (FLUSH CACHE), read back
+	# around the page cache by four readers at once (queued commands).
+	dd if=/pattern.bin of=/dev/sda bs=64k seek="$PATTERN_OFF" conv=fsync 2>/dev/null ||
+		fail "writing the pattern to sda"
+	n=$(( $(stat -c %s /pattern.bin) / 65536 ))
+	for i in 0 1 2 3; do
+		dd if=/dev/sda of=/tmp/back$i bs=64k skip=$((PATTERN_OFF + i * n / 4)) count=$((n / 4)) \
+			iflag=direct 2>/dev/null &
+	done
+	wait
+	cat /tmp/back0 /tmp/back1 /tmp/back2 /tmp/back3 > /tmp/back
+	cmp /tmp/back /pattern.bin || fail "the pattern read back from sda differs"
+	say "sda: pattern $n x 64 KiB written at block $PATTERN_OFF, read back O_DIRECT, identical"
+	if [ "$(cat /sys/block/sda/queue/discard_max_bytes)" != 0 ]; then
+		/bin/blkzero discard /dev/sda $((40 << 20)) $((1 << 20)) || fail "BLKDISCARD on sda"
+		say "sda: 1 MiB discarded (TRIM)"
+	fi
+	sync
 }
 
 t_durability() {
@@ -170,10 +210,15 @@ t_fio() {
 		# One line per job for the host: "MINIVMM-FIO name {json}".
 		echo "MINIVMM-FIO $(basename "$j" .fio) $(tr -d '\n\t' < /tmp/out)"
 	done
+	# Let the UART drain the last (~6 KiB) line before the power-off: the
+	# kernel writes its "reboot: Power down" straight to the UART, into
+	# whatever is still queued, and once split a result line.
+	sleep 2
 }
 
 case $TEST in
 linux) t_linux ;;
+ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;
 teardown) t_teardown ;;

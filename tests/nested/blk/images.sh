@@ -8,7 +8,9 @@
 #   blk_pattern FILE SIZE            SIZE random bytes (the pattern a guest writes)
 #   blk_initramfs FILE [--fio]       the guest initramfs (gzip'd cpio); --fio adds
 #                                    the host's fio with its libraries and the jobs
-#                                    in tests/nested/blk/*.fio; needs the pattern at
+#                                    in tests/nested/blk/*.fio (only the ones named
+#                                    in $BLK_FIO_JOBS, e.g. "rr-qd1", if set: the
+#                                    guest runs all it holds); needs the pattern at
 #                                    $BLK_PATTERN (default: 4 MiB, made here);
 #                                    modules in $BLK_EXTRA_MODULES are added
 #                                    (loaded after virtio_blk, e.g. nvme)
@@ -29,11 +31,16 @@
 #   blk_copy_host_binary ROOT PATH   the host's binary PATH into the initramfs tree
 #                                    ROOT at the same path, with every library it
 #                                    links (ldd), so that it runs in the guest
+#   blk_iso FILE ARGS [FILE...]      an El Torito ISO that UEFI boots (grub-mkrescue:
+#                                    GRUB as \EFI\BOOT\BOOTX64.EFI in its EFI image),
+#                                    whose grub.cfg starts /vmlinuz with /initrd.img
+#                                    and ARGS; FILEs go to its root (46-ahci)
 #   blk_kernel                       prints the guest kernel (bzImage with EFI stub)
 #   blk_startup_linux ARGS           a startup.nsh text that boots \vmlinuz with
 #                                    \initrd.img and ARGS on the kernel command line
 #
-# Needs dosfstools, mtools, fdisk (sfdisk), busybox-static, gcc (tests/deps.sh).
+# Needs dosfstools, mtools, fdisk (sfdisk), busybox-static, gcc, and for
+# blk_iso xorriso and grub-efi-amd64-bin (tests/deps.sh).
 
 BLK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/nested/modules.sh
@@ -69,7 +76,7 @@ blk_pattern() {
 }
 
 blk_initramfs() {
-	local out=$1 fio=${2:-} r lib
+	local out=$1 fio=${2:-} r lib job
 	r=$(mktemp -d)
 	mkdir -p "$r"/{bin,lib/modules,lib64,proc,sys,dev,tmp,fio}
 	cp /bin/busybox "$r/bin/busybox"
@@ -86,7 +93,13 @@ blk_initramfs() {
 	cp "$BLK_PATTERN" "$r/pattern.bin"
 	if [[ $fio == --fio ]]; then
 		blk_copy_host_binary "$r" /usr/bin/fio || return 1
-		cp "$BLK_DIR"/*.fio "$r/fio/"
+		if [[ -n ${BLK_FIO_JOBS:-} ]]; then
+			for job in $BLK_FIO_JOBS; do
+				cp "$BLK_DIR/$job.fio" "$r/fio/" || return 1
+			done
+		else
+			cp "$BLK_DIR"/*.fio "$r/fio/"
+		fi
 	fi
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$out"
 	rm -rf "$r"
@@ -117,6 +130,21 @@ blk_esp() {
 	for f in "$@"; do
 		mcopy -i "$img@@$((start * 512))" "$f" "::/$(basename "$f")" || return 1
 	done
+}
+
+blk_iso() {
+	local out=$1 args=$2 r f
+	shift 2
+	r=$(mktemp -d)
+	mkdir -p "$r/boot/grub"
+	for f in "$@"; do
+		cp "$f" "$r/"
+	done
+	# No menu, no wait: GRUB's EFI console is OVMF's, the serial port.
+	printf 'set timeout=0\nlinux /vmlinuz %s\ninitrd /initrd.img\nboot\n' "$args" \
+		> "$r/boot/grub/grub.cfg"
+	grub-mkrescue -o "$out" "$r" > "$r.log" 2>&1 || { cat "$r.log" >&2; rm -rf "$r" "$r.log"; return 1; }
+	rm -rf "$r" "$r.log"
 }
 
 blk_startup_linux() {

@@ -6,6 +6,9 @@
 # nvme driver then takes the controller over with MSI-X, reads the file OVMF
 # wrote, writes a pattern and reads it back, and powers the VM off. On L0 both
 # writes are found in the image; in L1, minivmm reset the device at start and exit.
+# A second run reboots the VM in place three times (the guest resets the machine
+# after each check): each reboot resets the NVMe through VFIO again, and Linux's
+# nvme driver works after every one.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh
@@ -34,6 +37,31 @@ if in_l1; then
 		fail "the NVMe was not reset exactly twice (at start and at exit)"
 	echo "ok: the NVMe was reset at start and at exit"
 	grep -q "DMA-mapped 512 MiB" "$O/minivmm.log" || fail "no DMA map line"
+
+	set +e
+	timeout 900 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --cpus 2 --verbose \
+		--vfio 00:11.0 --serial "file:$O/serial2.txt" < /dev/null > "$O/minivmm2.log" 2>&1
+	rc=$?
+	set -e
+	sed 's/^/    /' "$O/minivmm2.log"
+	tr -d '\033' < "$O/serial2.txt" | grep -a 'MINIVMM-GUEST' | sed 's/^/  serial: /' || true
+	if line=$(grep -a "MINIVMM-GUEST-FAIL" "$O/serial2.txt"); then
+		fail "reboots: Linux guest: ${line#*MINIVMM-GUEST-FAIL: }"
+	fi
+	[[ $rc == 0 ]] || fail "reboots: minivmm ended with status $rc"
+	[[ $(grep -ac "reboot(s) to go, resetting" "$O/serial2.txt") == 3 ]] ||
+		fail "reboots: the guest did not reset the machine three times"
+	grep -aq "reboot test: done" "$O/serial2.txt" || fail "reboots: the guest did not finish"
+	[[ $(grep -ac "interrupts: .* MSI-X enabled" "$O/serial2.txt") == 4 ]] ||
+		fail "reboots: Linux's nvme driver did not work (MSI-X, interrupts) on all four boots"
+	for n in 1 2 3; do
+		grep -q "guest reset $n: rebooting in place" "$O/minivmm2.log" ||
+			fail "reboots: no in-place reboot $n"
+	done
+	grep -q "3 guest reset(s) rebooted in place" "$O/minivmm2.log" || fail "reboots: no reset count"
+	[[ $(grep -c "0000:00:11.0: reset (" "$O/minivmm2.log") == 5 ]] ||
+		fail "reboots: the NVMe was not reset at start, at each of the 3 reboots and at exit"
+	echo "ok: three in-place reboots, the NVMe reset through VFIO at each; Linux's nvme driver worked after every one"
 	echo "VFIO-NVME-OK"
 	exit 0
 fi

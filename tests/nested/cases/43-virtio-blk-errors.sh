@@ -55,7 +55,7 @@ if in_l1; then
 		--disk /tmp/busy.img
 	kill -TERM $pid; wait $pid || true
 
-	expect 2 "unknown disk option 'cache' (known: path, readonly, direct, serial, queues)" -- \
+	expect 2 "unknown disk option 'cache' (known: path, bus, readonly, direct, serial, queues)" -- \
 		--disk /tmp/ro.img,cache=none
 	expect 2 "readonly=maybe is neither on nor off" -- --disk path=/tmp/ro.img,readonly=maybe
 	expect 2 "queues=0 is not a number from 1 to 64" -- --disk /tmp/ro.img,queues=0
