@@ -15,8 +15,12 @@
 #            order, the disk. The installed system reads the whole CD and checks
 #            it against what the installer read, writes a pattern to the data
 #            disk and reads it back, says READY and waits for the power button.
-#   host     SIGTERM (or `minivmm ctl SOCK powerdown`) presses the ACPI power
+#   host     SIGTERM or `minivmm ctl SOCK powerdown` presses the ACPI power
 #            button; the system unmounts its ESP and powers off: status 0.
+#
+# The CD is an ATAPI CD-ROM on minivmm's ICH9 AHCI at 00:1f.2 (--cdrom), first
+# in the boot order (--boot cdrom,disk); the target a virtio-blk disk; the data
+# disk a SATA disk on the same AHCI (--disk bus=sata).
 #
 # One L1 boot, four VM runs:
 #   install    minivmm, the whole flow above, SIGTERM
@@ -24,19 +28,15 @@
 #              on the q35 AHCI; bootindex= for the order; system_powerdown on its
 #              monitor), for the same results and the time to compare
 #   boot       minivmm again on the installed disk, nothing to install: the CD's
-#              GRUB exits at once; `minivmm ctl SOCK powerdown` once minivmm has a
-#              control socket, SIGTERM until then
+#              GRUB exits at once; `minivmm ctl SOCK powerdown` (--control)
 #   ignore     a copy of the installed disk whose GRUB environment adds
 #              minivmm.pwrbtn=ignore: the system hears the button and goes on;
 #              --shutdown-timeout 5 stops it (143), the data disk complete
 # Every run's data disk is checked byte for byte, in L1 and on L0, and the ESP
 # of every cleanly shut down system must be clean (fsck.vfat -n).
 #
-# minivmm's CD-ROM (--cdrom, ATAPI on an ICH9 AHCI at 00:1f.2) and SATA disks
-# (--disk bus=sata) are used when `minivmm --help` offers them; until then the
-# CD is a read-only virtio-blk disk holding the ISO (the firmware boots the
-# EFI image xorriso also appended as a GPT partition) and the data disk is
-# virtio-blk too, under QEMU as well.
+# INSTALL_FIRMWARE=code4m (in L0's environment) runs OVMF_CODE_4M.fd with
+# persistent variable stores instead of OVMF.fd (below).
 set -euo pipefail
 # shellcheck source=tests/nested/lib.sh
 source "$(dirname "$0")/../lib.sh"
@@ -55,12 +55,6 @@ INSTALL_FIRMWARE=${INSTALL_FIRMWARE:-fd}
 OVMF=/usr/share/ovmf/OVMF.fd
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
-
-# What this minivmm build has: an option of its own in --help (the line that
-# starts with it; --boot's help names --cdrom too).
-has_option() { ./minivmm --help 2>&1 | grep -qE -- "^ +$1 "; }
-has_cdrom() { has_option --cdrom; }
-has_control() { has_option --control; }
 
 # The ESP of a disk the installer made (sfdisk start=2048), through fsck.vfat
 # -n: no error and no dirty bit (a file system left mounted has it set).
@@ -156,14 +150,8 @@ if in_l1; then
 		else
 			cmd+=(--ovmf "$OVMF")
 		fi
-		if has_cdrom; then
-			cmd+=(--cdrom "$ISO" --disk "path=$target,serial=MINIVMM-TARGET"
-				--disk "path=$data,bus=sata" --boot cdrom,disk)
-		else
-			# Stand-in: the ISO as a read-only disk, first in the order.
-			cmd+=(--disk "path=$ISO,readonly=on" --disk "path=$target,serial=MINIVMM-TARGET"
-				--disk "path=$data,serial=MINIVMM-DATA" --boot disk0,disk1)
-		fi
+		cmd+=(--cdrom "$ISO" --disk "path=$target,serial=MINIVMM-TARGET"
+			--disk "path=$data,bus=sata" --boot cdrom,disk)
 	}
 	# QEMU: -boot order= is for legacy BIOS only; OVMF follows bootindex.
 	# Its monitor is a pair of FIFOs (QEMU's "pipe" character device).
@@ -184,12 +172,8 @@ if in_l1; then
 			-device ide-cd,drive=cd,bus=ide.0,bootindex=0
 			-drive "file=$target,if=none,id=target,format=raw"
 			-device virtio-blk-pci,drive=target,serial=MINIVMM-TARGET,bootindex=1
-			-drive "file=$data,if=none,id=data,format=raw")
-		if has_cdrom; then
-			cmd+=(-device ide-hd,drive=data,bus=ide.1)
-		else
-			cmd+=(-device virtio-blk-pci,drive=data,serial=MINIVMM-DATA)
-		fi
+			-drive "file=$data,if=none,id=data,format=raw"
+			-device ide-hd,drive=data,bus=ide.1)
 	}
 
 	# --- what every run checks in the guest's words ---
@@ -281,29 +265,22 @@ if in_l1; then
 	summary+=("QEMU:    installer up at $q_inst s, installed system at $q_sys s, READY at $q_ready s; exit $q_stop s after system_powerdown")
 
 	# --- boot: minivmm on the installed disk; powerdown from the host ---
-	ctl=()
-	if has_control; then
-		sock=/tmp/minivmm-install.sock
-		ctl=(--control "$sock")
-	fi
+	sock=/tmp/minivmm-install.sock
 	vm_new boot
-	minivmm_cmd "$O/target.img" "$O/data-boot.img" "${ctl[@]}"
+	minivmm_cmd "$O/target.img" "$O/data-boot.img" --control "$sock"
 	vm_start "${cmd[@]}"
 	wait_serial b_ready "MINIVMM-GUEST: READY" 240
 	t_sig=$(now)
-	if (( ${#ctl[@]} )); then
-		how="minivmm ctl $sock powerdown"
-		./minivmm ctl "$sock" powerdown | sed 's/^/    ctl: /' || fail "boot: $how failed"
-	else
-		how="SIGTERM (no --control in this minivmm)"
-		kill -TERM "$pid"
-	fi
+	how="minivmm ctl $sock powerdown"
+	reply=$(./minivmm ctl "$sock" powerdown) || fail "boot: $how: status $?, reply '$reply'"
+	[[ $reply == '{"ok":true}' ]] || fail "boot: $how answered '$reply'"
 	vm_end 60
 	b_stop=$(secs "$t_sig" "$(now)")
 	vm_show
 	[[ $rc == 0 ]] || fail "boot: minivmm ended with status $rc, expected 0"
 	! grep -q "guest reset" "$vlog" || fail "boot: the guest reset; nothing was to be installed"
 	! grep -aqF "MINIVMM-CD: booting the installer" "$serial" || fail "boot: the CD booted the installer again"
+	log_has "pressing the ACPI power button"
 	check_installed 2
 	check_down
 	echo "ok: boot: no reset, no installer; $how: the system shut down, minivmm exited 0 in $b_stop s"

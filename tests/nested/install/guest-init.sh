@@ -28,9 +28,9 @@
 #   minivmm.pwrbtn=ignore    (installed) hear the power button, say so, and
 #                            go on running: the host must stop the VM
 #
-# The CD is /dev/sr0 (an ATAPI drive: QEMU's q35 AHCI, minivmm --cdrom) or,
-# while minivmm has no CD-ROM, the read-only virtio-blk disk that holds an
-# ISO 9660 volume. The data disk is /dev/sdX (SATA) or /dev/vdX.
+# The CD is /dev/sr0 (an ATAPI drive: minivmm --cdrom, QEMU's q35 AHCI) or a
+# read-only virtio-blk disk that holds an ISO 9660 volume (the ISO given as a
+# disk). The data disk is /dev/sdX (SATA) or /dev/vdX.
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL:
 # why" (then it powers off), "MINIVMM-GUEST: READY", "MINIVMM-GUEST: DOWN".

@@ -14,7 +14,7 @@
 #
 # The CD, ISO 9660 with Rock Ridge, volume MINIVMM_INSTALL:
 #   El Torito EFI boot image (also appended as a GPT partition, so that the
-#   firmware finds it when the ISO is a disk, minivmm's stand-in for a CD):
+#   ISO boots as a disk image too, e.g. a read-only virtio-blk disk):
 #     \EFI\BOOT\BOOTX64.EFI   cdboot.efi: starts GRUB, turns its `exit` into
 #                             an error status (cdboot.c says why)
 #     \EFI\BOOT\grubx64.efi   GRUB with grub-cd.cfg: installer, or exit when
