@@ -15,8 +15,10 @@ packages=(
 	ovmf					# the stock UEFI firmware minivmm boots
 	dosfstools mtools			# FAT images for EFI test disks
 	fdisk					# sfdisk: GPT on the virtio-blk test disks
-	xorriso grub-efi-amd64-bin grub-common	# grub-mkrescue: the El Torito ISO 46-ahci boots
+	xorriso grub-efi-amd64-bin grub-common	# grub-mkrescue: the El Torito ISO 46-ahci boots;
+						# grub-mkimage, grub-editenv: 48-install's CD
 	fio					# virtio-blk benchmark (runs in the L2 guest)
+	gnu-efi					# 48-install's CD loader (tests/nested/install/cdboot.c)
 )
 
 missing=()

@@ -28,6 +28,9 @@
 #                                    zeroed MiB at 42 MiB and a uniform discarded MiB
 #                                    at 40 MiB, and nothing else changed (WANT: a
 #                                    scratch file for the expected image)
+#   blk_copy_host_binary ROOT PATH   the host's binary PATH into the initramfs tree
+#                                    ROOT at the same path, with every library it
+#                                    links (ldd), so that it runs in the guest
 #   blk_iso FILE ARGS [FILE...]      an El Torito ISO that UEFI boots (grub-mkrescue:
 #                                    GRUB as \EFI\BOOT\BOOTX64.EFI in its EFI image),
 #                                    whose grub.cfg starts /vmlinuz with /initrd.img
@@ -89,13 +92,7 @@ blk_initramfs() {
 	fi
 	cp "$BLK_PATTERN" "$r/pattern.bin"
 	if [[ $fio == --fio ]]; then
-		# The host's fio, with every library it links, at the same paths.
-		mkdir -p "$r/usr/bin"
-		cp /usr/bin/fio "$r/usr/bin/fio"
-		while read -r lib; do
-			mkdir -p "$r$(dirname "$lib")"
-			cp -L "$lib" "$r$lib"
-		done < <(ldd /usr/bin/fio | grep -o '/[^ ]*')
+		blk_copy_host_binary "$r" /usr/bin/fio || return 1
 		if [[ -n ${BLK_FIO_JOBS:-} ]]; then
 			for job in $BLK_FIO_JOBS; do
 				cp "$BLK_DIR/$job.fio" "$r/fio/" || return 1
@@ -106,6 +103,16 @@ blk_initramfs() {
 	fi
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$out"
 	rm -rf "$r"
+}
+
+blk_copy_host_binary() {
+	local root=$1 bin=$2 lib
+	mkdir -p "$root$(dirname "$bin")"
+	cp "$bin" "$root$bin" || return 1
+	while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib" || return 1
+	done < <(ldd "$bin" | grep -o '/[^ ]*')
 }
 
 blk_esp() {
