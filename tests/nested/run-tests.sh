@@ -7,7 +7,7 @@
 #   -k        keep the artifacts of passing cases too (failing ones are always kept)
 #
 # Each case runs on L0 from the repo root and boots L1 itself (through lib.sh's
-# l1_run). Prints "PASS name" or "FAIL name (reason, log)" per case, then the line
+# l1_run). Prints "PASS name (N s)" or "FAIL name (reason, log; N s)" per case, then the line
 # "N passed, N failed"; exits non-zero if any case failed (or none matched).
 # Environment: NESTED_ARTIFACTS (where case artifacts go; default a new temp dir),
 # NESTED_CASE_TIMEOUT (seconds per case, default 1800), MINIVMM_CACHE (prepare.sh).
@@ -101,7 +101,7 @@ for f in "${cases[@]}"; do
     fi
     if (( rc == 0 )); then
         passed=$((passed + 1))
-        echo "PASS $name$retry"
+        echo "PASS $name$retry ($((SECONDS - t0)) s)"
         (( KEEP )) || rm -rf "$dir"
     else
         failed=$((failed + 1))
@@ -113,10 +113,9 @@ for f in "${cases[@]}"; do
         else
             reason="exit status $rc: $(tail -1 "$dir/case.log"), $dir/case.log"
         fi
-        echo "FAIL $name$retry ($reason)"
+        echo "FAIL $name$retry ($reason; $((SECONDS - t0)) s)"
         failed_dirs+=("$dir")
     fi
-    (( VERBOSE )) && echo "($name took $((SECONDS - t0))s)"
 done
 # What a failure looked like, right above the summary: CI shows the end of
 # the output, and the artifacts stay on the CI machine.
