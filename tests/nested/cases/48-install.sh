@@ -35,11 +35,6 @@
 #   ignore     a copy of the installed disk whose GRUB environment adds
 #              minivmm.pwrbtn=ignore: the system hears the button and goes on;
 #              --shutdown-timeout 5 stops it (143), the data disk complete
-# and with INSTALL_QEMU=1 in L0's environment a fourth, the reference:
-#   qemu       the same CD and fresh disks under QEMU q35 + KVM (its CD is ATAPI
-#              on the q35 AHCI; bootindex= for the order; system_powerdown on its
-#              monitor), which must give the same results. `make bench` times
-#              the install under both (tests/bench/install.sh).
 # Every run's data disk is checked byte for byte, in L1 and on L0, and the ESP
 # of every cleanly shut down system must be clean (fsck.vfat -n).
 #
