@@ -108,6 +108,7 @@ struct shape {
 	unsigned int nr_caps;
 	unsigned int msi, msix, exp;	/* capability offsets */
 	bool msi64;			/* MSI with a 64-bit address and masking */
+	bool flr;			/* Function Level Reset Capability */
 	unsigned int msix_nr;		/* table entries */
 	unsigned int table_bar, pba_bar;
 	uint64_t table_off, pba_off;
@@ -176,6 +177,7 @@ static void fill_nvme(struct fv_dev *d, struct shape *s)
 	add_cap(s, PCI_CAP_ID_VNDR, 0xd0, 8);
 	s->msi = 0x50;
 	s->msi64 = true;
+	s->flr = true;
 	s->msix = 0x70;
 	s->exp = 0x80;
 	s->msix_nr = 8;
@@ -322,6 +324,7 @@ struct machine {
 	/* failure injection */
 	bool fail_route, fail_irqfd, fail_memslot;
 	/* what the guest is doing now, for the access hook */
+	bool reset_ok;			/* a device reset may follow */
 	bool cfg_active;
 	unsigned int cfg_off, cfg_len;
 	uint32_t cfg_val;
@@ -756,8 +759,18 @@ static uint32_t cfg_rd(struct machine *m, unsigned int off, unsigned int len)
 	return v;
 }
 
+/* Initiate FLR (PCIe 4.0 §7.5.3.4): resets the function only if it has
+ * the capability; RsvdP otherwise. */
+static bool starts_flr(const struct machine *m, unsigned int off, uint32_t val, unsigned int len)
+{
+	unsigned int b = m->s.exp + PCI_EXP_DEVCTL + 1;
+
+	return m->s.flr && off <= b && b < off + len && (val >> (8 * (b - off))) & 0x80;
+}
+
 static void cfg_wr(struct machine *m, unsigned int off, uint32_t val, unsigned int len)
 {
+	m->reset_ok |= starts_flr(m, off, val, len);
 	m->cfg_active = true;
 	m->cfg_off = off;
 	m->cfg_len = len;
@@ -991,6 +1004,7 @@ static void run_op(struct machine *m, struct fz *f)
 			m->cfg_off = off;
 			m->cfg_len = len;
 			m->cfg_val = len < 4 ? val & ((1u << (8 * len)) - 1) : val;
+			m->reset_ok |= len <= 4 && starts_flr(m, off, m->cfg_val, len);
 			vfio_pci_dev_ops.cfg_write(&m->v->dev, off, m->cfg_val, len);
 			m->cfg_active = false;
 		} else {
@@ -1080,9 +1094,11 @@ static void run_op(struct machine *m, struct fz *f)
 		cfg_wr(m, s->exp + PCI_EXP_DEVCTL, fz_u16(f) | PCI_EXP_DEVCTL_BCR_FLR, 2);
 		break;
 	case OP_RESET:
+		m->reset_ok = true;
 		device_list_reset(&m->fvm.devices);
 		break;
 	case OP_SBR:
+		m->reset_ok = true;
 		port_wr(m, PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_BUS_RESET, 2);
 		port_wr(m, PCI_BRIDGE_CONTROL, 0, 2);
 		break;
@@ -1268,7 +1284,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	machine_create(m, fz_u8(&f));
 	check_all(m);
 	while (fz_more(&f)) {
+		unsigned int resets = m->d->resets + m->d->hot_resets;
+
+		m->reset_ok = false;
 		run_op(m, &f);
+		FZ_CHECK(m->reset_ok || m->d->resets + m->d->hot_resets == resets,
+			 "the device was reset by a record that asks for no reset");
 		check_all(m);
 		if (trace)
 			trace_state(m, f.p[op_at], op_at);
