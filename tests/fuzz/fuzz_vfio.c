@@ -324,6 +324,12 @@ struct machine {
 	bool hw_ok[PCI_CFG_SPACE_SIZE];	/* config bytes the device may get */
 	/* failure injection */
 	bool fail_route, fail_irqfd, fail_memslot;
+	/* since then, a vector may stay masked until the guest rewrites it */
+	bool degraded;
+	bool msix_ever;			/* MSI-X was on (MSI's Enable may be stale) */
+	bool ready;			/* set up: config reads are the guest's */
+	bool rd_active;			/* a guest config read, for the hook */
+	unsigned int rd_off, rd_len;
 	/* what the guest is doing now, for the access hook */
 	bool reset_ok;			/* a device reset may follow */
 	bool cfg_active;
@@ -342,7 +348,7 @@ static int w_add_memslot(void *vm, uint64_t gpa, uint64_t size, void *hva, unsig
 	struct machine *m = vm;
 
 	if (m->fail_memslot)
-		return -ENOMEM;
+		return -ENOMEM;	/* memslots do not touch interrupts: not degraded */
 	/* KVM_SET_USER_MEMORY_REGION: -EEXIST over another slot. */
 	for (unsigned int i = 0; i < FAKE_VM_MAX_SLOTS; i++) {
 		const struct fake_memslot *s = &m->fvm.slots[i];
@@ -369,12 +375,14 @@ static int w_add_irqfd(void *vm, unsigned int gsi, int fd, int resample_fd)
 {
 	struct machine *m = vm;
 
-	if (m->fail_irqfd)
+	if (m->fail_irqfd) {
+		m->degraded = true;
 		return -ENOSPC;
+	}
 	FZ_CHECK(fcntl(fd, F_GETFD) >= 0, "irqfd on fd %d, which is not open", fd);
 	for (unsigned int i = 0; i < FAKE_VM_MAX_IRQFDS; i++)
-		if (m->fvm.irqfds[i].used && m->fvm.irqfds[i].fd == fd)
-			return -EBUSY;	/* KVM: an eventfd is one irqfd */
+		FZ_CHECK(!m->fvm.irqfds[i].used || m->fvm.irqfds[i].fd != fd,
+			 "eventfd %d made an irqfd twice (KVM: -EBUSY)", fd);
 	return m->fvm.ops.add_irqfd(&m->fvm, gsi, fd, resample_fd);
 }
 
@@ -391,8 +399,10 @@ static int w_add_msi_route(void *vm, uint64_t addr, uint32_t data, unsigned int 
 {
 	struct machine *m = vm;
 
-	if (m->fail_route)
+	if (m->fail_route) {
+		m->degraded = true;
 		return -ENOSPC;
+	}
 	return m->fvm.ops.add_msi_route(&m->fvm, addr, data, gsi);
 }
 
@@ -400,8 +410,10 @@ static int w_update_msi_route(void *vm, unsigned int gsi, uint64_t addr, uint32_
 {
 	struct machine *m = vm;
 
-	if (m->fail_route)
+	if (m->fail_route) {
+		m->degraded = true;
 		return -ENOMEM;
+	}
 	FZ_CHECK(m->fvm.ops.update_msi_route(&m->fvm, gsi, addr, data) == 0,
 		 "updating MSI route %u that does not exist", gsi);
 	return 0;
@@ -479,6 +491,19 @@ static void check_cfg_write(struct machine *m, uint64_t off, const uint8_t *buf,
 	}
 }
 
+/* Once set up, the device's config is read for COMMAND (to sync it) and
+ * for the guest's reads of its own bytes only: never a capability, whose
+ * real contents (the host's MSI messages) are the host's. */
+static void check_cfg_read(struct machine *m, uint64_t off, size_t len)
+{
+	FZ_CHECK(m->rd_active && off >= m->rd_off && off + len <= m->rd_off + m->rd_len,
+		 "config read at %#llx (%zu bytes) outside the guest's read %#x (%u bytes)",
+		 (unsigned long long)off, len, m->rd_off, m->rd_active ? m->rd_len : 0);
+	for (size_t i = 0; i < len; i++)
+		FZ_CHECK(off + i < PCI_CFG_SPACE_SIZE && m->hw_ok[off + i],
+			 "config byte %#llx read from the device", (unsigned long long)(off + i));
+}
+
 static void access_hook(void *opaque, struct fv_dev *d, unsigned int region, uint64_t off,
 			const void *buf, size_t len, bool write)
 {
@@ -488,6 +513,8 @@ static void access_hook(void *opaque, struct fv_dev *d, unsigned int region, uin
 	if (region == VFIO_PCI_CONFIG_REGION_INDEX) {
 		if (write)
 			check_cfg_write(m, off, buf, len);
+		else if (m->ready && !(off == PCI_COMMAND && len == 2))
+			check_cfg_read(m, off, len);
 		return;
 	}
 	if (region == VFIO_PCI_ROM_REGION_INDEX) {
@@ -651,6 +678,61 @@ static void check_vec(struct machine *m, const struct msi_vector *vec, bool *rou
 	FZ_CHECK(false, "%s vector %u attached but KVM has no irqfd for fd %d", what, i, vec->fd);
 }
 
+/*
+ * What the guest programmed is what KVM delivers: an attached vector
+ * carries its entry's (MSI-X) or the capability's (MSI, the vector number
+ * in the low data bits, PCI 3.0 §6.8.1.6) message; and, unless KVM or the
+ * host refused something earlier in the run, every vector the guest has
+ * unmasked is attached, and INTx is on when neither MSI nor MSI-X is.
+ */
+static void check_live(struct machine *m)
+{
+	struct vfio_pci *v = m->v;
+	const uint8_t *cfg = v->dev.config;
+	bool msix_on = msix_enabled(&v->msix.emu);
+	uint16_t flags = pci_get16(cfg, v->msi.cap + PCI_MSI_FLAGS);
+
+	m->msix_ever |= msix_on;
+	for (unsigned int i = 0; i < v->msix.emu.nr; i++) {
+		const uint32_t *e = v->msix.emu.entries[i].dw;
+		const struct msi_vector *vec = &v->msix.emu.vec[i];
+
+		if (vec->attached)
+			FZ_CHECK(vec->addr == ((uint64_t)e[MSIX_ADDR_HI] << 32 | e[MSIX_ADDR_LO]) &&
+				 vec->data == e[MSIX_DATA],
+				 "MSI-X vector %u delivers %#llx/%#x, its entry says otherwise", i,
+				 (unsigned long long)vec->addr, vec->data);
+		if (!m->degraded && msix_on && !v->msix.emu.fmask &&
+		    !(e[MSIX_CTRL] & PCI_MSIX_ENTRY_CTRL_MASKBIT))
+			FZ_CHECK(vec->attached, "MSI-X vector %u unmasked but not delivered", i);
+	}
+	for (unsigned int i = 0; i < v->msi.nvec; i++) {
+		const struct msi_vector *vec = &v->msi.vec[i];
+		uint64_t addr = pci_get32(cfg, v->msi.cap + PCI_MSI_ADDRESS_LO);
+		uint32_t data = pci_get16(cfg, v->msi.data_off);
+		bool masked = v->msi.pvm && (pci_get32(cfg, v->msi.mask_off) >> i & 1);
+
+		if (v->msi.is64)
+			addr |= (uint64_t)pci_get32(cfg, v->msi.cap + PCI_MSI_ADDRESS_LO + 4) << 32;
+		if (vec->attached)
+			FZ_CHECK(vec->addr == addr && vec->data == ((data & ~(v->msi.nvec - 1)) | i),
+				 "MSI vector %u delivers %#llx/%#x, the capability says %#llx/%#x", i,
+				 (unsigned long long)vec->addr, vec->data, (unsigned long long)addr,
+				 data);
+		if (!m->degraded)
+			FZ_CHECK(vec->attached == !masked, "MSI vector %u masked %d, attached %d", i,
+				 masked, vec->attached);
+	}
+	if (!m->degraded && !m->msix_ever && (flags & PCI_MSI_FLAGS_ENABLE)) {
+		unsigned int want = 1u << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4);
+
+		FZ_CHECK(v->msi.nvec == (want < v->msi.max_vec ? want : v->msi.max_vec),
+			 "MSI enabled with %u vectors asked, %u given", want, v->msi.nvec);
+	}
+	if (!m->degraded && v->intx.present && v->intx.gsi >= 0 && !v->msi.nvec && !msix_on)
+		FZ_CHECK(v->intx.enabled, "neither MSI nor MSI-X, and INTx is off");
+}
+
 static void check_irqs(struct machine *m)
 {
 	struct vfio_pci *v = m->v;
@@ -702,6 +784,7 @@ static void check_irqs(struct machine *m)
 	} else {
 		FZ_CHECK(d->trig_count[VFIO_PCI_INTX_IRQ_INDEX] == 0, "INTx off, VFIO still signals it");
 	}
+	check_live(m);
 	FZ_CHECK(nr_irqfds == attached + v->intx.enabled,
 		 "%u irqfds, %u attached vectors, INTx %d", nr_irqfds, attached, v->intx.enabled);
 	FZ_CHECK(nr_irqfds == m->fvm.nr_irqfds, "irqfd count %u vs %u", nr_irqfds, m->fvm.nr_irqfds);
@@ -756,7 +839,13 @@ static uint32_t cfg_rd(struct machine *m, unsigned int off, unsigned int len)
 {
 	uint32_t v = 0;
 
-	pci_cfg_read(m->root, sec_bus(m), 0, off, &v, len);
+	uint8_t bus = sec_bus(m);
+
+	m->rd_active = true;
+	m->rd_off = off;
+	m->rd_len = len;
+	pci_cfg_read(m->root, bus, 0, off, &v, len);
+	m->rd_active = false;
 	return v;
 }
 
@@ -1009,7 +1098,11 @@ static void run_op(struct machine *m, struct fz *f)
 			vfio_pci_dev_ops.cfg_write(&m->v->dev, off, m->cfg_val, len);
 			m->cfg_active = false;
 		} else {
+			m->rd_active = true;
+			m->rd_off = off;
+			m->rd_len = len;
 			vfio_pci_dev_ops.cfg_read(&m->v->dev, off, len);
+			m->rd_active = false;
 		}
 		pthread_mutex_unlock(&m->root->lock);
 		break;
@@ -1129,9 +1222,11 @@ static void run_op(struct machine *m, struct fz *f)
 		b = fz_u8(f);
 		switch (a % 4) {
 		case 0:		/* the host has fewer MSI-X vectors than the table */
+			m->degraded = true;
 			m->d->irq_count[VFIO_PCI_MSIX_IRQ_INDEX] = b % (s->msix_nr + 1);
 			break;
 		case 1:
+			m->degraded = true;
 			m->d->irq_count[VFIO_PCI_MSI_IRQ_INDEX] = b % 5;
 			break;
 		case 2:
@@ -1239,6 +1334,7 @@ static void machine_create(struct machine *m, uint8_t prefix)
 	FZ_CHECK(m->v->msix.cap == s->msix && m->v->msix.nr == s->msix_nr &&
 		 m->v->msi.cap == s->msi && m->v->exp_cap == s->exp, "the capabilities moved");
 	program_port(m);
+	m->ready = true;
 }
 
 static void machine_destroy(struct machine *m)
