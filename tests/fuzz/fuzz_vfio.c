@@ -39,7 +39,10 @@
  *   device's list (kept or hidden, at its spec size), with the guest's
  *   values. Never the header (BARs, ROM BAR, IDs), a capability (MSI and
  *   MSI-X are VFIO_DEVICE_SET_IRQS, PM/PCIe/vendor are emulated), or
- *   extended space. Bus master and INTx disable in the device always
+ *   extended space. It is read only for COMMAND and for the guest's
+ *   reads of those same bytes: a capability's real contents (the host's
+ *   MSI messages) never reach the guest. Bus master and INTx disable in
+ *   the device always
  *   equal the guest's; a BAR memslot exists only while the device
  *   decodes memory.
  * - A BAR region is read or written only by a guest access to that BAR
@@ -57,7 +60,13 @@
  *   (with its resample fd) on INTx's GSI. What VFIO signals (the fake's
  *   SET_IRQS eventfds per index) is exactly the MSI vectors enabled,
  *   MSI-X's hw_count, or INTx while enabled. A disabled MSI-X table has
- *   no routes; INTx is on only while neither MSI nor MSI-X is.
+ *   no routes; INTx is on only while neither MSI nor MSI-X is. An attached
+ *   vector carries the message the guest programmed; unless KVM or the
+ *   host refused something earlier in the run, every vector the guest
+ *   unmasked is attached and INTx is on when neither MSI nor MSI-X is.
+ * - A device reset (VFIO_DEVICE_RESET or the bus reset) comes only from
+ *   Initiate FLR of a function with the FLR capability, the root port's
+ *   Secondary Bus Reset or the platform reset.
  * - Both buses stay sane (fz_check_bus).
  *
  * At the end (after the registry's destroy): no memslot, route, irqfd,
