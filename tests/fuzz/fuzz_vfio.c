@@ -45,9 +45,11 @@
  *   the device always
  *   equal the guest's; a BAR memslot exists only while the device
  *   decodes memory.
- * - A BAR region is read or written only by a guest access to that BAR
- *   that is not mapped, at the same offset with the guest's bytes, and
- *   never in the MSI-X table or PBA (the emulation serves those).
+ * - A BAR region is read or written only by a guest access that is not
+ *   to a memslot, at that BAR's address (BARs the guest overlaps reach
+ *   whichever the address holds: tests/fuzz/corpus/vfio/
+ *   crash-overlapping-bars, a harness mistake), with the guest's bytes,
+ *   and never in the MSI-X table or PBA (the emulation serves those).
  * - Every memslot but guest RAM lies inside a BAR the core has mapped, at
  *   the BAR's offset in the host mapping, page aligned, outside the MSI-X
  *   table and PBA; or is the ROM copy, read-only, where the ROM BAR is.
@@ -344,8 +346,9 @@ struct machine {
 	bool cfg_active;
 	unsigned int cfg_off, cfg_len;
 	uint32_t cfg_val;
-	int bar_active;			/* BAR index, -1: none */
-	uint64_t bar_off;
+	bool bar_active;		/* a guest MMIO/PIO access, for the hook */
+	bool bar_io;			/* to port space */
+	uint64_t bar_addr;		/* guest physical address or port */
 	unsigned int bar_len;
 	uint8_t bar_data[8];
 	bool bar_write;
@@ -531,11 +534,15 @@ static void access_hook(void *opaque, struct fv_dev *d, unsigned int region, uin
 		return;
 	}
 	FZ_CHECK(region < PCI_NUM_BARS, "an access to region %u", region);
-	FZ_CHECK(m->bar_active == (int)region && off == m->bar_off && len == m->bar_len &&
+	/* The guest's access, wherever the BAR is: BARs the guest overlaps
+	 * reach whichever is registered at the address. */
+	FZ_CHECK(m->bar_active && m->v->dev.bars[region].mapped &&
+		 !!(m->v->dev.bars[region].flags & PCI_BAR_IO) == m->bar_io &&
+		 m->v->dev.bars[region].addr + off == m->bar_addr && len == m->bar_len &&
 		 write == m->bar_write,
-		 "BAR %u %s at %#llx (%zu bytes) without the guest's access (BAR %d at %#llx, %u bytes)",
+		 "BAR %u %s at %#llx (%zu bytes) without the guest's access (%d at %#llx, %u bytes)",
 		 region, write ? "write" : "read", (unsigned long long)off, len, m->bar_active,
-		 (unsigned long long)m->bar_off, m->bar_len);
+		 (unsigned long long)m->bar_addr, m->bar_len);
 	FZ_CHECK(!write || !memcmp(buf, m->bar_data, len), "BAR %u write with other bytes", region);
 	FZ_CHECK(!(region == s->table_bar &&
 		   in_range(off, len, s->table_off, s->msix_nr * PCI_MSIX_ENTRY_SIZE)) &&
@@ -933,8 +940,9 @@ static void bar_access(struct machine *m, unsigned int bar, uint64_t off, unsign
 		}
 		break;		/* a write to a read-only slot exits as MMIO */
 	}
-	m->bar_active = bar < PCI_NUM_BARS ? (int)bar : -1;
-	m->bar_off = off;
+	m->bar_active = true;
+	m->bar_io = pb->flags & PCI_BAR_IO;
+	m->bar_addr = addr;
 	m->bar_len = len;
 	m->bar_write = write;
 	memcpy(m->bar_data, buf, len);
@@ -942,7 +950,7 @@ static void bar_access(struct machine *m, unsigned int bar, uint64_t off, unsign
 		fz_bus_write(pb->flags & PCI_BAR_IO ? &m->pio : &m->mmio, addr, val, len);
 	else
 		fz_bus_read(pb->flags & PCI_BAR_IO ? &m->pio : &m->mmio, addr, len);
-	m->bar_active = -1;
+	m->bar_active = false;
 }
 
 enum {
@@ -1304,7 +1312,6 @@ static void machine_create(struct machine *m, uint8_t prefix)
 		.vfio_group_add = w_vfio_group_add,
 		.vfio_group_del = w_vfio_group_del,
 	};
-	m->bar_active = -1;
 	FZ_CHECK(m->fvm.ops.add_memslot(&m->fvm, 0, RAM_LOW, NULL, 0, &m->ram_slots[0]) == 0 &&
 		 m->fvm.ops.add_memslot(&m->fvm, RAM_HIGH, 2ULL << 30, NULL, 0,
 					&m->ram_slots[1]) == 0, "RAM memslots");
