@@ -4,8 +4,10 @@
  * a container, groups and PCI devices with a config space, regions
  * backed by memory (mmap returns a pointer into them), sparse-mmap
  * capabilities, interrupt indexes and resets. It records what the code
- * asked for (SET_IRQS eventfds, DMA maps, resets, config writes) and
- * can play the device raising an interrupt (fake_vfio_fire).
+ * asked for (SET_IRQS eventfds, DMA maps, resets, config writes with
+ * their offset, size and value), shows every region access to an
+ * optional hook (tests/fuzz/fuzz_vfio.c checks them there) and can play
+ * the device raising an interrupt (fake_vfio_fire).
  *
  * The unit-test rule links one test source with fake_vm.o and
  * libminivmm.a, so a test_vfio_*.c includes fake_vfio.c directly.
