@@ -12,12 +12,13 @@
  * (-EEXIST; guest RAM is a memslot too) and fails routes, irqfds or
  * memslots when the input says so.
  *
- * Input: a prefix byte (bit 0: which device; bit 1: VFIO_DEVICE_RESET or
- * only the bus reset; bit 2: the MSI-X index NORESIZE or not; bit 3: no
- * INTx), then records (docs/fuzzing.md). The two devices:
+ * Input: a prefix byte (bit 0: which device; bit 1: flip whether
+ * VFIO_DEVICE_RESET works or only the bus reset; bit 2: flip the MSI-X
+ * index's NORESIZE; bit 3: no INTx), then records (the enum below,
+ * docs/fuzzing.md). The two devices:
  *
- *   0  an NVMe-like PCIe function (the unit tests' fixture but for a smaller ROM): BAR0 16 KiB
- *      64-bit, mmap, MSI-X table at 0x2000 and PBA at 0x3000 (8 vectors);
+ *   0  an NVMe-like PCIe function (the unit tests' fixture, with a
+ *      smaller ROM): BAR0 16 KiB 64-bit, mmap, MSI-X table at 0x2000 and PBA at 0x3000 (8 vectors);
  *      BAR2 32 B I/O; BAR4 256 B (smaller than a page); ROM 8 KiB;
  *      PM 0x40, MSI 0x50 (64-bit, per-vector mask, 4), MSI-X 0x70,
  *      PCIe v2 0x80 (FLR), VPD 0xc0 (hidden), vendor 0xd0; AER (hidden)
