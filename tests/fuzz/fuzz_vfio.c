@@ -81,6 +81,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -277,6 +278,27 @@ static void sysfs_cleanup(void)
 		nftw(sysroot, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A run that crashed (or -minimize_crash's children) ends without
+ * atexit: remove the trees of processes that are gone. */
+static void remove_stale_trees(void)
+{
+	DIR *dir = opendir("/tmp");
+	struct dirent *e;
+	char path[300];
+	int pid;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		if (sscanf(e->d_name, "minivmm-fuzz-vfio-%d", &pid) != 1 || pid <= 0 ||
+		    kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(dir);
+}
+
 static void mk(const char *fmt, const char *content, const char *link)
 {
 	char path[512], *slash;
@@ -302,8 +324,10 @@ static const char *sysfs_root(void)
 
 	if (sys[0])
 		return sys;
-	snprintf(sysroot, sizeof(sysroot), "/tmp/minivmm-fuzz-vfio-XXXXXX");
-	FZ_CHECK(mkdtemp(sysroot), "mkdtemp");
+	remove_stale_trees();
+	snprintf(sysroot, sizeof(sysroot), "/tmp/minivmm-fuzz-vfio-%d", (int)getpid());
+	nftw(sysroot, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	FZ_CHECK(mkdir(sysroot, 0700) == 0, "mkdir %s", sysroot);
 	atexit(sysfs_cleanup);
 	mk("sys/devices/pci0000:00/" BDF "/vendor", "0x1b36\n", NULL);
 	mk("sys/devices/pci0000:00/" BDF "/device", "0x0010\n", NULL);
