@@ -234,13 +234,15 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 600
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml reset control ahci
+# Every tests/fuzz/fuzz_NAME.c is a target.
+FUZZ_NAMES    := $(patsubst $(FUZZ_DIR)/fuzz_%.c,%,$(wildcard $(FUZZ_DIR)/fuzz_*.c))
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
 # lib/log.c is left out for the harness's quiet logger (fuzz.c).
 FUZZ_LIB_SRCS := $(filter-out lib/log.c,$(LIB_SRCS)) $(DEVICE_SRCS) $(FIRMWARE_SRCS) \
-                 vmm/cli.c vmm/cli_vfio.c vmm/control.c tests/unit/fake_vm.c $(FUZZ_DIR)/fuzz.c
+                 vmm/cli.c vmm/cli_vfio.c vmm/control.c tests/unit/fake_vm.c \
+                 tests/unit/fake_vfio.c $(FUZZ_DIR)/fuzz.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer

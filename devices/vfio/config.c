@@ -14,7 +14,8 @@
  *   MSI-X   emulated: Enable and Function Mask go to devices/msix.c,
  *           which emulates the table and PBA too (VFIO's part: msi.c)
  *   PCIe    emulated from the device's values; Initiate FLR resets it
- *           through VFIO; an integrated endpoint becomes an endpoint,
+ *           through VFIO if it has the FLR capability; an integrated
+ *           endpoint becomes an endpoint,
  *           since here it sits behind a root port (PCIe 4.0 §7.5.3.2)
  *   vendor  read-only copy (drivers read their own data here)
  *
@@ -479,7 +480,12 @@ void vfio_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigne
 		if (on)
 			vfio_hw_cmd_sync(v, old | on);
 	}
-	if (v->exp_cap && pci_range_overlaps(off, len, v->exp_cap + PCI_EXP_DEVCTL + 1, 1)) {
+	/* Initiate FLR acts only on a function whose Device Capabilities
+	 * offer FLR; for any other it is RsvdP (PCIe 4.0 §7.5.3.4), and
+	 * must not become a VFIO reset (a bus reset, for many devices). */
+	if (v->exp_cap &&
+	    (pci_get32(dev->config, v->exp_cap + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR) &&
+	    pci_range_overlaps(off, len, v->exp_cap + PCI_EXP_DEVCTL + 1, 1)) {
 		unsigned int i = v->exp_cap + PCI_EXP_DEVCTL + 1 - off;
 
 		flr = (val >> (8 * i)) & (PCI_EXP_DEVCTL_BCR_FLR >> 8);

@@ -29,6 +29,8 @@ sources() {
 	virtio_blk) echo devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
 		devices/msi_vector.c devices/msix.c devices/virtio/blk.c devices/block/blk_io.c ;;
 	aml) echo firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c ;;
+	vfio) echo devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c devices/vfio/pci.c \
+		devices/msix.c devices/msi_vector.c ;;
 	esac
 }
 

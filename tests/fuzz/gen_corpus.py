@@ -631,6 +631,118 @@ def ahci_seeds():
     write("ahci", "hostile", s)
 
 
+# ---- fuzz_vfio ---------------------------------------------------------------
+(V_CFG_READ, V_CFG_WRITE, V_CAP_WRITE, V_RAW_CFG, V_BAR, V_COMMAND, V_SETUP, V_MSI,
+ V_MSIX_CTRL, V_TABLE, V_BAR_ACCESS, V_FIRE, V_FLR, V_RESET, V_SBR, V_PORT,
+ V_HOST) = range(17)
+VW1, VW2, VW4 = 0, 1, 2          # config widths
+V_INTX, V_MSI_IDX, V_MSIX_IDX = 0, 1, 2
+
+
+def vrd(off, w=VW4):
+    return u8(V_CFG_READ) + u8(w) + u16(off)
+
+
+def vwr(off, val, w=VW4):
+    return u8(V_CFG_WRITE) + u8(w) + u16(off) + u32(val)
+
+
+def vtbl(entry, dw, val, read=False, qword=False):
+    return u8(V_TABLE) + u8(entry) + u8(dw | (4 if qword else 0) | (8 if read else 0)) + u64(val)
+
+
+def vbar(bar, off, width=W4, val=0, write=False, anchor=0):
+    return (u8(V_BAR_ACCESS) + u8(bar | (0x80 if write else 0)) + u8(width | anchor << 2)
+            + u32(off) + u64(val))
+
+
+def vfire(index, vec):
+    return u8(V_FIRE) + u8(index) + u8(vec)
+
+
+def vmsix(enable, fmask=False):
+    return u8(V_MSIX_CTRL) + u8((1 if enable else 0) | (2 if fmask else 0))
+
+
+def vfio_seeds():
+    # Linux's NVMe driver: BARs from firmware, decode and bus master, MSI-X
+    # enabled masked, entries programmed, unmasked; interrupts, a masked
+    # entry's pending bit, retargeting, then FLR and a platform reset.
+    s = u8(0) + u8(V_SETUP) + u8(4)
+    s += vmsix(True, True)
+    for e in range(4):
+        s += vtbl(e, 0, 0xfee00000 | e << 12) + vtbl(e, 1, 0) + vtbl(e, 2, 0x40 + e)
+        s += vtbl(e, 3, 0)
+    s += vmsix(True) + vfire(V_MSIX_IDX, 0) + vfire(V_MSIX_IDX, 3)
+    s += vtbl(1, 3, 1) + vfire(V_MSIX_IDX, 1) + vbar(0, 0x3000, W8)
+    s += vtbl(1, 0, 0xfee02000) + vtbl(1, 3, 0) + vbar(0, 0x3000, W8)
+    s += vtbl(2, 0, 0xfee03000 | 0x1000 << 32, qword=True) + vtbl(2, 0, 0, read=True, qword=True)
+    s += vbar(0, 0x10, W4) + vbar(0, 0x2100, W4, 0x1234, True)
+    s += vmsix(True, True) + vfire(V_MSIX_IDX, 2) + vmsix(False)
+    s += u8(V_FLR) + u16(0) + u8(V_SETUP) + u8(4) + vmsix(True) + u8(V_RESET)
+    write("vfio", "nvme-msix", s)
+
+    # MSI, 64-bit with per-vector masking: 4 messages, a masked one held
+    # pending (read back in the capability), then MSI off and INTx.
+    s = u8(0) + u8(V_SETUP) + u8(4)
+    s += u8(V_MSI) + u32(0xfee00000) + u32(0x2) + u16(0x4020) + u8(0x21)
+    s += vfire(V_MSI_IDX, 0) + vfire(V_MSI_IDX, 1) + vrd(0x50 + 0x14)
+    s += u8(V_MSI) + u32(0xfee01000) + u32(0) + u16(0x4030) + u8(0x21)
+    s += u8(V_MSI) + u32(0xfee01000) + u32(0) + u16(0x4030) + u8(0x11)
+    s += u8(V_MSI) + u32(0xfee01000) + u32(0) + u16(0x4030) + u8(0x00)
+    s += vfire(V_INTX, 0) + u8(V_COMMAND) + u16(0x0406) + vfire(V_INTX, 0)
+    s += vmsix(True) + u8(V_MSI) + u32(0xfee00000) + u32(0) + u16(0x40) + u8(0x01)
+    s += u8(V_SBR)
+    write("vfio", "nvme-msi-intx", s)
+
+    # Firmware's view: every BAR sized, placed, moved, overlapped, the
+    # ROM enabled and read, the 256-byte BAR off a page boundary, decode
+    # toggled; config reads and writes across the whole space.
+    s = u8(0)
+    for bar in range(7):
+        s += u8(V_BAR) + u8(bar) + u8(0x40) + u32(bar * 3)
+    s += u8(V_BAR) + u8(4) + u8(0x42) + u32(0x10) + vbar(4, 0x10, W4, 0xdeadbeef, True)
+    s += u8(V_BAR) + u8(6) + u8(0x80) + u32(5) + u8(V_COMMAND) + u16(2) + vbar(6, 0, W4)
+    s += u8(V_BAR) + u8(0) + u8(0x42) + u32(0x4000) + u8(V_BAR) + u8(0) + u8(0x41) + u32(0x10)
+    s += vwr(0xe0, 0x11223344) + vwr(0x44, 3, VW2) + vwr(0xc2, 0x8000, VW2)
+    s += vwr(0x88, 0x5000, VW2) + vwr(0x104, 0) + vwr(0x14c, 0) + vrd(0x100) + vrd(0x148)
+    s += vwr(0x4, 0xffff, VW2) + vwr(0x3c, 0xffffffff) + vwr(0x74, 0xffffffff)
+    s += u8(V_RAW_CFG) + u8(0x84) + u16(0x4e) + u32(0xa5a5a5a5)
+    s += u8(V_RAW_CFG) + u8(0x83) + u16(0x66) + u32(0x5a5a5a)
+    s += u8(V_RAW_CFG) + u8(0x07) + u16(0xfe) + u8(V_PORT) + u8(0) + u32(0)
+    s += u8(V_PORT) + u8(4) + u32(0) + u8(V_PORT) + u8(2) + u32(5) + u8(V_PORT) + u8(4) + u32(0)
+    write("vfio", "nvme-bars", s)
+
+    # A GPU: BARs above 4G, sparse mmap, the MSI-X table on a page with
+    # registers, the PBA in another BAR, an I/O BAR, no FLR capability
+    # and only the bus reset.
+    s = u8(1) + u8(V_SETUP) + u8(7)
+    s += vmsix(True, True)
+    for e in range(16):
+        s += vtbl(e, 0, 0xfee00000) + vtbl(e, 2, 0x50 + e) + vtbl(e, 3, e & 1)
+    s += vmsix(True) + vfire(V_MSIX_IDX, 1) + vfire(V_MSIX_IDX, 4)
+    s += vbar(1, 0x8000, W8) + vbar(0, 0x8900, W4) + vbar(0, 0x8904, W4, 1, True)
+    s += vbar(0, 0x9000, W4, 7, True) + vbar(0, 0x100, W4) + vbar(0, 0xc000, W8, 3, True)
+    s += vbar(3, 0x10, W1, 0x5a, True) + vbar(3, 0x10, W2)
+    s += vwr(0x40, 0x12345678) + vwr(0xd0, 0xabcdef) + u8(V_FLR) + u16(0x2000)
+    s += u8(V_BAR) + u8(1) + u8(0x44) + u32(3) + vmsix(False) + u8(V_SBR)
+    write("vfio", "gpu", s)
+
+    # A host short of MSI-X vectors (resizable index), KVM out of routes
+    # and irqfds, memslots refused; the guest keeps going.
+    s = u8(4) + u8(V_SETUP) + u8(4) + u8(V_HOST) + u8(0) + u8(2)
+    s += vtbl(0, 3, 0) + vmsix(True)
+    for e in range(1, 6):
+        s += vtbl(e, 0, 0xfee00000) + vtbl(e, 3, 0)
+    s += u8(V_HOST) + u8(2) + u8(3) + vtbl(6, 3, 0) + vmsix(True, True) + vmsix(True)
+    s += u8(V_HOST) + u8(3) + u8(0) + vtbl(6, 3, 1) + vtbl(6, 3, 0)
+    s += u8(V_HOST) + u8(2) + u8(4) + u8(V_COMMAND) + u16(0) + u8(V_COMMAND) + u16(6)
+    s += u8(V_HOST) + u8(3) + u8(0) + u8(V_COMMAND) + u16(0) + u8(V_COMMAND) + u16(6)
+    s += u8(V_HOST) + u8(1) + u8(0) + u8(V_MSI) + u32(0xfee00000) + u32(0) + u16(1) + u8(1)
+    s += u8(V_RESET)
+    write("vfio", "host-short", s)
+
+
 def main():
     pci_seeds()
     fw_cfg_seeds()
@@ -643,6 +755,7 @@ def main():
     aml_seeds()
     control_seeds()
     ahci_seeds()
+    vfio_seeds()
 
 
 if __name__ == "__main__":

@@ -302,6 +302,13 @@ static struct fv_region *region_at(struct fv_dev *d, uint64_t off, size_t len, u
 	return r;
 }
 
+static void fv_hook(struct fake_vfio *fv, struct fv_dev *d, unsigned int region, uint64_t off,
+		    const void *buf, size_t len, bool write)
+{
+	if (fv->access_hook)
+		fv->access_hook(fv->hook_opaque, d, region, off, buf, len, write);
+}
+
 static ssize_t fv_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
 {
 	struct fv_dev *d = dev_by_fd(ctx, fd);
@@ -315,6 +322,7 @@ static ssize_t fv_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
 		if (roff >= d->cfg_size || len > d->cfg_size - roff)
 			return -EINVAL;
 		memcpy(buf, d->config + roff, len);
+		fv_hook(ctx, d, VFIO_PCI_CONFIG_REGION_INDEX, roff, buf, len, false);
 		return (ssize_t)len;
 	}
 	r = region_at(d, off, len, &roff);
@@ -322,6 +330,7 @@ static ssize_t fv_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
 		return -EINVAL;
 	r->reads++;
 	memcpy(buf, r->mem + roff, len);
+	fv_hook(ctx, d, (unsigned int)(off >> 40), roff, buf, len, false);
 	return (ssize_t)len;
 }
 
@@ -337,6 +346,14 @@ static ssize_t fv_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_
 		roff = off & ((1ULL << 40) - 1);
 		if (roff >= d->cfg_size || len > d->cfg_size - roff)
 			return -EINVAL;
+		fv_hook(ctx, d, VFIO_PCI_CONFIG_REGION_INDEX, roff, buf, len, true);
+		if (d->nr_cfg_log < FV_CFG_LOG) {
+			struct fv_cfg_write *w = &d->cfg_log[d->nr_cfg_log++];
+			uint32_t val = 0;
+
+			memcpy(&val, buf, len < 4 ? len : 4);
+			*w = (struct fv_cfg_write){ (uint32_t)roff, (uint32_t)len, val };
+		}
 		memcpy(d->config + roff, buf, len);
 		d->cfg_writes++;
 		return (ssize_t)len;
@@ -344,6 +361,7 @@ static ssize_t fv_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_
 	r = region_at(d, off, len, &roff);
 	if (!r)
 		return -EINVAL;
+	fv_hook(ctx, d, (unsigned int)(off >> 40), roff, buf, len, true);
 	r->writes++;
 	memcpy(r->mem + roff, buf, len);
 	return (ssize_t)len;

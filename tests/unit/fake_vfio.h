@@ -4,8 +4,10 @@
  * a container, groups and PCI devices with a config space, regions
  * backed by memory (mmap returns a pointer into them), sparse-mmap
  * capabilities, interrupt indexes and resets. It records what the code
- * asked for (SET_IRQS eventfds, DMA maps, resets, config writes) and
- * can play the device raising an interrupt (fake_vfio_fire).
+ * asked for (SET_IRQS eventfds, DMA maps, resets, config writes with
+ * their offset, size and value), shows every region access to an
+ * optional hook (tests/fuzz/fuzz_vfio.c checks them there) and can play
+ * the device raising an interrupt (fake_vfio_fire).
  *
  * The unit-test rule links one test source with fake_vm.o and
  * libminivmm.a, so a test_vfio_*.c includes fake_vfio.c directly.
@@ -23,6 +25,7 @@
 #define FV_MAX_VECS	64
 #define FV_MAX_SPARSE	4
 #define FV_FD_BASE	1000	/* fake fds: never real ones */
+#define FV_CFG_LOG	64	/* config writes remembered (fv_dev.cfg_log) */
 
 struct fv_region {
 	uint64_t size;
@@ -50,6 +53,13 @@ struct fv_dev {
 	int intx_unmask_fd;
 	unsigned int set_irqs_calls;
 	unsigned int cfg_writes;	/* pwrite calls on the config region */
+	/* The first FV_CFG_LOG of them since the test last set nr_cfg_log
+	 * to 0: what reached the device's real config space. */
+	struct fv_cfg_write {
+		uint32_t off, len;
+		uint32_t val;		/* little-endian, len <= 4 */
+	} cfg_log[FV_CFG_LOG];
+	unsigned int nr_cfg_log;
 };
 
 struct fake_vfio {
@@ -66,6 +76,12 @@ struct fake_vfio {
 	int open_group_err;		/* open_group fails with it when set */
 	int dma_map_err;
 	unsigned int set_container_calls, unset_container_calls;
+	/* Called on every pread/pwrite of a device region (config space
+	 * included) that the fake serves, after a read and before a write
+	 * lands: region index, offset in it, the bytes. NULL: none. */
+	void (*access_hook)(void *opaque, struct fv_dev *d, unsigned int region,
+			    uint64_t off, const void *buf, size_t len, bool write);
+	void *hook_opaque;
 };
 
 void fake_vfio_init(struct fake_vfio *fv);

@@ -156,6 +156,30 @@ static void test_devctl_and_flr(void **state)
 	assert_int_equal(pci_get16(f->d->config, PCI_COMMAND) & PCI_COMMAND_MEMORY, 0);
 }
 
+/* Found by fuzz_vfio (tests/fuzz/corpus/vfio/crash-flr-without-capability):
+ * Initiate FLR reset a function whose Device Capabilities have no FLR,
+ * for which the bit is RsvdP (PCIe 4.0 §7.5.3.4). */
+static void test_flr_needs_capability(void **state)
+{
+	struct fx *f = fx_alloc();
+	unsigned int devctl = 0x80 + PCI_EXP_DEVCTL, resets;
+
+	*state = f;
+	fx_host(f);
+	pci_set32(f->d->config, 0x84, PCI_EXP_DEVCAP_RBER);
+	fx_slot(f, "01:00.0");
+	dev_wr(f, 0x10, FX_MEM_BASE, 4);
+	dev_wr(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+	resets = f->d->resets + f->d->hot_resets;
+	f->d->nr_cfg_log = 0;
+	dev_wr(f, devctl, PCI_EXP_DEVCTL_BCR_FLR | 0x2000, 2);
+	assert_int_equal(f->d->resets + f->d->hot_resets, resets);
+	assert_int_equal(f->d->nr_cfg_log, 0);
+	assert_int_equal(dev_rd(f, PCI_COMMAND, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(dev_rd(f, devctl, 2), 0x2000);
+	assert_int_equal(fx_nr_slots(f), 1);
+}
+
 /* ---- BARs -------------------------------------------------------------------------- */
 
 static void test_bar_sizing(void **state)
@@ -544,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_extended_caps, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_device_registers_pass, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_devctl_and_flr, fx_setup, fx_teardown),
+		cmocka_unit_test_teardown(test_flr_needs_capability, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bar_sizing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bar_relocation, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_trapped_parts, fx_setup, fx_teardown),
