@@ -55,6 +55,7 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
+DEVICE_SRCS   += devices/tpm/crb.c devices/tpm/swtpm.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
@@ -234,7 +235,7 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 600
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml reset control ahci
+FUZZ_NAMES    := pci_cfg fw_cfg uart rtc pflash cli virtio_blk aml reset control ahci tpm_crb
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
