@@ -291,7 +291,7 @@ static void crb_run(struct tpm_crb *c)
 		if (n < TPM2_HEADER_SIZE || n > (long)sizeof(c->rsp)) {
 			/* PTP §6.5.3.2: tpmSts, a fatal error, until the next
 			 * TPM_Init (a reboot). */
-			if (!c->fatal)
+			if (!c->fatal && !c->quit)
 				pr_warn("TPM: %s; the guest's TPM is in failure mode until it reboots",
 					n < 0 ? strerror((int)-n) : "a malformed response");
 			c->fatal = true;
