@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +149,23 @@ static void test_killed(void **state)
 	assert_true(i < 50);
 }
 
+static bool listening(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		close(fd);
+		return false;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* --tpm socket=PATH: a running swtpm, shut down at the end. */
 static void test_socket(void **state)
 {
@@ -164,9 +183,15 @@ static void test_socket(void **state)
 	snprintf(st_arg, sizeof(st_arg), "dir=%s", st);
 	snprintf(ctrl_arg, sizeof(ctrl_arg), "type=unixio,path=%s", sock);
 	assert_int_equal(posix_spawnp(&pid, "swtpm", NULL, NULL, argv, environ), 0);
-	for (i = 0; i < 100 && access(sock, F_OK); i++)
+	/* Until it listens (the socket file comes first, at bind). A probe
+	 * connection that closes does not end swtpm. */
+	for (i = 0; i < 250 && !listening(sock); i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
-	assert_int_equal(swtpm_open(&p, &be), 0);
+	if (swtpm_open(&p, &be)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("--tpm socket=%s: cannot use the swtpm started there", sock);
+	}
 	exercise(&be);
 	be.ops->destroy(be.opaque);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
