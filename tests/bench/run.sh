@@ -21,6 +21,9 @@
 #                                  reboot in place (both VMMs reboot in place)
 #   sata-fio-*                     fio on a SATA disk of the ICH9 AHCI controller:
 #                                  see tests/bench/sata.sh
+#   install-*                      the nested install test's flow (installer
+#                                  CD, reboot, installed system, power button):
+#                                  see tests/bench/install.sh
 #   msi-roundtrip, vfio-*          VFIO passthrough of QEMU's edu device: see
 #                                  tests/bench/vfio.sh
 #   fio-*                          virtio-blk: fio in a Linux guest booted from a
@@ -58,6 +61,7 @@ source tests/bench/vfio.sh
 source tests/bench/virtio-blk.sh
 source tests/bench/vfio-nvme.sh
 source tests/bench/sata.sh
+source tests/bench/install.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -164,6 +168,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		bench_core || for v in $pair; do vfio_bench "$v" "$results"; done
 		for v in $order; do vblk_bench "$v" "$results"; done
 		bench_core || for v in $pair; do sata_bench "$v" "$results"; done
+		bench_core || for v in $order; do install_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
 	done
 	cat "$results"
@@ -222,6 +227,7 @@ make -s minivmm guest
 vblk_bench_prepare "$artifacts/out"
 bench_core || vnvme_bench_prepare "$artifacts/out"
 bench_core || sata_bench_prepare "$artifacts/out"
+bench_core || install_bench_prepare "$artifacts/out"
 # The core rows need neither edu nor the NVMe (nor 6 GiB and hugepages).
 l1_args=$(vblk_bench_l1_args "$artifacts/out")
 bench_core || l1_args="$(vfio_bench_l1_args) $l1_args $(vnvme_bench_l1_args "$artifacts/out")"
@@ -247,6 +253,7 @@ row empty-ms "start to exit, empty payload (ms)"
 bench_core || vfio_bench_rows
 vblk_bench_rows
 bench_core || sata_bench_rows
+bench_core || install_bench_rows
 bench_core || vnvme_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"

@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
 # tests/nested/run-tests.sh — run the nested test cases (tests/nested/cases/*.sh).
 #
-# Usage: tests/nested/run-tests.sh [-v] [-k] [PATTERN...]
+# Usage: tests/nested/run-tests.sh [-v] [-k] [-j N] [PATTERN...]
 #   PATTERN   run only cases whose name contains one of these (e.g. smoke, 00-)
-#   -v        verbose: show each case's output (and L1 consoles) as it runs
+#   -v        verbose: show each case's output (and L1 consoles) as it runs (-j 1)
 #   -k        keep the artifacts of passing cases too (failing ones are always kept)
+#   -j N      run N cases at a time, each with its own L1 (default NESTED_JOBS, or
+#             2 on a machine with 2 CPUs or more: an L1 runs on one TCG thread, so
+#             two keep two cores busy); the longest cases first (each case's
+#             "# nested-seconds: N" line, 60 where there is none)
 #
 # Each case runs on L0 from the repo root and boots L1 itself (through lib.sh's
 # l1_run). Prints "PASS name (N s)" or "FAIL name (reason, log; N s)" per case, then the line
-# "N passed, N failed"; exits non-zero if any case failed (or none matched).
+# "N passed, N failed"; exits non-zero if any case failed (or none matched). With -j,
+# the lines come in the order the cases end.
 # Environment: NESTED_ARTIFACTS (where case artifacts go; default a new temp dir),
 # NESTED_CASE_TIMEOUT (seconds per case, default 1800), MINIVMM_CACHE (prepare.sh).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
-VERBOSE=0 KEEP=0 PATTERNS=()
+VERBOSE=0 KEEP=0 PATTERNS=() JOBS=${NESTED_JOBS:-}
 while (( $# )); do
     case $1 in
         -v) VERBOSE=1 ;;
         -k) KEEP=1 ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -j) JOBS=${2:-}; shift ;;
+        -j*) JOBS=${1#-j} ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "run-tests: unknown option $1" >&2; exit 2 ;;
         *) PATTERNS+=("$1") ;;
     esac
@@ -38,6 +45,20 @@ cases=()
 for f in "$HERE"/cases/*.sh; do
     [[ -f $f ]] && matches "$(basename "$f" .sh)" && cases+=("$f")
 done
+if [[ -z $JOBS ]]; then
+    JOBS=1
+    (( $(nproc) >= 2 )) && JOBS=2
+fi
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || { echo "run-tests: -j $JOBS: want a number of cases at a time, 1 or more" >&2; exit 2; }
+(( VERBOSE )) && JOBS=1
+if (( JOBS > 1 )); then
+    # Longest first, so the last ones to start are short (the suite ends
+    # when its last case does).
+    mapfile -t cases < <(for f in "${cases[@]}"; do
+        s=$(sed -n 's/^# nested-seconds: \([0-9]*\).*/\1/p' "$f" | head -1)
+        echo "${s:-60} $f"
+    done | sort -k1,1nr -k2 | cut -d' ' -f2-)
+fi
 if (( ${#cases[@]} == 0 )); then
     echo "run-tests: no case matches '${PATTERNS[*]}'" >&2
     echo "0 passed, 0 failed"
@@ -55,7 +76,7 @@ export MINIVMM_NESTED_PREPARED=1
 
 ARTIFACTS=${NESTED_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/minivmm-nested.XXXXXX")}
 mkdir -p "$ARTIFACTS"
-echo "nested tests: ${#cases[@]} case(s), artifacts in $ARTIFACTS"
+echo "nested tests: ${#cases[@]} case(s), $JOBS at a time, artifacts in $ARTIFACTS"
 
 # run_case FILE DIR: run one case with its artifacts in DIR; its status.
 run_case() {
@@ -85,26 +106,27 @@ triple_faulted() {
     grep -rqa --include='*.log' --include='*.out' --include='*.txt' "triple fault" "$1"
 }
 
-passed=0 failed=0 retried=0 start=$SECONDS failed_dirs=()
-for f in "${cases[@]}"; do
+# case_job FILE: run one case (and its retry), print its PASS/FAIL line, leave
+# its outcome in ARTIFACTS/NAME.outcome ("pass", "fail" and/or "retried").
+case_job() {
+    local f=$1 name dir t0=$SECONDS rc retry="" reason
     name=$(basename "$f" .sh)
     dir=$ARTIFACTS/$name
-    t0=$SECONDS
+    : > "$dir.outcome"
     rc=0; run_case "$f" "$dir" || rc=$?
-    retry=""
     if (( rc != 0 )) && triple_faulted "$dir"; then
         echo "RETRY $name (the guest triple-faulted: a known flake of this environment; first try kept in $dir.try1)"
         rm -rf "$dir.try1"; mv "$dir" "$dir.try1"
-        retried=$((retried + 1))
+        echo retried >> "$dir.outcome"
         retry=" (on a second try)"
         rc=0; run_case "$f" "$dir" || rc=$?
     fi
     if (( rc == 0 )); then
-        passed=$((passed + 1))
+        echo pass >> "$dir.outcome"
         echo "PASS $name$retry ($((SECONDS - t0)) s)"
         (( KEEP )) || rm -rf "$dir"
     else
-        failed=$((failed + 1))
+        echo fail >> "$dir.outcome"
         if [[ -s $dir/reason ]]; then
             reason=$(head -1 "$dir/reason")
             [[ $reason == *"$dir"* ]] || reason+=", $dir/case.log"
@@ -114,8 +136,30 @@ for f in "${cases[@]}"; do
             reason="exit status $rc: $(tail -1 "$dir/case.log"), $dir/case.log"
         fi
         echo "FAIL $name$retry ($reason; $((SECONDS - t0)) s)"
+    fi
+}
+
+start=$SECONDS running=0
+for f in "${cases[@]}"; do
+    if (( running >= JOBS )); then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    case_job "$f" &
+    running=$((running + 1))
+done
+wait
+passed=0 failed=0 retried=0 failed_dirs=()
+for f in "${cases[@]}"; do
+    dir=$ARTIFACTS/$(basename "$f" .sh)
+    grep -qx retried "$dir.outcome" && retried=$((retried + 1))
+    if grep -qx pass "$dir.outcome"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
         failed_dirs+=("$dir")
     fi
+    rm -f "$dir.outcome"
 done
 # What a failure looked like, right above the summary: CI shows the end of
 # the output, and the artifacts stay on the CI machine.
@@ -124,7 +168,7 @@ for dir in "${failed_dirs[@]}"; do
     for f in "$dir"/l1-*.log; do [[ -f $f ]] && log=$f; done	# the last L1 boot
     echo "--- $(basename "$dir"): the last lines of $(basename "$log") ---"
     tr -d '\033' < "$log" | sed 's/\[[0-9;]*[A-Za-z]//g' | tr '\r' '\n' |
-        grep -av '^[[:space:]]*$' | tail -n 30 | cut -c1-200 | sed 's/^/  /'
+        { grep -av '^[[:space:]]*$' || true; } | tail -n 30 | cut -c1-200 | sed 's/^/  /'
 done
 echo "nested tests took $((SECONDS - start))s"
 (( retried )) && echo "$retried case(s) retried after a guest triple fault (see RETRY above)"

@@ -3,6 +3,7 @@
 # an emulated PCI device (edu) bound to vfio-pci with its /dev/vfio group, 2 MiB
 # hugepages, the results share, and KVM actually running an L2 guest.
 # The case runs itself inside L1 (the in_l1 branch) and asserts on L0.
+# nested-seconds: 9
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

@@ -3,6 +3,7 @@
 # cwd and --env reach COMMAND, L0's tree is read-only but /tmp is writable,
 # --no-bind leaves a device off vfio-pci, and a setup failure in L1 is reported
 # as status 125 with its reason instead of running COMMAND.
+# nested-seconds: 9
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

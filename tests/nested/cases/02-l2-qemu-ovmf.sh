@@ -3,6 +3,7 @@
 # stock OVMF to the UEFI shell — and L1 survives OVMF running in L2 for a while.
 # This is the regression test for tests/nested/qemu-bql-cr8.patch: an unpatched L1
 # QEMU aborts ("tcg_handle_interrupt: assertion failed") about 40 s into such a run.
+# nested-seconds: 50
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

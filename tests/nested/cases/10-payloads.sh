@@ -4,6 +4,7 @@
 # hugepages; the exit status carries the payload's verdict (and a payload
 # that fails makes minivmm fail); guest reset, SIGTERM and every bad-input
 # case that needs a real /dev/kvm end with the right status and one line.
+# nested-seconds: 18
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

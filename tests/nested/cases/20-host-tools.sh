@@ -3,6 +3,7 @@
 # real IOMMU (L1): QEMU's emulated nvme and edu devices, left on their host
 # drivers by the harness (--no-bind), are listed with names, bound to vfio-pci
 # (their /dev/vfio/N appears) and given back to their previous drivers.
+# nested-seconds: 32
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

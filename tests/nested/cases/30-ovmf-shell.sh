@@ -4,6 +4,7 @@
 # on real KVM (inside L1). Commands typed into the serial console run (pci,
 # memmap, acpiview), `reset -s` ends minivmm with status 0, and a variable set
 # in one run of the split images is there in the next.
+# nested-seconds: 134
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

@@ -6,6 +6,7 @@
 # IOAPIC with EOI resampling. Then: a second run right after (the device was
 # released), 2 vCPUs on hugepages, SIGTERM in the middle of a run (released again),
 # and minivmm left the device with bus mastering off.
+# nested-seconds: 78
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

@@ -10,6 +10,7 @@
 #     without CAP_IPC_LOCK), with the amount needed;
 #   - the group already in use by another minivmm (which, stopped by SIGTERM,
 #     resets the device on its way out).
+# nested-seconds: 78
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

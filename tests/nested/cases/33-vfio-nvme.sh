@@ -9,6 +9,7 @@
 # A second run reboots the VM in place three times (the guest resets the machine
 # after each check): each reboot resets the NVMe through VFIO again, and Linux's
 # nvme driver works after every one.
+# nested-seconds: 184
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh

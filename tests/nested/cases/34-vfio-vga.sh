@@ -5,6 +5,7 @@
 # reads what the card shows with L1's QEMU `screendump`: the SeaBIOS text mode
 # (720x400) before minivmm starts, a graphics mode with the shell's text once
 # OVMF reaches Shell>, and nearly nothing after the shell's `cls`.
+# nested-seconds: 50
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/vfio/monitor.sh

@@ -5,6 +5,7 @@
 # DMA through the IOMMU) and the keyboard; L0 types "echo usbkbd-ok" + Enter
 # on L1's keyboard with the monitor's sendkey, and the UEFI shell runs it: the
 # output appears on the serial console, where nothing was typed.
+# nested-seconds: 77
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/vfio/monitor.sh

@@ -5,6 +5,7 @@
 # passes every function of the slot as one guest device (functions 0 and 1 behind
 # one root port, function 0 multi-function); `--vfio 00:10.1` alone becomes
 # function 0 of its own guest slot.
+# nested-seconds: 32
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

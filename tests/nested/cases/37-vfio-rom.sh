@@ -6,6 +6,7 @@
 # romfile=: the edu device has no ROM of its own; with romfile= the payload
 # finds that image behind its ROM BAR (55 AA, the PCIR structure of the e1000e
 # image), and without it no ROM at all.
+# nested-seconds: 98
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

@@ -6,6 +6,7 @@
 # the read-only image unchanged. (A failed redirect would abort the script, so
 # writes refused by a read-only disk are 41-virtio-blk-linux's.) OVMF's notifications
 # never exit to userspace (ioeventfd), as minivmm's own count says.
+# nested-seconds: 42
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh

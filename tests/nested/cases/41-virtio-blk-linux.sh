@@ -8,6 +8,7 @@
 # image on a full tmpfs in L1 — fail with I/O errors (the host's ENOSPC as
 # IOERR, never dropped), then powers off. L0 then checks the data image byte
 # for byte and the read-only image for not one changed byte.
+# nested-seconds: 127
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh

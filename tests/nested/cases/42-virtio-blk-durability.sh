@@ -12,6 +12,7 @@
 #      returned before fdatasync would lose it here: data in L1's page cache, or
 #      the new extents in an uncommitted journal. (Files, not block devices:
 #      the last close of a block device syncs it, which would hide the bug.)
+# nested-seconds: 374
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh

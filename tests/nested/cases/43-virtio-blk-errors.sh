@@ -5,6 +5,7 @@
 # write without readonly=on, an image another minivmm is using, and malformed
 # options (unknown option, bad values, too long a serial, too many disks).
 # (A guest writing to a readonly=on disk is 41-virtio-blk-linux's.)
+# nested-seconds: 99
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

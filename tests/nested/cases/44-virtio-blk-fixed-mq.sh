@@ -5,6 +5,7 @@
 # data disk opened with O_DIRECT on a block device (L1's own virtio disk, whose
 # backing file L0 then checks byte for byte). Same guest checks as
 # 41-virtio-blk-linux (test "linux").
+# nested-seconds: 173
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh

@@ -28,6 +28,7 @@
 # CPL 0, so no guest user can kill the VM): the guest tries that first, then
 # panics into a crash kernel that jumps there — CPL 0, and no device shut down
 # (tests/nested/blk/mmiojump.c).
+# nested-seconds: 644
 set -euo pipefail
 # shellcheck source=tests/nested/lib.sh
 source "$(dirname "$0")/../lib.sh"

@@ -13,6 +13,7 @@
 # host CPU has, as minivmm passes it). Before that, --cdrom's mistakes (a missing image, one
 # not a whole number of 2 KiB blocks, a seventh AHCI device) end minivmm with
 # one line each.
+# nested-seconds: 150
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh

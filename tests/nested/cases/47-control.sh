@@ -14,6 +14,7 @@
 #   2. In the foreground: `ctl stop` gives the exit status 0 to `wait`.
 #   3. A daemon ended by SIGTERM: status 143 in its log, both files removed.
 # (powerdown and reset are tested once they work: issue 11.)
+# nested-seconds: 150
 set -euo pipefail
 # shellcheck source=tests/nested/lib.sh
 source "$(dirname "$0")/../lib.sh"

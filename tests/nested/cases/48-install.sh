@@ -22,11 +22,14 @@
 # in the boot order (--boot cdrom,disk); the target a virtio-blk disk; the data
 # disk a SATA disk on the same AHCI (--disk bus=sata).
 #
-# One L1 boot, four VM runs:
+# One L1 boot, four VM runs (tests/nested/install/flow.sh runs the VMs):
 #   install    minivmm, the whole flow above, SIGTERM
-#   qemu       the same CD and fresh disks under QEMU q35 + KVM (its CD is ATAPI
-#              on the q35 AHCI; bootindex= for the order; system_powerdown on its
-#              monitor), for the same results and the time to compare
+#   qemu       the reference: the same CD and fresh disks under QEMU q35 + KVM
+#              (its CD is ATAPI on the q35 AHCI; bootindex= for the order;
+#              system_powerdown on its monitor), which must give the same
+#              results (INSTALL_QEMU=0 in L0's environment leaves it out, for
+#              a quicker run). `make bench` times the install under both
+#              (tests/bench/install.sh).
 #   boot       minivmm again on the installed disk, nothing to install: the CD's
 #              GRUB exits at once; `minivmm ctl SOCK powerdown` (--control)
 #   ignore     a copy of the installed disk whose GRUB environment adds
@@ -36,25 +39,21 @@
 # of every cleanly shut down system must be clean (fsck.vfat -n).
 #
 # INSTALL_FIRMWARE=code4m (in L0's environment) runs OVMF_CODE_4M.fd with
-# persistent variable stores instead of OVMF.fd (below).
+# persistent variable stores instead of OVMF.fd (flow.sh).
+# nested-seconds: 330
 set -euo pipefail
 # shellcheck source=tests/nested/lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/nested/install/images.sh
 source tests/nested/install/images.sh
+# shellcheck source=tests/nested/install/flow.sh
+source tests/nested/install/flow.sh
 
 MiB=$((1 << 20))
 PATTERN_OFF=128		# 64 KiB blocks: 8 MiB (guest-init.sh's default)
 DATA_MB=16
 TARGET_MB=64
-# The firmware: OVMF.fd, variables in RAM, as QEMU's -bios (the default); or,
-# with INSTALL_FIRMWARE=code4m in the environment, OVMF_CODE_4M.fd with a
-# variable store that persists: one per VM (minivmm's three runs on the
-# installed disk share one, as one VM would; QEMU has its own).
-INSTALL_FIRMWARE=${INSTALL_FIRMWARE:-fd}
-OVMF=/usr/share/ovmf/OVMF.fd
-OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+INSTALL_QEMU=${INSTALL_QEMU:-1}
 
 # The ESP of a disk the installer made (sfdisk start=2048), through fsck.vfat
 # -n: no error and no dirty bit (a file system left mounted has it set).
@@ -86,95 +85,7 @@ if in_l1; then
 	O=$MINIVMM_L1_OUT
 	ISO=$O/install.iso
 	ISO_SUM="$(stat -c %s "$ISO") $(sha256sum < "$ISO" | cut -d' ' -f1)"
-	now() { echo "$EPOCHREALTIME"; }
-	secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 	summary=()
-
-	# --- one VM run: start, follow the guest on its serial console, stop ---
-	# vm_new NAME: the next run's name, console file and log file.
-	vm_new() {
-		name=$1 serial=$O/serial-$1.txt vlog=$O/$1.log
-		: > "$serial"
-	}
-	# vm_start COMMAND...: in the background; its output in vlog.
-	vm_start() {
-		t0=$(now)
-		"$@" < /dev/null > "$vlog" 2>&1 &
-		pid=$!
-		echo "--- $name: pid $pid: $*"
-	}
-	# wait_serial VAR STRING SECS: once the guest said STRING, VAR is the
-	# seconds since vm_start. Fails when the guest fails, the VM ends, or
-	# SECS pass first.
-	wait_serial() {
-		local -n at=$1
-		local string=$2 end=$((SECONDS + $3)) line
-		while ! grep -aqF -- "$string" "$serial"; do
-			if line=$(grep -a -m1 "MINIVMM-GUEST-FAIL" "$serial"); then
-				vm_show; fail "$name: the guest says: ${line#*MINIVMM-GUEST-FAIL: }"
-			fi
-			kill -0 "$pid" 2> /dev/null || { vm_show; fail "$name: the VM ended before '$string'"; }
-			(( SECONDS < end )) || { vm_show; fail "$name: no '$string' within $3 s"; }
-			sleep 0.2
-		done
-		# shellcheck disable=SC2034  # a nameref: the caller's variable
-		at=$(secs "$t0" "$(now)")
-	}
-	# vm_end SECS: rc is the VM's exit status once it exits (a hang fails).
-	vm_end() {
-		local end=$((SECONDS + $1))
-		while kill -0 "$pid" 2> /dev/null && (( SECONDS < end )); do
-			sleep 0.2
-		done
-		if kill -0 "$pid" 2> /dev/null; then
-			kill -KILL "$pid"; wait "$pid" || true
-			vm_show; fail "$name: the VM did not exit within $1 s"
-		fi
-		set +e; wait "$pid"; rc=$?; set -e
-	}
-	vm_show() {
-		sed 's/^/    /' "$vlog"
-		tr -d '\r' < "$serial" | grep -a 'MINIVMM\|Kernel panic\|reboot:' | sed 's/^/  guest: /' || true
-	}
-	serial_has() { grep -aqF -- "$1" "$serial" || { vm_show; fail "$name: the guest never said '$1'"; }; }
-	log_has() { grep -qF -- "$1" "$vlog" || { vm_show; fail "$name: the log lacks '$1'"; }; }
-
-	# --- the VMMs' command lines (cmd); their option values hold commas ---
-	# shellcheck disable=SC2054
-	minivmm_cmd() {
-		local target=$1 data=$2; shift 2
-		cmd=(./minivmm --memory 512M --cpus 2 --verbose --serial "file:$serial" "$@")
-		if [[ $INSTALL_FIRMWARE == code4m ]]; then
-			[[ -e $O/vars-minivmm.fd ]] || cp "$OVMF_VARS" "$O/vars-minivmm.fd"
-			cmd+=(--ovmf "$OVMF_CODE" --ovmf-vars "$O/vars-minivmm.fd")
-		else
-			cmd+=(--ovmf "$OVMF")
-		fi
-		cmd+=(--cdrom "$ISO" --disk "path=$target,serial=MINIVMM-TARGET"
-			--disk "path=$data,bus=sata" --boot cdrom,disk)
-	}
-	# QEMU: -boot order= is for legacy BIOS only; OVMF follows bootindex.
-	# Its monitor is a pair of FIFOs (QEMU's "pipe" character device).
-	# shellcheck disable=SC2054
-	qemu_cmd() {
-		local target=$1 data=$2 mon=$3
-		cmd=(qemu-system-x86_64 -machine q35 -accel kvm -cpu host -smp 2 -m 512
-			-nodefaults -display none -serial "file:$serial" -monitor "pipe:$mon")
-		if [[ $INSTALL_FIRMWARE == code4m ]]; then
-			cp "$OVMF_VARS" "$O/vars-qemu.fd"
-			cmd+=(-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
-				-drive "if=pflash,format=raw,file=$O/vars-qemu.fd")
-		else
-			cmd+=(-bios "$OVMF")
-		fi
-		cmd+=(
-			-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on"
-			-device ide-cd,drive=cd,bus=ide.0,bootindex=0
-			-drive "file=$target,if=none,id=target,format=raw"
-			-device virtio-blk-pci,drive=target,serial=MINIVMM-TARGET,bootindex=1
-			-drive "file=$data,if=none,id=data,format=raw"
-			-device ide-hd,drive=data,bus=ide.1)
-	}
 
 	# --- what every run checks in the guest's words ---
 	check_installer() {
@@ -211,18 +122,7 @@ if in_l1; then
 	}
 
 	# --- install: the whole flow with minivmm, SIGTERM at READY ---
-	vm_new install
-	minivmm_cmd "$O/target.img" "$O/data-install.img"
-	vm_start "${cmd[@]}"
-	wait_serial t_inst "MINIVMM-GUEST: INSTALLER" 240
-	wait_serial t_sys "MINIVMM-GUEST: INSTALLED SYSTEM" 240
-	wait_serial t_ready "MINIVMM-GUEST: READY" 240
-	kill -0 "$pid" || fail "install: minivmm (pid $pid) is gone"
-	[[ $(readlink "/proc/$pid/exe") == */minivmm ]] || fail "install: pid $pid is not minivmm"
-	t_sig=$(now)
-	kill -TERM "$pid"
-	vm_end 60
-	t_stop=$(secs "$t_sig" "$(now)")
+	INSTALL_RUN_NAME=install install_run minivmm "$O/target.img" "$O/data-install.img"
 	vm_show
 	[[ $rc == 0 ]] || fail "install: minivmm ended with status $rc, expected 0"
 	check_installer
@@ -233,36 +133,24 @@ if in_l1; then
 	check_installed 1
 	log_has "signal 15: pressed the ACPI power button"
 	check_down
-	echo "ok: install: SIGTERM pressed the power button, the system shut down, minivmm exited 0 in $t_stop s"
+	echo "ok: install: SIGTERM pressed the power button, the system shut down, minivmm exited 0 in $run_stop s"
 	check_data "$O/data-install.img"
 	check_esp "$O/target.img"
-	summary+=("minivmm: installer up at $t_inst s, installed system at $t_sys s, READY at $t_ready s; exit $t_stop s after SIGTERM")
+	summary+=("minivmm: installer up at $run_inst s, installed system at $run_sys s, READY at $run_ready s; exit $run_stop s after SIGTERM")
 
-	# --- qemu: the same under QEMU, system_powerdown on its monitor at READY ---
-	mon=/tmp/qemu-monitor
-	mkfifo "$mon.in" "$mon.out"
-	cat "$mon.out" > "$O/qemu-monitor.log" &
-	cat_pid=$!
-	vm_new qemu
-	qemu_cmd "$O/target-qemu.img" "$O/data-qemu.img" "$mon"
-	vm_start "${cmd[@]}"
-	wait_serial q_inst "MINIVMM-GUEST: INSTALLER" 300
-	wait_serial q_sys "MINIVMM-GUEST: INSTALLED SYSTEM" 300
-	wait_serial q_ready "MINIVMM-GUEST: READY" 300
-	t_sig=$(now)
-	echo system_powerdown > "$mon.in"
-	vm_end 60
-	q_stop=$(secs "$t_sig" "$(now)")
-	wait "$cat_pid" || true
-	vm_show
-	[[ $rc == 0 ]] || fail "qemu: QEMU ended with status $rc, expected 0"
-	check_installer
-	check_installed 1
-	check_down
-	echo "ok: qemu: system_powerdown pressed the power button, the system shut down, QEMU exited 0 in $q_stop s"
-	check_data "$O/data-qemu.img"
-	check_esp "$O/target-qemu.img"
-	summary+=("QEMU:    installer up at $q_inst s, installed system at $q_sys s, READY at $q_ready s; exit $q_stop s after system_powerdown")
+	# --- qemu (unless INSTALL_QEMU=0): the same under QEMU, system_powerdown at READY ---
+	if (( INSTALL_QEMU )); then
+		install_run qemu "$O/target-qemu.img" "$O/data-qemu.img"
+		vm_show
+		[[ $rc == 0 ]] || fail "qemu: QEMU ended with status $rc, expected 0"
+		check_installer
+		check_installed 1
+		check_down
+		echo "ok: qemu: system_powerdown pressed the power button, the system shut down, QEMU exited 0 in $run_stop s"
+		check_data "$O/data-qemu.img"
+		check_esp "$O/target-qemu.img"
+		summary+=("QEMU:    installer up at $run_inst s, installed system at $run_sys s, READY at $run_ready s; exit $run_stop s after system_powerdown")
+	fi
 
 	# --- boot: minivmm on the installed disk; powerdown from the host ---
 	sock=/tmp/minivmm-install.sock
@@ -319,27 +207,29 @@ if in_l1; then
 fi
 
 install_media "$NESTED_OUT" 2> >(grep -v "libburnia project" >&2)
-for img in target target-qemu; do
+runs="install boot ignore" targets=target
+(( INSTALL_QEMU )) && runs+=" qemu" targets+=" target-qemu"
+for img in $targets; do
 	rm -f "$NESTED_OUT/$img.img"
 	truncate -s $((TARGET_MB * MiB)) "$NESTED_OUT/$img.img"
 done
-for run in install qemu boot ignore; do
+for run in $runs; do
 	head -c $((DATA_MB * MiB)) /dev/zero | tr '\0' '\377' > "$NESTED_OUT/data-$run.img"
 done
 
-l1_run --env "INSTALL_FIRMWARE=$INSTALL_FIRMWARE" --timeout 900 -- bash "$NESTED_CASE_FILE"
+l1_run --env "INSTALL_FIRMWARE=$INSTALL_FIRMWARE" --env "INSTALL_QEMU=$INSTALL_QEMU" --timeout 900 -- bash "$NESTED_CASE_FILE"
 assert_rc 0
 assert_log_contains "INSTALL-OK"
 grep -a "^INSTALL " "$L1_LOG" | tr -d '\r' | sed 's/^/  /'
 # What L1 checked is on L0 too, now that L1 is gone.
-for run in install qemu boot ignore; do
+for run in $runs; do
 	data_ok "$NESTED_OUT/data-$run.img" "$BLK_PATTERN" ||
 		fail "data-$run.img on L0: not the pattern on 0xff"
 done
 echo "ok: every run's data disk holds the pattern, byte for byte, on L0"
-for img in target target-qemu; do
+for img in $targets; do
 	esp_clean "$NESTED_OUT/$img.img" || fail "$img.img on L0: the ESP is not clean"
 done
 boots=$(mtype -i "$NESTED_OUT/target.img@@$MiB" ::/boot.log | tr -d '\r' | grep -c '^boot ')
 [[ $boots == 2 ]] || fail "target.img's boot.log counts $boots boots, expected 2 (install, boot)"
-echo "ok: on L0 both installed ESPs are clean; target.img's boot.log has the 2 boots of minivmm's runs"
+echo "ok: on L0 the installed ESP ($targets) is clean; target.img's boot.log has the 2 boots of minivmm's runs"
