@@ -9,6 +9,7 @@
 # second reads it back (swtpm's state persisted in the state dir). After each
 # run, and after a start that fails once swtpm is up (a --disk that does not
 # exist: status 1), no swtpm process is left.
+# nested-seconds: 68
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh
