@@ -344,13 +344,13 @@ static int crb_power_on(struct tpm_crb *c)
 	int ret;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->manual)
-		c->pending = false;
-	if (c->busy || c->pending) {
+	/* A command the worker has not picked up yet never runs. */
+	c->pending = false;
+	if (c->busy) {
 		pthread_mutex_unlock(&c->lock);
 		c->be.ops->cancel(c->be.opaque);
 		pthread_mutex_lock(&c->lock);
-		while (c->busy || c->pending)
+		while (c->busy)
 			pthread_cond_wait(&c->cond, &c->lock);
 	}
 	c->generation++;
