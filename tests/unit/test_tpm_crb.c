@@ -333,8 +333,18 @@ static void test_failure_and_reset(void **state)
 	device_list_reset(&f->fvm.devices);
 	assert_int_equal(f->tpm.inits, 2);
 	assert_int_equal(rd(f, TPM_CRB_CTRL_STS, 4), TPM_CRB_CTRL_STS_IDLE);
-	assert_int_equal(rd(f, TPM_CRB_LOC_STATE, 4), TPM_CRB_LOC_STATE_VALID);
+	assert_int_equal(rd(f, TPM_CRB_LOC_STATE, 4), TPM_CRB_LOC_STATE_VALID);	/* established */
 	assert_int_equal(rd(f, TPM_CRB_DATA_BUFFER, 8), 0);
+
+	/* A command started but not yet picked up by the worker is
+	 * dropped by a reset: it never reaches the TPM. */
+	request_locality(f);
+	put_command(f, 10, 10);
+	wr(f, TPM_CRB_CTRL_START, TPM_CRB_START, 4);
+	device_list_reset(&f->fvm.devices);
+	assert_false(tpm_crb_run_pending(f->crb));
+	assert_int_equal(f->tpm.executes, 1);
+	assert_int_equal(rd(f, TPM_CRB_CTRL_START, 4), 0);
 
 	/* A reset whose TPM_Init fails leaves the TPM in failure mode. */
 	f->tpm.init_ret = -EIO;
