@@ -55,6 +55,7 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
+DEVICE_SRCS   += devices/tpm/crb.c devices/tpm/swtpm.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \

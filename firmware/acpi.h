@@ -18,7 +18,8 @@
  * through (SeaBIOS) and to the unit tests; they are still complete.
  *
  * Tables: FACS, DSDT, FADT (revision 6, full fixed hardware: ICH9 PM
- * block), MADT, MCFG, WAET, RSDT, XSDT and the RSDP (revision 2).
+ * block), MADT, MCFG, WAET, with a TPM the TPM2 table, RSDT, XSDT and
+ * the RSDP (revision 2).
  */
 #ifndef MINIVMM_ACPI_H
 #define MINIVMM_ACPI_H
@@ -72,6 +73,9 @@ struct acpi_config {
 	uint16_t smi_cmd;
 	uint8_t acpi_enable, acpi_disable;
 	bool serial;			/* COM1 at 0x3F8, IRQ 4 */
+	/* A TPM 2.0 CRB at LAYOUT_TPM_CRB_BASE: the TPM2 table and an
+	 * MSFT0101 device (devices/tpm/crb.c). */
+	bool tpm_crb;
 	/* FADT revision: 6 (ACPI 6.0, the default) or 3 (the ACPI 2.0
 	 * layout QEMU's q35 uses), in case a guest objects to 6. */
 	uint8_t fadt_revision;

@@ -12,6 +12,7 @@ packages=(
 	pciutils pci.ids			# device names for 'minivmm groups'
 	clang libclang-rt-14-dev		# fuzz targets (libFuzzer runtime, ASan, UBSan)
 	acpica-tools				# iasl: the ACPI tables are validated
+	swtpm					# --tpm: the TPM emulator minivmm starts (51-tpm, test_swtpm)
 	ovmf					# the stock UEFI firmware minivmm boots
 	dosfstools mtools			# FAT images for EFI test disks
 	fdisk					# sfdisk: GPT on the virtio-blk test disks

@@ -24,7 +24,7 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
-	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM,
+	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
 };
 
 static const struct option cli_options[] = {
@@ -62,6 +62,7 @@ static const struct option cli_options[] = {
 	{ "daemonize", no_argument,       NULL, OPT_DAEMONIZE },
 	{ "pidfile",   required_argument, NULL, OPT_PIDFILE },
 	{ "log",       required_argument, NULL, OPT_LOG },
+	{ "tpm",       optional_argument, NULL, OPT_TPM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -79,7 +80,11 @@ void cli_usage(void)
 "  --ovmf FILE          UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its vars\n"
 "  --ovmf-vars FILE     this VM's UEFI variable store (writable, persistent); a\n"
 "                       distribution template is copied per VM first\n"
-"  --name NAME          VM name: where per-VM state (the vars copy) is kept\n"
+"  --name NAME          VM name: where per-VM state (the vars copy, the TPM) is kept\n"
+"  --tpm [socket=PATH]  a TPM 2.0 (CRB interface, as Windows 11 wants): minivmm\n"
+"                       starts swtpm with its state in the VM's state directory,\n"
+"                       or uses the running swtpm whose control socket is PATH\n"
+"                       (docs/tpm.md)\n"
 "  --rtc utc|localtime  what the guest's RTC shows (Windows wants localtime)\n"
 "  --uuid UUID          SMBIOS system UUID (default: random)\n"
 "  --serial-number S    SMBIOS system serial number\n"
@@ -457,6 +462,36 @@ static int cli_check_daemonize(struct vm_config *cfg, bool serial_given)
 	return 0;
 }
 
+/*
+ * --tpm, --tpm=socket=PATH or --tpm socket=PATH: getopt takes an optional
+ * value only when attached with '=', so a following "socket=..." word is
+ * taken here (*consumed: it was argv[optind]).
+ */
+static int cli_tpm(const char *arg, const char *next, bool *consumed, struct vm_config *cfg)
+{
+	*consumed = false;
+	if (!arg && next && !strncmp(next, "socket=", 7)) {
+		arg = next;
+		*consumed = true;
+	}
+	cfg->tpm = true;
+	cfg->tpm_socket = NULL;
+	if (!arg)
+		return 0;
+	if (strncmp(arg, "socket=", 7) || !arg[7]) {
+		pr_err("--tpm '%s': unknown TPM backend (use --tpm to have minivmm start swtpm, or --tpm socket=PATH for a running swtpm's control socket)",
+		       arg);
+		return -EINVAL;
+	}
+	if (strlen(arg + 7) > CLI_CONTROL_PATH_MAX) {
+		pr_err("--tpm %s: a Unix socket path holds at most %d bytes (use a shorter path)", arg,
+		       CLI_CONTROL_PATH_MAX);
+		return -EINVAL;
+	}
+	cfg->tpm_socket = arg + 7;
+	return 0;
+}
+
 /* A non-empty file name for a --OPTION FILE. */
 static int cli_path(const char *opt, const char *arg, const char **out)
 {
@@ -554,6 +589,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if (cli_path("log", arg, &cfg->log))
 				return -EINVAL;
 			break;
+		case OPT_TPM: {
+			bool consumed;
+
+			if (cli_tpm(arg, optind < argc ? argv[optind] : NULL, &consumed, cfg))
+				return -EINVAL;
+			optind += consumed;
+			break;
+		}
 		case OPT_DEBUGCON:
 			cfg->debugcon = arg;
 			break;

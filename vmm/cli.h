@@ -61,6 +61,9 @@ struct vm_config {
 	const char *ovmf;		/* --ovmf: OVMF.fd or OVMF_CODE*.fd */
 	const char *ovmf_vars;		/* --ovmf-vars: this VM's variable store */
 	const char *name;		/* --name: per-VM state lives under it */
+	bool tpm;			/* --tpm: a TPM 2.0 (CRB) backed by swtpm */
+	const char *tpm_socket;		/* --tpm socket=PATH: a running swtpm's
+					 * control socket; NULL: minivmm starts one */
 	bool rtc_localtime;
 	uint8_t uuid[16];
 	bool has_uuid;

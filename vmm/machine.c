@@ -27,11 +27,14 @@
 #include "devices/pci.h"
 #include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
+#include "devices/tpm/crb.h"
+#include "devices/tpm/swtpm.h"
 #include "devices/vfio/vfio.h"
 #include "devices/vfio/vfio_ops.h"
 #include "devices/virtio/blk.h"
 #include "firmware/acpi.h"
 #include "firmware/fw_cfg.h"
+#include "firmware/ovmf.h"
 #include "firmware/smbios.h"
 #include "lib/layout.h"
 #include "lib/log.h"
@@ -217,6 +220,32 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
 			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
 	}
+	return 0;
+}
+
+/*
+ * --tpm: a TPM 2.0 behind the CRB interface at LAYOUT_TPM_CRB_BASE, backed
+ * by swtpm: one minivmm starts, its state in the VM's state directory
+ * ($MINIVMM_STATE_DIR/NAME/tpm, next to its UEFI variables), or a running
+ * one (--tpm socket=PATH). docs/tpm.md.
+ */
+static int machine_tpm(struct vm *vm)
+{
+	char state[4096], dir[4200];
+	struct tpm_crb_params p = { .base = LAYOUT_TPM_CRB_BASE };
+	struct swtpm_params sp = { .socket = vm->cfg->tpm_socket, .state_dir = dir };
+	int ret;
+
+	if (!vm->cfg->tpm)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/%s/tpm", ovmf_state_dir(state, sizeof(state)), vm->cfg->name);
+	ret = swtpm_open(&sp, &p.be);
+	if (ret)
+		return ret;	/* said why */
+	if (!tpm_crb_create(&vm->ops, &vm->mmio, &p))
+		return -errno;	/* the backend said why */
+	if (!sp.socket)
+		pr_info("TPM state of VM '%s': %s", vm->cfg->name, dir);
 	return 0;
 }
 
@@ -434,6 +463,8 @@ int machine_create(struct vm *vm)
 		if (ret)
 			pr_err("creating the q35 chipset: %s", strerror(-ret));
 	}
+	if (!ret)
+		ret = machine_tpm(vm);
 	if (!ret)
 		ret = machine_ahci(vm, root);
 	if (!ret)

@@ -18,6 +18,11 @@
 #                            /dev/sda, fsync, read it back O_DIRECT (four
 #                            readers at once: NCQ) and compare; discard a MiB
 #                            if the disk offers TRIM
+#   minivmm.test=tpm         the TPM (51-tpm): tpm_crb bound (/dev/tpm0, the
+#                            MSFT0101 device), PCRs 0-7 (SHA-256) printed, none
+#                            zero; NV index minivmm.nv_index read if it exists
+#                            ("NV-READ hex"), else defined and minivmm.nv
+#                            written to it ("NV-WRITTEN hex")
 #   minivmm.test=teardown    write the pattern to /dev/vda, flush, say FLUSHED,
 #                            keep unflushed O_DIRECT writes going elsewhere on
 #                            the disk, and after ~1 s end the way minivmm.end=
@@ -191,6 +196,27 @@ t_teardown() {
 	fail "still running after '$end'"
 }
 
+t_tpm() {
+	local i v idx val zero
+	for _ in $(seq 50); do [ -c /dev/tpm0 ] && break; sleep 0.1; done
+	[ -c /dev/tpm0 ] || fail "no /dev/tpm0 (tpm_crb did not bind)"
+	say "tpm: $(basename "$(readlink /sys/class/tpm/tpm0/device)"), TPM $(cat /sys/class/tpm/tpm0/tpm_version_major)"
+	zero=0000000000000000000000000000000000000000000000000000000000000000
+	for i in 0 1 2 3 4 5 6 7; do
+		v=$(cat /sys/class/tpm/tpm0/pcr-sha256/$i) || fail "reading PCR $i"
+		echo "MINIVMM-PCR $i $v"
+		[ "$v" != "$zero" ] || fail "PCR $i is zero (the firmware measured nothing into it)"
+	done
+	idx=$(param nv_index)
+	val=$(param nv)
+	if v=$(/bin/tpmnv read "$idx" $(( ${#val} / 2 ))); then
+		say "NV-READ $v"
+	else
+		/bin/tpmnv write "$idx" "$val" || fail "writing NV index $idx"
+		say "NV-WRITTEN $val"
+	fi
+}
+
 t_fio() {
 	local j
 	FIO_RUNTIME=$(param fio_runtime)
@@ -222,6 +248,7 @@ ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;
 teardown) t_teardown ;;
+tpm) t_tpm ;;
 *) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
 esac
 echo "MINIVMM-GUEST-DONE"
