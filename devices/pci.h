@@ -343,6 +343,16 @@ int pci_dev_intx_gsi(struct pci_dev *dev);
 /* Re-evaluate every BAR's decode under root (root lock taken). */
 void pci_root_update_mappings(struct pci_root *root);
 
+/*
+ * The span [*lo, *hi] of every 64-bit memory range the guest programmed
+ * under root at or above floor: 64-bit memory BARs and bridges' 64-bit
+ * prefetchable windows, decoded or not (the firmware programs addresses
+ * first and turns decode on later; an OS claims what the registers say).
+ * What PCI0._CRS must cover so that the OS accepts the firmware's
+ * placement. false when there is none. Takes the root lock.
+ */
+bool pci_root_mem64_extent(struct pci_root *root, uint64_t floor, uint64_t *lo, uint64_t *hi);
+
 /* Little-endian accessors on a device's config/masks (no locking, no
  * bounds beyond the 4 KiB arrays: for device code setting up headers). */
 static inline void pci_set8(uint8_t *a, unsigned int off, uint8_t v)
