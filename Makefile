@@ -51,7 +51,8 @@ DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uar
                  devices/q35/mch.c devices/q35/lpc.c devices/pflash.c \
                  devices/msi_vector.c devices/msix.c
 DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c \
-                 devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c
+                 devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c \
+                 devices/vfio/quirks.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c

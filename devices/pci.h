@@ -258,6 +258,15 @@ int pci_cfg_read(struct pci_root *root, uint8_t bus, uint8_t devfn,
 		 unsigned int off, uint32_t *val, unsigned int len);
 int pci_cfg_write(struct pci_root *root, uint8_t bus, uint8_t devfn,
 		  unsigned int off, uint32_t val, unsigned int len);
+/*
+ * A config access to dev itself, as a config cycle to it would be (the
+ * root lock taken, the device's hooks run): for config space a device
+ * also mirrors in a BAR (NVIDIA GPUs at BAR0 + 0x88000), reached from a
+ * BAR callback. The caller must hold no device lock (the root lock is the
+ * outermost). An unplugged dev reads all-ones, drops writes.
+ */
+uint32_t pci_dev_cfg_read(struct pci_dev *dev, unsigned int off, unsigned int len);
+void pci_dev_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigned int len);
 /* The bus with that number now (a bridge's secondary bus follows the
  * numbers the guest programmed), or NULL. Takes the (recursive) root lock. */
 struct pci_bus *pci_find_bus(struct pci_root *root, uint8_t nr);
