@@ -48,7 +48,7 @@ truncate -s 2G "$NESTED_OUT/small.mem"
 truncate -s 32G "$NESTED_OUT/big.mem"
 blk_guest_files "$NESTED_OUT"
 blk_esp "$NESTED_OUT/esp.img" 64 \
-	"$(blk_startup_linux minivmm.test=bar64 minivmm.bar_tag=$TAG loglevel=7)" \
+	"$(blk_startup_linux minivmm.test=bar64 minivmm.bar_tag=$TAG)" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"
 
 l1_run --timeout 900 \
