@@ -12,8 +12,8 @@
  * holding the mirrors are never mapped (bar.c keeps them out of the
  * memslots), and an access inside a mirror is a config access to the
  * virtual config space instead, as QEMU's "nvidia-bar0-88000-mirror-quirk"
- * does. One exception, also QEMU's: a write that covers the MSI
- * capability's ID or next pointer (read-only bytes, so harmless) reaches
+ * does. One exception, also QEMU's: a write that lies within the MSI
+ * capability's ID and next pointer (read-only bytes, so harmless) reaches
  * the real mirror too, because that is how the driver re-arms MSI on the
  * device. The rest of each trapped page goes to the device (pread/pwrite).
  *
@@ -98,7 +98,9 @@ bool vfio_quirk_access(struct vfio_pci *v, unsigned int bar, uint64_t off, void 
 			mirror_cfg(v, (unsigned int)(at + done), p + done, n, write);
 			done += n;
 		}
-		if (write && v->msi.cap && at < v->msi.cap + 2 && at + len > v->msi.cap) {
+		/* Only a write within the ID and next pointer: a wider one
+		 * would carry Message Control to the device too. */
+		if (write && v->msi.cap && at >= v->msi.cap && at + len <= v->msi.cap + 2) {
 			/* The MSI acknowledgement: to the real mirror too. */
 			ssize_t r = v->ops->pwrite(v->ops->ctx, v->fd, data, len,
 						   v->bars[bar].r.offset + off);

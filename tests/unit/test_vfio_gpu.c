@@ -207,6 +207,11 @@ static void test_nvidia_mirror(void **state)
 	assert_int_equal(r->mem[0x88050], 0xff);
 	assert_int_equal(dev_rd(f, 0x50, 1), PCI_CAP_ID_MSI);
 	assert_int_equal(f->d->cfg_writes, cfg_writes);
+	/* A wider write that also covers Message Control: only the
+	 * virtual space (the device's MSI Enable is minivmm's to set). */
+	r->mem[0x88050] = 0x5a;
+	mmio_wr(f, 0x88000 + 0x50, 0x000000ff, 4);
+	assert_int_equal(mem32(r->mem, 0x88050), 0x5a5a5a5a);
 	/* Any other mirror byte stays off the device. */
 	mmio_wr(f, 0x88000 + 0x54, 0x12345678, 4);
 	assert_int_equal(mem32(r->mem, 0x88054), 0x5a5a5a5a);
