@@ -51,7 +51,8 @@ DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uar
                  devices/q35/mch.c devices/q35/lpc.c devices/pflash.c \
                  devices/msi_vector.c devices/msix.c
 DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c \
-                 devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c
+                 devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c \
+                 devices/vfio/quirks.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
@@ -60,7 +61,7 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/e820.c firmware/smbios.c \
-                 firmware/bootorder.c
+                 firmware/bootorder.c firmware/acpi_tables.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
 VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \

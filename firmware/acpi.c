@@ -593,3 +593,21 @@ void acpi_ovmf_pci64_window(uint64_t ram_high_size, uint64_t *base, uint64_t *si
 	*base = (end + aperture - 1) & ~(aperture - 1);
 	*size = aperture;
 }
+
+void acpi_pci64_window_cover(uint64_t *base, uint64_t *size, uint64_t lo, uint64_t hi)
+{
+	uint64_t start = *base, end = *base + *size - 1;
+
+	if (lo > hi)
+		return;
+	if (!*size) {
+		start = lo;
+		end = hi;
+	}
+	if (lo < start)
+		start = lo;
+	if (hi > end)
+		end = hi;
+	*base = start;
+	*size = end - start + 1;
+}

@@ -133,6 +133,14 @@ int acpi_pci_intx_gsi(unsigned int slot, unsigned int pin);
  */
 void acpi_ovmf_pci64_window(uint64_t ram_high_size, uint64_t *base, uint64_t *size);
 
+/*
+ * Widen the 64-bit window [*base, *base + *size) to cover [lo, hi] too
+ * (inclusive): what the firmware programmed, which the OS must find
+ * inside PCI0._CRS wherever the firmware's aperture was (QEMU's
+ * q35_host_get_pci_hole64_start/end do the same with the BARs' span).
+ */
+void acpi_pci64_window_cover(uint64_t *base, uint64_t *size, uint64_t lo, uint64_t hi);
+
 /* --- the table-loader script (QEMU hw/acpi/bios-linker-loader.c) ----- */
 
 #define ACPI_LOADER_CMD_SIZE	128

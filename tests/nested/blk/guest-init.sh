@@ -32,6 +32,14 @@
 #                            which only kills the process, then at CPL 0 from
 #                            a crash kernel after a panic, which KVM cannot
 #                            run; needs crashkernel= on the command line)
+#   minivmm.test=bar64       passed devices with big 64-bit BARs (54-bar64): every
+#                            ivshmem (1af4:1110) keeps BAR 2 where the firmware
+#                            put it (no "can't claim", nothing reassigned); the
+#                            string minivmm.bar_tag= is written at the start and
+#                            the last page of each BAR 2 (sysfs resource2 mmap),
+#                            for the host to find in the backing file; the PCIe
+#                            link registers of every passed PCIe function and
+#                            of its root port are printed for the host
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -242,6 +250,40 @@ t_fio() {
 	sleep 2
 }
 
+# A function's PCIe link as sysfs shows it: current/max speed and width.
+link() {
+	echo "$(cat "$1/current_link_speed" 2>/dev/null)/x$(cat "$1/current_link_width" 2>/dev/null)/$(cat "$1/max_link_speed" 2>/dev/null)/x$(cat "$1/max_link_width" 2>/dev/null)" | tr ' ' _
+}
+
+t_bar64() {
+	local p bdf size port n=0
+	dmesg | grep -i "root bus resource\|bridge window\|BAR [0-9]\|can't claim" |
+		while read -r l; do say "dmesg: $l"; done
+	if dmesg | grep -q "can't claim\|no compatible bridge window"; then
+		fail "the kernel could not claim a BAR where the firmware put it"
+	fi
+	for p in /sys/bus/pci/devices/*; do
+		bdf=$(basename "$p")
+		# PCIe functions behind a root port: their link and the port's.
+		port=$(basename "$(dirname "$(readlink -f "$p")")")
+		case $port in 0000:00:*)
+			say "link: $bdf $(cat "$p/vendor"):$(cat "$p/device") port $port dev=$(link "$p") port=$(link "/sys/bus/pci/devices/$port")" ;;
+		esac
+		[ "$(cat "$p/vendor"):$(cat "$p/device")" = 0x1af4:0x1110 ] || continue
+		set -- $(sed -n 3p "$p/resource")
+		size=$(( $2 - $1 + 1 ))
+		say "bar64: $bdf BAR 2 $1-$2 ($((size >> 20)) MiB) flags $3"
+		if dmesg | grep "$bdf" | grep -q "BAR 2.*assigned\|BAR 2.*: moved"; then
+			fail "the kernel moved $bdf BAR 2"
+		fi
+		barpoke "$p/resource2" 0 "$(param bar_tag)-START-$bdf" || fail "writing $bdf BAR 2"
+		barpoke "$p/resource2" $((size - 4096)) "$(param bar_tag)-END-$bdf" || fail "writing $bdf BAR 2"
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ] || fail "no ivshmem device (1af4:1110)"
+	say "bar64: $n BAR(s) written"
+}
+
 case $TEST in
 linux) t_linux ;;
 ahci) t_ahci ;;
@@ -249,6 +291,7 @@ durability) t_durability ;;
 fio) t_fio ;;
 teardown) t_teardown ;;
 tpm) t_tpm ;;
+bar64) t_bar64 ;;
 *) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
 esac
 echo "MINIVMM-GUEST-DONE"
