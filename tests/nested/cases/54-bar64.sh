@@ -17,6 +17,7 @@
 # put the 32 GiB BAR at 0xE0_0000_0000, the 2 GiB one at 0xE8_0000_0000 (and
 # the virtio disk's BAR 4 at 0xE8_8000_0000); PCI0's rebuilt 64-bit window was
 # 0x8_0000_0000-0xE8_8000_3FFF; the case took 43 s.
+# nested-seconds: 45
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh
