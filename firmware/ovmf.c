@@ -111,10 +111,28 @@ static bool is_distro_template(const char *path)
 	return !strncmp(real, "/usr/share/", 11) || !strncmp(real, "/usr/lib/", 9);
 }
 
-static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_arg,
-			     const char *vm_name, const char *state_dir)
+/*
+ * The per-VM copy of template from is named OVMF_VARS plus the template's
+ * tag: OVMF_VARS_4M.fd -> OVMF_VARS.fd, OVMF_VARS_4M.ms.fd ->
+ * OVMF_VARS.ms.fd (everything from the first '.' of its name). A VM run
+ * with and without Microsoft's keys thus keeps two stores, and neither
+ * run ever boots on the other's.
+ */
+static void copy_name(const char *from, char *out, size_t len)
 {
-	char template[2048], dir[2048];
+	const char *base = strrchr(from, '/');
+	const char *dot;
+
+	base = base ? base + 1 : from;
+	dot = strchr(base, '.');
+	snprintf(out, len, "OVMF_VARS%s", dot && strcmp(dot, ".fd") ? dot : ".fd");
+}
+
+static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_arg,
+			     const char *vars_template, const char *vm_name,
+			     const char *state_dir)
+{
+	char template[2048], dir[2048], name[256];
 	const char *from;
 	int ret;
 
@@ -124,6 +142,8 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 	}
 	if (vars_arg) {
 		from = vars_arg;
+	} else if (vars_template) {
+		from = vars_template;
 	} else if (find_template(code, template, sizeof(template))) {
 		from = template;
 	} else {
@@ -133,7 +153,14 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 		pr_err("state directory %s: path too long (set MINIVMM_STATE_DIR to a shorter one)", state_dir);
 		return -ENAMETOOLONG;
 	}
-	snprintf(o->vars_path, sizeof(o->vars_path), "%s/OVMF_VARS.fd", dir);
+	if (access(from, R_OK) < 0) {
+		ret = -errno;
+		pr_err("UEFI variable template %s: %s (install the ovmf package, or give --ovmf-vars FILE)",
+		       from, strerror(errno));
+		return ret;
+	}
+	copy_name(from, name, sizeof(name));
+	snprintf(o->vars_path, sizeof(o->vars_path), "%s/%s", dir, name);
 	if (access(o->vars_path, F_OK) == 0) {
 		pr_info("UEFI variables of VM '%s': %s", vm_name, o->vars_path);
 		return 0;
@@ -152,7 +179,7 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 }
 
 int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
-	      const char *vm_name, const char *state_dir)
+	      const char *vars_template, const char *vm_name, const char *state_dir)
 {
 	struct stat st;
 	uint64_t total;
@@ -163,7 +190,7 @@ int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
 	ret = fw_image_open(&o->code, code);
 	if (ret)
 		return ret;
-	ret = ovmf_resolve_vars(o, code, vars_arg, vm_name, state_dir);
+	ret = ovmf_resolve_vars(o, code, vars_arg, vars_template, vm_name, state_dir);
 	if (ret == 1)
 		return 0;
 	if (ret)
