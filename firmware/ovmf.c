@@ -128,12 +128,30 @@ static void copy_name(const char *from, char *out, size_t len)
 	snprintf(out, len, "OVMF_VARS%s", dot && strcmp(dot, ".fd") ? dot : ".fd");
 }
 
+/*
+ * An OVMF build places its variable store at a fixed address: right below
+ * the code, the two together filling a 2 MiB or 4 MiB flash. A store of
+ * another size belongs to another build.
+ */
+static bool vars_fit(uint64_t code_size, uint64_t vars_size)
+{
+	uint64_t total = code_size + vars_size;
+
+	return vars_size && !(vars_size % 4096) && (total == 2 * MiB || total == 4 * MiB);
+}
+
+static uint64_t vars_wanted(uint64_t code_size)
+{
+	return (code_size <= 2 * MiB ? 2 * MiB : 4 * MiB) - code_size;
+}
+
 static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_arg,
 			     const char *vars_template, const char *vm_name,
 			     const char *state_dir)
 {
 	char template[2048], dir[2048], name[256];
 	const char *from;
+	struct stat st;
 	int ret;
 
 	if (vars_arg && !is_distro_template(vars_arg)) {
@@ -153,7 +171,7 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 		pr_err("state directory %s: path too long (set MINIVMM_STATE_DIR to a shorter one)", state_dir);
 		return -ENAMETOOLONG;
 	}
-	if (access(from, R_OK) < 0) {
+	if (stat(from, &st) < 0 || access(from, R_OK) < 0) {
 		ret = -errno;
 		pr_err("UEFI variable template %s: %s (install the ovmf package, or give --ovmf-vars FILE)",
 		       from, strerror(errno));
@@ -164,6 +182,14 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 	if (access(o->vars_path, F_OK) == 0) {
 		pr_info("UEFI variables of VM '%s': %s", vm_name, o->vars_path);
 		return 0;
+	}
+	/* Before the copy: a copy of the wrong template would be kept, and
+	 * refused on every later run too. */
+	if (!vars_fit(o->code.size, (uint64_t)st.st_size)) {
+		pr_err("UEFI variable template %s is %" PRIu64 " bytes, but %s (%" PRIu64 " bytes) needs %" PRIu64 " (use the VARS file that came with this CODE file%s)",
+		       from, (uint64_t)st.st_size, code, o->code.size, vars_wanted(o->code.size),
+		       from == vars_template ? "; --secure-boot's is for OVMF_CODE_4M.fd: give --ovmf-vars too" : "");
+		return -EINVAL;
 	}
 	ret = mkdir_p(dir);
 	if (!ret)
@@ -182,7 +208,6 @@ int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
 	      const char *vars_template, const char *vm_name, const char *state_dir)
 {
 	struct stat st;
-	uint64_t total;
 	int ret;
 
 	memset(o, 0, sizeof(*o));
@@ -228,18 +253,10 @@ int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
 		goto close_vars;
 	}
 	o->vars_size = (uint64_t)st.st_size;
-	total = o->code.size + o->vars_size;
-	/*
-	 * An OVMF build places its variable store at a fixed address: right
-	 * below the code, the two together filling a 2 MiB or 4 MiB flash.
-	 * A store of another size belongs to another build.
-	 */
-	if (o->vars_size == 0 || o->vars_size % 4096 ||
-	    (total != 2 * MiB && total != 4 * MiB)) {
+	if (!vars_fit(o->code.size, o->vars_size)) {
 		ret = -EINVAL;
 		pr_err("UEFI variable store %s is %" PRIu64 " bytes, but %s (%" PRIu64 " bytes) needs %" PRIu64 " (use the VARS file that came with this CODE file)",
-		       o->vars_path, o->vars_size, code, o->code.size,
-		       (o->code.size <= 2 * MiB ? 2 * MiB : 4 * MiB) - o->code.size);
+		       o->vars_path, o->vars_size, code, o->code.size, vars_wanted(o->code.size));
 		goto close_vars;
 	}
 	o->vars_gpa = o->code.gpa - o->vars_size;

@@ -151,6 +151,18 @@ static void test_secure_boot_template(void **state)
 				   "sb", at("state")), 0);
 	assert_string_equal(o.vars_path, at("own.fd"));
 	ovmf_close(&o);
+	/* A template that does not fit the code image is refused before
+	 * anything is copied (else the bad copy would be kept). */
+	make_file("OVMF_VARS.ms.fd", 131072, 0xff);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, at("OVMF_VARS.ms.fd"), "sb3",
+				   at("state")), -EINVAL);
+	assert_int_equal(ovmf_open(&o, at("OVMF.fd"), NULL, at("OVMF_VARS_4M.ms.fd"), "sb3",
+				   at("state")), -EINVAL);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(at("state/sb3/OVMF_VARS.ms.fd"), &st), -1);
+	}
 	/* A missing template is named. */
 	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, at("OVMF_VARS_4M.none.fd"),
 				   "sb2", at("state")), -ENOENT);
