@@ -185,6 +185,11 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 	}
 	/* Before the copy: a copy of the wrong template would be kept, and
 	 * refused on every later run too. */
+	if (!vars_fit(o->code.size, (uint64_t)st.st_size) && !vars_wanted(o->code.size)) {
+		pr_err("%s is a single image that keeps its variables inside; a variable store needs a split OVMF_CODE*.fd (with --secure-boot, leave out --ovmf)",
+		       code);
+		return -EINVAL;
+	}
 	if (!vars_fit(o->code.size, (uint64_t)st.st_size)) {
 		pr_err("UEFI variable template %s is %" PRIu64 " bytes, but %s (%" PRIu64 " bytes) needs %" PRIu64 " (use the VARS file that came with this CODE file%s)",
 		       from, (uint64_t)st.st_size, code, o->code.size, vars_wanted(o->code.size),
