@@ -362,6 +362,27 @@ unknown:
 	return -EINVAL;
 }
 
+int cli_next_item(const char **p, char *item, size_t cap)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	/* Items are comma-separated; ",," is a literal comma (as in QEMU),
+	 * so any path can be written. */
+	for (; *s && !(*s == ',' && s[1] != ','); s++) {
+		if (*s == ',')
+			s++;
+		if (n == cap - 1)
+			return -E2BIG;
+		item[n++] = *s;
+	}
+	item[n] = '\0';
+	if (*s == ',')
+		s++;
+	*p = s;
+	return 0;
+}
+
 int cli_parse_disk(const char *arg, struct disk_config *d)
 {
 	char item[sizeof(d->path) + 16];
@@ -370,23 +391,11 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 
 	memset(d, 0, sizeof(*d));
 	while (*p) {
-		size_t n = 0;
-
-		/* Items are comma-separated; ",," is a literal comma (as in
-		 * QEMU), so any path can be written. */
-		for (; *p && !(*p == ',' && p[1] != ','); p++) {
-			if (*p == ',')
-				p++;
-			if (n == sizeof(item) - 1) {
-				pr_err("--disk: option too long (the image path has at most %zu characters)",
-				       sizeof(d->path) - 1);
-				return -EINVAL;
-			}
-			item[n++] = *p;
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("--disk: option too long (the image path has at most %zu characters)",
+			       sizeof(d->path) - 1);
+			return -EINVAL;
 		}
-		item[n] = '\0';
-		if (*p == ',')
-			p++;
 		if (disk_item(arg, item, first, d))
 			return -EINVAL;
 		first = false;

@@ -4,6 +4,7 @@
 #define MINIVMM_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/memory.h"
@@ -127,6 +128,13 @@ int cli_parse_uuid(const char *s, uint8_t uuid[16]);
  * Returns the count or -EINVAL (malformed) / -E2BIG (more than max).
  */
 int cli_parse_cpu_list(const char *s, int *cpus, unsigned int max);
+
+/*
+ * The next comma-separated item of an option value at *p into item (cap
+ * bytes, NUL included), ",," standing for a literal comma as in QEMU; *p
+ * moves past the item and its comma. -E2BIG if the item does not fit.
+ */
+int cli_next_item(const char **p, char *item, size_t cap);
 
 /* One --disk value into d: 0, or -EINVAL after printing one line. */
 int cli_parse_disk(const char *arg, struct disk_config *d);

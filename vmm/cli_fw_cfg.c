@@ -68,22 +68,11 @@ int cli_parse_fw_cfg(const char *arg, struct fw_cfg_opt_config *e)
 
 	memset(e, 0, sizeof(*e));
 	while (*p) {
-		size_t n = 0;
-
-		/* ",," is a literal comma, as in --disk and QEMU. */
-		for (; *p && !(*p == ',' && p[1] != ','); p++) {
-			if (*p == ',')
-				p++;
-			if (n == sizeof(item) - 1) {
-				pr_err("--fw-cfg: option too long (a value has at most %zu characters)",
-				       sizeof(e->value) - 1);
-				return -EINVAL;
-			}
-			item[n++] = *p;
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("--fw-cfg: option too long (a value has at most %zu characters)",
+			       sizeof(e->value) - 1);
+			return -EINVAL;
 		}
-		item[n] = '\0';
-		if (*p == ',')
-			p++;
 		if (fw_cfg_item(arg, item, e))
 			return -EINVAL;
 	}
