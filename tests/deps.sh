@@ -20,6 +20,8 @@ packages=(
 						# grub-mkimage, grub-editenv: 48-install's CD
 	fio					# virtio-blk benchmark (runs in the L2 guest)
 	gnu-efi					# 48-install's CD loader (tests/nested/install/cdboot.c)
+	shim-signed grub-efi-amd64-signed	# 52-secure-boot: Debian's signed boot chain
+	sbsigntool				# sbverify: the test's kernel must be the signed one
 )
 
 missing=()

@@ -25,6 +25,7 @@ enum {
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
 	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
+	OPT_SECURE_BOOT, OPT_FW_CFG,
 };
 
 static const struct option cli_options[] = {
@@ -44,6 +45,8 @@ static const struct option cli_options[] = {
 	{ "sysfs",     required_argument, NULL, OPT_SYSFS },
 	{ "ovmf",      required_argument, NULL, OPT_OVMF },
 	{ "ovmf-vars", required_argument, NULL, OPT_OVMF_VARS },
+	{ "secure-boot", no_argument,     NULL, OPT_SECURE_BOOT },
+	{ "fw-cfg",    required_argument, NULL, OPT_FW_CFG },
 	{ "rtc",       required_argument, NULL, OPT_RTC },
 	{ "uuid",      required_argument, NULL, OPT_UUID },
 	{ "serial-number", required_argument, NULL, OPT_SERIAL_NUMBER },
@@ -80,6 +83,12 @@ void cli_usage(void)
 "  --ovmf FILE          UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its vars\n"
 "  --ovmf-vars FILE     this VM's UEFI variable store (writable, persistent); a\n"
 "                       distribution template is copied per VM first\n"
+"  --secure-boot        UEFI Secure Boot: OVMF_CODE_4M.fd (unless --ovmf) with a\n"
+"                       per-VM copy of OVMF_VARS_4M.ms.fd (Microsoft's keys;\n"
+"                       unless --ovmf-vars), kept as NAME/OVMF_VARS.ms.fd\n"
+"  --fw-cfg name=opt/NAME,file=FILE | name=opt/NAME,string=TEXT\n"
+"                       a file for the firmware, e.g. opt/ovmf/X-PciMmio64Mb\n"
+"                       (repeatable; FILE is read at start)\n"
 "  --name NAME          VM name: where per-VM state (the vars copy, the TPM) is kept\n"
 "  --tpm [socket=PATH]  a TPM 2.0 (CRB interface, as Windows 11 wants): minivmm\n"
 "                       starts swtpm with its state in the VM's state directory,\n"
@@ -358,6 +367,27 @@ unknown:
 	return -EINVAL;
 }
 
+int cli_next_item(const char **p, char *item, size_t cap)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	/* Items are comma-separated; ",," is a literal comma (as in QEMU),
+	 * so any path can be written. */
+	for (; *s && !(*s == ',' && s[1] != ','); s++) {
+		if (*s == ',')
+			s++;
+		if (n == cap - 1)
+			return -E2BIG;
+		item[n++] = *s;
+	}
+	item[n] = '\0';
+	if (*s == ',')
+		s++;
+	*p = s;
+	return 0;
+}
+
 int cli_parse_disk(const char *arg, struct disk_config *d)
 {
 	char item[sizeof(d->path) + 16];
@@ -366,23 +396,11 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 
 	memset(d, 0, sizeof(*d));
 	while (*p) {
-		size_t n = 0;
-
-		/* Items are comma-separated; ",," is a literal comma (as in
-		 * QEMU), so any path can be written. */
-		for (; *p && !(*p == ',' && p[1] != ','); p++) {
-			if (*p == ',')
-				p++;
-			if (n == sizeof(item) - 1) {
-				pr_err("--disk: option too long (the image path has at most %zu characters)",
-				       sizeof(d->path) - 1);
-				return -EINVAL;
-			}
-			item[n++] = *p;
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("--disk: option too long (the image path has at most %zu characters)",
+			       sizeof(d->path) - 1);
+			return -EINVAL;
 		}
-		item[n] = '\0';
-		if (*p == ',')
-			p++;
 		if (disk_item(arg, item, first, d))
 			return -EINVAL;
 		first = false;
@@ -444,6 +462,30 @@ static int add_disk(struct vm_config *cfg, const char *arg, bool cdrom)
 		return -EINVAL;
 	}
 	cfg->nr_disks++;
+	return 0;
+}
+
+/* --fw-cfg: parsed into the next slot; a name given twice is refused
+ * (fw_cfg names are unique, and the second would silently lose). */
+static int add_fw_cfg(struct vm_config *cfg, const char *arg)
+{
+	struct fw_cfg_opt_config *e = &cfg->fw_cfg[cfg->nr_fw_cfg];
+
+	if (cfg->nr_fw_cfg == CLI_MAX_FW_CFG) {
+		pr_err("--fw-cfg %s: more than %d fw_cfg files (minivmm takes at most %d)", arg,
+		       CLI_MAX_FW_CFG, CLI_MAX_FW_CFG);
+		return -EINVAL;
+	}
+	if (cli_parse_fw_cfg(arg, e))
+		return -EINVAL;
+	for (unsigned int i = 0; i < cfg->nr_fw_cfg; i++) {
+		if (!strcmp(cfg->fw_cfg[i].name, e->name)) {
+			pr_err("--fw-cfg %s: %s is given twice (give each fw_cfg file once)", arg,
+			       e->name);
+			return -EINVAL;
+		}
+	}
+	cfg->nr_fw_cfg++;
 	return 0;
 }
 
@@ -628,6 +670,13 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_OVMF_VARS:
 			cfg->ovmf_vars = arg;
 			break;
+		case OPT_SECURE_BOOT:
+			cfg->secure_boot = true;
+			break;
+		case OPT_FW_CFG:
+			if (add_fw_cfg(cfg, arg))
+				return -EINVAL;
+			break;
 		case OPT_DISK:
 		case OPT_CDROM:
 			if (add_disk(cfg, arg, opt == OPT_CDROM))
@@ -749,6 +798,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		}
 		cfg->nr_pin = (unsigned int)ret;
 	}
+	if (cfg->secure_boot) {
+		if (cfg->firmware) {
+			pr_err("--secure-boot with --firmware (Secure Boot is OVMF's: drop --firmware)");
+			return -EINVAL;
+		}
+		if (!cfg->ovmf)
+			cfg->ovmf = CLI_SECURE_BOOT_CODE;
+		if (!cfg->ovmf_vars)
+			cfg->ovmf_vars_template = CLI_SECURE_BOOT_VARS;
+	}
 	if (cfg->firmware && cfg->ovmf) {
 		pr_err("--firmware and --ovmf both given (boot one firmware: --ovmf for UEFI, --firmware for a raw image)");
 		return -EINVAL;
@@ -758,7 +817,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		return -EINVAL;
 	}
 	if (!cfg->firmware && !cfg->ovmf) {
-		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, or --firmware FILE)");
+		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, --secure-boot, or --firmware FILE)");
 		return -EINVAL;
 	}
 	return cli_check_daemonize(cfg, serial_given);

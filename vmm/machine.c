@@ -454,6 +454,11 @@ static int machine_fw_cfg(struct vm *vm, struct pci_root *root)
 		ret = acpi_tables_add_fw_cfg(acpi, fw_cfg);
 	if (ret)
 		pr_err("setting up fw_cfg: %s", strerror(-ret));
+	/* Last, after every file of minivmm's own (--fw-cfg names are
+	 * "opt/..." and cannot take theirs). */
+	for (unsigned int i = 0; !ret && i < cfg->nr_fw_cfg; i++)
+		ret = fw_cfg_add_opt(fw_cfg, cfg->fw_cfg[i].name, cfg->fw_cfg[i].value,
+				     cfg->fw_cfg[i].is_string);
 free_bootorder:
 	free(bootorder);
 	return ret;

@@ -211,8 +211,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (vm->use_ovmf) {
 		char state[4096];
 
-		ret = ovmf_open(&vm->ovmf, cfg->ovmf, cfg->ovmf_vars, cfg->name,
-				ovmf_state_dir(state, sizeof(state)));
+		ret = ovmf_open(&vm->ovmf, cfg->ovmf, cfg->ovmf_vars, cfg->ovmf_vars_template,
+				cfg->name, ovmf_state_dir(state, sizeof(state)));
 	} else {
 		ret = fw_image_open(&vm->fw, cfg->firmware);
 	}

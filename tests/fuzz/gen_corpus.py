@@ -418,6 +418,9 @@ def cli_seeds():
     write("cli", "cpu-list", u8(2 | 7 << 3) + b"14-17,32-35")
     write("cli", "cpu-list-max", u8(3) + b"0-8191")
     write("cli", "uuid", u8(4) + b"6B1F3C2E-8a9d-4f10-b2c3-0123456789ab")
+    write("cli", "fw-cfg", u8(4 | 0x80) + b"name=opt/ovmf/X-PciMmio64Mb,string=65,,536")
+    write("cli", "secure-boot", argv(
+        "--secure-boot", "--fw-cfg", "name=opt/a,file=f", "--fw-cfg", "name=opt/b,string=1"))
     write("cli", "disk", u8(5) + b"path=x,,y.img,direct=on,queues=64,serial=01234567890123456789")
     write("cli", "vfio", u8(6) + b"0000:65:00.0,romfile=x.rom")
     write("cli", "gpu", u8(7) + b"65:00,vga=on,romfile=y")
