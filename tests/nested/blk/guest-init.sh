@@ -32,6 +32,9 @@
 #                            (minivmm --hyperv on --hide-kvm) the enlightenments
 #                            it took up, then a panic (sysrq c) that Linux reports
 #                            through the Hyper-V crash MSRs; under KVM, a power-off
+#   minivmm.test=idle        say IDLE, then nothing for minivmm.idle_s seconds
+#                            (default 15) and power off: the idle-exits rows of
+#                            make bench (tests/bench/hyperv.sh)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -253,6 +256,9 @@ t_hyperv() {
 case $TEST in
 linux) t_linux ;;
 hyperv) t_hyperv ;;
+idle) say "IDLE clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), clockevent0 '$(cat /sys/devices/system/clockevents/clockevent0/current_device)'"
+	s=$(param idle_s)
+	sleep "${s:-15}" ;;
 ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;
