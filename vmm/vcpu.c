@@ -375,8 +375,9 @@ static void vcpu_guest_crash(struct vcpu *vcpu)
 		pr_err("vCPU %u: guest crash reported (its parameters unreadable: %s)",
 		       vcpu->index, strerror(-ret));
 	else
-		pr_err("vCPU %u: guest crash reported: code %#" PRIx64 " params %#" PRIx64
-		       " %#" PRIx64 " %#" PRIx64 " %#" PRIx64,
+		/* 0x on zeroes too: one format for whoever parses it. */
+		pr_err("vCPU %u: guest crash reported: code 0x%" PRIx64 " params 0x%" PRIx64
+		       " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
 		       vcpu->index, p[0], p[1], p[2], p[3], p[4]);
 	vm_request_stop(vcpu->vm, VM_STOP_GUEST_CRASH, 0);
 }
