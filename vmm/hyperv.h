@@ -25,7 +25,6 @@
 #define HV_CPUID_ENLIGHTENMENT	0x40000004u
 #define HV_CPUID_LIMITS		0x40000005u
 #define HV_CPUID_LEAVES		6		/* 0x40000000-0x40000005 */
-#define HV_CPUID_MAX_LEAF	0x4000000Au	/* the last KVM may report in this range */
 #define HV_KVM_BASE		0x40000100u	/* where KVM's own leaves move (as QEMU does) */
 
 #define HV_INTERFACE_SIGNATURE	0x31237648u	/* "Hv#1" */

@@ -84,6 +84,8 @@ static void test_build_all(void **state)
 	hyperv_feature_list(hv.enabled, list, sizeof(list));
 	assert_string_equal(list, "relaxed vapic spinlocks vpindex runtime time crash reset synic "
 			    "stimer stimer-direct frequencies reenlightenment tlbflush tlbflush-ext ipi");
+	assert_string_equal(hyperv_feature_name(HV_AVIC), "avic");
+	assert_string_equal(hyperv_feature_name(HV_NR_FEATURES), "?");
 	free(sup);
 }
 
