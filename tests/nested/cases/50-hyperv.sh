@@ -12,8 +12,8 @@
 #      guest OS id, 0x81... in its top bits) and ends with status 5.
 #   2. --hyperv off: KVM's leaves at 0x40000000; Linux detects KVM, runs on
 #      kvm-clock and powers off (status 0).
-# With the default (--hyperv on, KVM's leaves at 0x40000100) Linux picks KVM: the
-# other Linux cases (41, 44, 46, 48) run that way.
+# With the default (--hyperv on, KVM's leaves at 0x40000100) Linux picks KVM
+# (kvm-clock): the other Linux cases (41, 44, 46, 48) run that way.
 set -euo pipefail
 # shellcheck source=tests/nested/lib.sh
 source "$(dirname "$0")/../lib.sh"
