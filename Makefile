@@ -63,7 +63,7 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/fw_cfg_opt.c firmware/e820.c firmware/smbios.c \
                  firmware/bootorder.c firmware/acpi_tables.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
-VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/vm.c \
+VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
                  vmm/daemon.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
@@ -100,7 +100,7 @@ FORCE:
 # sysfs); a test uses the ones it needs.
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:.c=)
-UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fakesys/fakesys.o
+UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fake_kvm.o tests/unit/fakesys/fakesys.o
 UNIT_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 tests/unit/libfakes.a: $(UNIT_FAKES)

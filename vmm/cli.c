@@ -25,7 +25,7 @@ enum {
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
 	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
-	OPT_SECURE_BOOT, OPT_FW_CFG,
+	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV,
 };
 
 static const struct option cli_options[] = {
@@ -58,6 +58,7 @@ static const struct option cli_options[] = {
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
+	{ "hyperv",    required_argument, NULL, OPT_HYPERV },
 	{ "no-reboot", no_argument,       NULL, OPT_NO_REBOOT },
 	{ "boot",      required_argument, NULL, OPT_BOOT },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
@@ -121,9 +122,14 @@ void cli_usage(void)
 "  --debugcon FILE      write the debug console port 0x402 to FILE\n"
 "  --testdev            test device: exit port 0xf4, scratch port 0xe0,\n"
 "                       scratch MMIO at 0xff000000 (as QEMU's pc-testdev)\n"
+"  --hyperv on|off      Hyper-V enlightenments for Windows (default on): Hyper-V\n"
+"                       CPUID at 0x40000000, KVM's moved to 0x40000100; the\n"
+"                       reference TSC page, synthetic timers, PV IPIs and TLB\n"
+"                       flushes, crash reports (docs/windows.md)\n"
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
-"  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
-"                       (1-12 characters; for GPU drivers that refuse KVM)\n"
+"  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000: Hyper-V's with\n"
+"                       --hyperv on, else instead of KVM's (1-12 characters;\n"
+"                       for GPU drivers that refuse KVM)\n"
 "  --stats              print exit statistics when the VM stops\n"
 "  --boot LIST          boot order for the firmware: cdrom, disk, cdromN, diskN\n"
 "                       (the N-th --cdrom/--disk from 0), comma-separated;\n"
@@ -147,7 +153,8 @@ void cli_usage(void)
 "  --help, --version\n"
 "\n"
 "exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
-"3 guest reset (with --no-reboot), 4 guest crashed, 128+N stopped by signal N,\n"
+"3 guest reset (with --no-reboot), 4 guest crashed, 5 the guest reported a crash\n"
+"(Hyper-V crash MSRs: a Windows bugcheck, a Linux panic), 128+N stopped by signal N,\n"
 "a test payload's own code written to the --testdev exit port; 0 too after\n"
 "minivmm ctl PATH stop\n", stdout);
 }
@@ -558,6 +565,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
 	cfg->name = "minivmm";
+	cfg->hyperv = true;
 
 	opterr = 0;	/* our own messages, one line each */
 	/*
@@ -647,6 +655,17 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_HIDE_KVM:
 			cfg->hide_kvm = true;
+			break;
+		case OPT_HYPERV:
+			if (!strcmp(arg, "on")) {
+				cfg->hyperv = true;
+			} else if (!strcmp(arg, "off")) {
+				cfg->hyperv = false;
+			} else {
+				pr_err("--hyperv '%s': use on or off", arg);
+				return -EINVAL;
+			}
+			cfg->hyperv_given = true;
 			break;
 		case OPT_HV_VENDOR_ID:
 			if (!*arg || strlen(arg) > 12) {

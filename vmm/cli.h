@@ -102,7 +102,13 @@ struct vm_config {
 	const char *debugcon;		/* file for port 0x402 output */
 	bool testdev;
 	bool hide_kvm;
-	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
+	/* --hyperv on|off: the Hyper-V enlightenments (default on); given
+	 * says it was asked for (then a KVM without them is an error). */
+	bool hyperv;
+	bool hyperv_given;
+	/* --hv-vendor-id: CPUID 0x40000000 vendor (Hyper-V's with --hyperv
+	 * on, instead of "Microsoft Hv"; KVM's with --hyperv off) */
+	const char *hv_vendor_id;
 	bool stats;
 	bool no_reboot;			/* --no-reboot: a guest reset ends minivmm (3) */
 	const char *boot_order;		/* --boot: NULL for CD-ROMs, then disks */

@@ -391,6 +391,8 @@ static int vm_exit_status(const struct vm *vm)
 		return 3;
 	case VM_STOP_CRASH:
 		return 4;
+	case VM_STOP_GUEST_CRASH:
+		return 5;
 	case VM_STOP_TESTDEV:
 		pr_debug("test device exit with code %d", vm->stop_code);
 		return vm->stop_code & 0xff;

@@ -427,6 +427,9 @@ def cli_seeds():
     write("cli", "boot", u8(1 | 0x80) + b"cdrom1,disk,cdrom,disk1")
     write("cli", "reboot", argv(
         "--ovmf", "OVMF.fd", "--boot", "cdrom,disk0", "--no-reboot", "--shutdown-timeout", "5"))
+    write("cli", "hyperv", argv(
+        "--ovmf", "OVMF.fd", "--hyperv", "on", "--hide-kvm", "--hv-vendor-id", "Microsoft Hv",
+        "--hyperv=off"))
 
 
 # ---- fuzz_virtio_blk -------------------------------------------------------

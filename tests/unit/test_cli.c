@@ -257,6 +257,25 @@ static void test_vfio_options(void **state)
 	assert_string_equal(cfg.hv_vendor_id, "1234567890ab");
 	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", "1234567890abc"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", ""), -EINVAL);
+
+	/* --hyperv: on unless said otherwise; "given" makes a KVM without
+	 * Hyper-V support an error instead of a note. */
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd"), 0);
+	assert_true(cfg.hyperv);
+	assert_false(cfg.hyperv_given);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", "off"), 0);
+	assert_false(cfg.hyperv);
+	assert_true(cfg.hyperv_given);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv=on", "--hide-kvm",
+			       "--hv-vendor-id", "Microsoft Hv"), 0);
+	assert_true(cfg.hyperv);
+	assert_true(cfg.hyperv_given);
+	assert_true(cfg.hide_kvm);
+	assert_string_equal(cfg.hv_vendor_id, "Microsoft Hv");
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", "yes"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", "ON"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", ""), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv"), -EINVAL);
 	assert_int_equal(cli_parse_vfio("65:00.0,vga=off", true, &d), 0);
 	assert_false(d.vga);
 	assert_int_equal(cli_parse_vfio("zz:00.0", false, &d), -EINVAL);

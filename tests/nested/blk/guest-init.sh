@@ -40,6 +40,14 @@
 #                            for the host to find in the backing file; the PCIe
 #                            link registers of every passed PCIe function and
 #                            of its root port are printed for the host
+#   minivmm.test=hyperv      50-hyperv: which hypervisor Linux picked, its clock
+#                            source and clock event device; under Hyper-V
+#                            (minivmm --hyperv on --hide-kvm) the enlightenments
+#                            it took up, then a panic (sysrq c) that Linux reports
+#                            through the Hyper-V crash MSRs; under KVM, a power-off
+#   minivmm.test=idle        say IDLE, then nothing for minivmm.idle_s seconds
+#                            (default 15) and power off: the idle-exits rows of
+#                            make bench (tests/bench/hyperv.sh)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -284,8 +292,41 @@ t_bar64() {
 	say "bar64: $n BAR(s) written"
 }
 
+t_hyperv() {
+	local hv cs ce
+	hv=$(dmesg | sed -n 's/.*Hypervisor detected: //p')
+	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	ce=$(cat /sys/devices/system/clockevents/clockevent0/current_device)
+	say "hypervisor '$hv', clocksource $cs, clockevent0 '$ce'"
+	dmesg | grep -i 'hyper-v' | sed 's/^/MINIVMM-GUEST: dmesg: /'
+	case $hv in
+	"Microsoft Hyper-V")
+		[ "$cs" = hyperv_clocksource_tsc_page ] || fail "clocksource $cs, not hyperv_clocksource_tsc_page"
+		[ "$ce" = "Hyper-V clockevent" ] || fail "clock event device '$ce', not the Hyper-V stimer"
+		dmesg | grep -q 'Hyper-V: Using IPI hypercalls' || fail "no PV IPIs"
+		dmesg | grep -q 'Using hypercall for remote TLB flush' || fail "no PV TLB flush"
+		dmesg | grep -q 'enabling crash_kexec_post_notifiers' || fail "no crash MSRs"
+		grep -q 'Hyper-V stimer0' /proc/interrupts || grep -q 'HVS' /proc/interrupts ||
+			fail "no stimer interrupt line in /proc/interrupts"
+		say "$(grep 'HVS\|Hyper-V' /proc/interrupts | tr -s ' ' | head -2 | tr '\n' ';')"
+		say "HYPERV-OK, panicking"
+		sleep 0.5	# the console drains
+		echo c > /proc/sysrq-trigger
+		sleep 5
+		fail "still running after the panic" ;;
+	KVM)
+		[ "$cs" = kvm-clock ] || fail "clocksource $cs, not kvm-clock"
+		say "KVM-OK" ;;
+	*) fail "hypervisor '$hv'" ;;
+	esac
+}
+
 case $TEST in
 linux) t_linux ;;
+hyperv) t_hyperv ;;
+idle) say "IDLE clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), clockevent0 '$(cat /sys/devices/system/clockevents/clockevent0/current_device)'"
+	s=$(param idle_s)
+	sleep "${s:-15}" ;;
 ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;
