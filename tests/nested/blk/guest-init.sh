@@ -60,7 +60,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
 say() { echo "MINIVMM-GUEST: $*"; }
-off() { sync; poweroff -f; sleep 10; }
+# The pause lets the console drain: poweroff -f's own "reboot: Power down"
+# otherwise cuts the last line short on a slow host.
+off() { sync; sleep 0.5; poweroff -f; sleep 10; }
 fail() { echo "MINIVMM-GUEST-FAIL: $*"; off; }
 
 while read -r m; do
