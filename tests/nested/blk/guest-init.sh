@@ -27,6 +27,11 @@
 #                            which only kills the process, then at CPL 0 from
 #                            a crash kernel after a panic, which KVM cannot
 #                            run; needs crashkernel= on the command line)
+#   minivmm.test=topology    the CPU topology as Linux sees it (53-topology):
+#                            per CPU "MINIVMM-GUEST: topo cpuN package P core C
+#                            siblings LIST apicid A", /proc/cpuinfo's flags,
+#                            and every CPUID leaf of every CPU as
+#                            "MINIVMM-CPUID cpuN LEAF.SUB EAX EBX ECX EDX"
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -216,8 +221,20 @@ t_fio() {
 	sleep 2
 }
 
+t_topology() {
+	local c n t
+	for c in /sys/devices/system/cpu/cpu[0-9]*; do
+		n=${c##*/cpu}
+		t=$c/topology
+		say "topo cpu$n package $(cat $t/physical_package_id) core $(cat $t/core_id) siblings $(cat $t/thread_siblings_list) apicid $(awk -v n="$n" '/^processor/ { p = $3 } /^apicid/ && p == n { print $3 }' /proc/cpuinfo)"
+		/bin/cpuiddump "$n" | sed "s/^/MINIVMM-CPUID cpu$n /"
+	done
+	say "flags $(grep -m1 '^flags' /proc/cpuinfo | sed 's/^flags[^:]*: //')"
+}
+
 case $TEST in
 linux) t_linux ;;
+topology) t_topology ;;
 ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;
