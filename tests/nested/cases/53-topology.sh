@@ -78,7 +78,7 @@ if in_l1; then
 	fi
 	echo "ok: CPUID 0xB and 0x8000001E of vCPU 3 say core 1, thread 1"
 
-	if [[ ${MINIVMM_TOPO_QEMU:-0} == 1 ]]; then
+	if [[ ${1:-} == qemu ]]; then
 		set +e
 		timeout 600 qemu-system-x86_64 -accel kvm -cpu host -machine q35 -m 512 \
 			-smp 4,cores=2,threads=2 -nodefaults -display none -no-reboot \
@@ -103,6 +103,6 @@ blk_guest_files "$NESTED_OUT"
 blk_esp "$NESTED_OUT/esp.img" 64 "$(blk_startup_linux minivmm.test=topology)" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"
 
-l1_run --timeout 900 -- bash "$NESTED_CASE_FILE"
+l1_run --timeout 900 -- bash "$NESTED_CASE_FILE" ${MINIVMM_TOPO_QEMU:+qemu}
 assert_rc 0
 assert_log_contains "TOPOLOGY-OK"
