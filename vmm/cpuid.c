@@ -139,6 +139,20 @@ static void cpuid_add_features(struct kvm_cpuid_entry2 *e, const struct kvm_cpui
 			e->eax |= t->host_7_1_eax & (7u << 10);
 		}
 		break;
+	case 0x80000002:
+	case 0x80000003:
+	case 0x80000004:
+		/* The brand string (what Windows' Task Manager and
+		 * /proc/cpuinfo's "model name" show): KVM reports none. */
+		if (t->host_brand && !(e->eax | e->ebx | e->ecx | e->edx)) {
+			const uint32_t *b = &t->host_brand[4 * (e->function - 0x80000002)];
+
+			e->eax = b[0];
+			e->ebx = b[1];
+			e->ecx = b[2];
+			e->edx = b[3];
+		}
+		break;
 	case 0x80000001:
 		/* AMD APM: EDX bits 0-9, 12-17, 23, 24 repeat CPUID.1:EDX;
 		 * KVM on an Intel host reports them as Intel does (clear). */

@@ -24,6 +24,9 @@ struct cpuid_topology {
 	/* The host's own CPUID.(7,0):EBX/EDX and (7,1):EAX, for the fast
 	 * string bits KVM does not report on older kernels. */
 	uint32_t host_7_0_ebx, host_7_0_edx, host_7_1_eax;
+	/* The host's brand string, CPUID 0x80000002-4 EAX..EDX (NULL: none),
+	 * which KVM reports as zeros: QEMU's -cpu host model-id. */
+	const uint32_t *host_brand;
 	bool hide_kvm;		/* drop the KVMKVMKVM leaves (QEMU kvm=off) */
 	/* Non-NULL: leaf 0x40000000 names this vendor (12 bytes at most)
 	 * instead of "KVMKVMKVM", so drivers that refuse KVM do not see it

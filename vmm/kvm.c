@@ -34,11 +34,16 @@ static const struct {
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 };
 
-/* The host's fast-string hint bits (vmm/cpuid.c adds them as QEMU does). */
+/* The host's fast-string hint bits and brand string (vmm/cpuid.c adds
+ * them as QEMU does for -cpu host). */
 static void kvm_host_cpuid(struct kvm *kvm)
 {
 	unsigned int eax, ebx, ecx, edx;
 
+	if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004)
+		for (unsigned int i = 0; i < 3; i++)
+			__cpuid(0x80000002 + i, kvm->host_brand[4 * i], kvm->host_brand[4 * i + 1],
+				kvm->host_brand[4 * i + 2], kvm->host_brand[4 * i + 3]);
 	if (__get_cpuid_max(0, NULL) < 7)
 		return;
 	__cpuid_count(7, 0, eax, ebx, ecx, edx);

@@ -173,6 +173,7 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 		.host_7_0_ebx = vm->kvm.host_7_0_ebx,
 		.host_7_0_edx = vm->kvm.host_7_0_edx,
 		.host_7_1_eax = vm->kvm.host_7_1_eax,
+		.host_brand = vm->kvm.host_brand,
 		.hide_kvm = vm->cfg->hide_kvm,
 		.hv_vendor_id = vm->cfg->hv_vendor_id,
 	};

@@ -314,8 +314,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		if (ret)
 			goto destroy_vcpus;
 	}
-	pr_debug("VM: %u vCPUs, %" PRIu64 " MiB RAM (%s), firmware %s",
-		 vm->nr_vcpus, cfg->mem_size / MiB, mem_backing_name(cfg->backing),
+	pr_debug("VM: %u vCPUs (%u socket(s) x %u core(s) x %u thread(s), APIC IDs to %u), %" PRIu64 " MiB RAM (%s), firmware %s",
+		 vm->nr_vcpus, shape.sockets, shape.cores, shape.threads,
+		 topo_apic_id_limit(&shape) - 1, cfg->mem_size / MiB, mem_backing_name(cfg->backing),
 		 vm->use_ovmf ? cfg->ovmf : cfg->firmware);
 	return 0;
 

@@ -6,13 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "vmm/cpuid.h"
 
 static struct kvm_cpuid2 *fake_supported(void)
 {
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 24 * sizeof(c->entries[0]));
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 32 * sizeof(c->entries[0]));
 	unsigned int n = 0;
 
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0x1f,
@@ -38,6 +39,8 @@ static struct kvm_cpuid2 *fake_supported(void)
 		.eax = 0x40000001, .ebx = 0x4b4d564b, .ecx = 0x564b4d56, .edx = 0x4d };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0x40000001, .eax = 0x1 };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0x80000001 };
+	for (unsigned int f = 0x80000002; f <= 0x80000004; f++)
+		c->entries[n++] = (struct kvm_cpuid_entry2){ .function = f };	/* KVM: no brand */
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .ecx = 0x7007 };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = 0x8000001d, .index = 0,
 		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x4121 };	/* L1d */
@@ -249,7 +252,27 @@ static void test_features(void **state)
 	e = cpuid_find(c, 0x80000001, 0);
 	assert_int_equal(e->edx, 0x0183f3ffu & 0x178bfbffu);	/* AMD: leaf 1's aliases */
 	assert_true(e->ecx & (1u << 22));			/* TopoExt */
+	assert_int_equal(cpuid_find(c, 0x80000002, 0)->eax, 0);	/* no host brand given */
 	free(c);
+
+	/* The host's brand string fills KVM's empty 0x80000002-4. */
+	{
+		char brand[48] = "AMD EPYC Processor";
+		uint32_t words[12];
+
+		memcpy(words, brand, sizeof(words));
+		t.host_brand = words;
+		c = cpuid_build(sup, &t);
+		for (unsigned int i = 0; i < 3; i++) {
+			e = cpuid_find(c, 0x80000002 + i, 0);
+			assert_memory_equal(&e->eax, &words[4 * i], 4);
+			assert_memory_equal(&e->ebx, &words[4 * i + 1], 4);
+			assert_memory_equal(&e->ecx, &words[4 * i + 2], 4);
+			assert_memory_equal(&e->edx, &words[4 * i + 3], 4);
+		}
+		free(c);
+		t.host_brand = NULL;
+	}
 
 	/* Without KVM_CAP_TSC_DEADLINE_TIMER: no bit. */
 	t.tsc_deadline = false;
