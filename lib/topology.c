@@ -78,7 +78,7 @@ int topo_parse(const char *arg, unsigned int max_cpus, struct cpu_topology *t,
 	       unsigned int *nr_cpus)
 {
 	unsigned int cpus = 0, sockets = 0, cores = 0, threads = 0;
-	char buf[128], *item, *save = NULL;
+	char buf[128], *item, *rest;
 	unsigned long long product;
 	bool first = true;
 
@@ -88,11 +88,16 @@ int topo_parse(const char *arg, unsigned int max_cpus, struct cpu_topology *t,
 		return -EINVAL;
 	}
 	strcpy(buf, arg);
-	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save), first = false) {
+	rest = buf;
+	for (; (item = strsep(&rest, ",")) != NULL; first = false) {
 		char *val = strchr(item, '=');
 		unsigned int *dst, max = max_cpus;
 		const char *key = item;
 
+		if (!*item) {
+			pr_err("--cpus %s: an empty item (separate N and KEY=N with one comma)", arg);
+			return -EINVAL;
+		}
 		if (val) {
 			*val++ = '\0';
 		} else if (first) {

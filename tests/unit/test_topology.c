@@ -98,6 +98,8 @@ static void test_parse_errors(void **state)
 	expect_error("16,cores=8,cores=8", "cores given twice");
 	expect_error("16,8", "'8' is not KEY=N");
 	expect_error("", "write N or");
+	expect_error("16,,cores=8", "an empty item");
+	expect_error("16,", "an empty item");
 	expect_error("sockets=64,cores=64,threads=2", "8192 vCPUs, more than minivmm supports");
 }
 
