@@ -115,6 +115,8 @@ int acpi_config_check(const struct acpi_config *cfg)
 
 	if (!cfg->nr_cpus || cfg->nr_cpus > ACPI_MAX_CPUS)
 		return -EINVAL;
+	if (cfg->topo.sockets && topo_nr_cpus(&cfg->topo) != cfg->nr_cpus)
+		return -EINVAL;
 	/* The 32-bit window: above low RAM, below the IOAPIC/LAPIC/flash. */
 	if (cfg->pci32_start > cfg->pci32_end || cfg->pci32_end > MEM_IOAPIC_BASE ||
 	    (cfg->pci32_start < cfg->pci32_end && cfg->pci32_start < cfg->ram_low_end))
@@ -367,8 +369,10 @@ static void madt_put(struct acpi_blob *m, int *err, const uint8_t *e, size_t len
 }
 
 /*
- * §5.2.12 MADT: a Local APIC per vCPU (processor UID = APIC ID = index,
- * matching the DSDT's Cnnn._UID; x2APIC structures from APIC ID 255 on),
+ * §5.2.12 MADT: a Local APIC per vCPU in vCPU order, which is APIC ID
+ * order (lib/topology.h; the first is the BSP), processor UID = vCPU
+ * index matching the DSDT's Cnnn._UID; x2APIC structures for APIC IDs
+ * from 255 on (§5.2.12.12),
  * the in-kernel IOAPIC with GSIs 0-23, ISA IRQ 0 on GSI 2 (QEMU's
  * routing: the PIT drives IOAPIC pin 2, pin 0 being ExtINT on a PC), the
  * SCI level/active-high (it is not an edge ISA interrupt), and NMI on
@@ -381,6 +385,8 @@ static void madt_put(struct acpi_blob *m, int *err, const uint8_t *e, size_t len
 static uint32_t build_madt(struct builder *b)
 {
 	unsigned int n = b->cfg->nr_cpus;
+	struct cpu_topology topo = topo_or_flat(&b->cfg->topo, n);
+	uint32_t max_id = topo_apic_id_limit(&topo) - 1;
 	struct acpi_blob m = { 0 };
 	uint32_t off = 0;
 	uint8_t e[44];
@@ -392,17 +398,19 @@ static uint32_t build_madt(struct builder *b)
 		acpi_le_store(m.data + HEADER_SIZE + 4, MADT_PCAT_COMPAT, 4);
 	}
 	for (unsigned int i = 0; i < n; i++) {
+		uint32_t id = topo_apic_id(&topo, i);
+
 		memset(e, 0, sizeof(e));
-		if (i <= XAPIC_MAX_ID) {
+		if (id <= XAPIC_MAX_ID) {	/* then i <= id fits too */
 			e[0] = MADT_LOCAL_APIC;
 			e[1] = 8;
 			e[2] = (uint8_t)i;		/* ACPI Processor UID */
-			e[3] = (uint8_t)i;		/* APIC ID */
+			e[3] = (uint8_t)id;		/* APIC ID */
 			acpi_le_store(e + 4, MADT_ENABLED, 4);
 		} else {
 			e[0] = MADT_LOCAL_X2APIC;
 			e[1] = 16;
-			acpi_le_store(e + 4, i, 4);	/* x2APIC ID */
+			acpi_le_store(e + 4, id, 4);	/* x2APIC ID */
 			acpi_le_store(e + 8, MADT_ENABLED, 4);
 			acpi_le_store(e + 12, i, 4);	/* ACPI Processor UID */
 		}
@@ -430,7 +438,7 @@ static uint32_t build_madt(struct builder *b)
 	e[34] = 0xff;
 	e[37] = 1;
 	madt_put(&m, &err, e, 38);
-	if (n > XAPIC_MAX_ID + 1) {
+	if (max_id > XAPIC_MAX_ID) {
 		memset(e, 0, sizeof(e));
 		e[0] = MADT_LOCAL_X2APIC_NMI;
 		e[1] = 12;

@@ -30,6 +30,7 @@
 
 #include "firmware/aml.h"
 #include "lib/layout.h"
+#include "lib/topology.h"
 
 #define ACPI_FILE_TABLES	"etc/acpi/tables"
 #define ACPI_FILE_RSDP		"etc/acpi/rsdp"
@@ -49,7 +50,10 @@ struct acpi_dsdt_hook {
 };
 
 struct acpi_config {
-	unsigned int nr_cpus;		/* APIC IDs 0..nr_cpus-1 */
+	unsigned int nr_cpus;
+	/* Their sockets/cores/threads (lib/topology.h), which give each its
+	 * APIC ID; zeroed: one socket of nr_cpus cores, APIC IDs 0..n-1. */
+	struct cpu_topology topo;
 	uint64_t ram_low_end;		/* RAM below 4 GiB ends here */
 	uint64_t ram_high_size;		/* RAM from 4 GiB up */
 	/* 32-bit PCI MMIO window [start, end), below the IOAPIC; the ECAM,

@@ -25,13 +25,14 @@ enum {
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
 	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
-	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV,
+	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_PIN_IO,
 };
 
 static const struct option cli_options[] = {
 	{ "memory",    required_argument, NULL, OPT_MEMORY },
 	{ "cpus",      required_argument, NULL, OPT_CPUS },
 	{ "pin",       required_argument, NULL, OPT_PIN },
+	{ "pin-io",    required_argument, NULL, OPT_PIN_IO },
 	{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 	{ "firmware",  required_argument, NULL, OPT_FIRMWARE },
 	{ "serial",    required_argument, NULL, OPT_SERIAL },
@@ -78,8 +79,12 @@ void cli_usage(void)
 "       minivmm ctl PATH status|stats|powerdown|reset|stop   (a running VM, docs/control.md)\n"
 "\n"
 "  --memory SIZE        guest RAM, e.g. 512M, 16G (default 512M; bare number = MiB)\n"
-"  --cpus N             number of vCPUs (default 1)\n"
+"  --cpus N[,sockets=S][,cores=C][,threads=T]\n"
+"                       number of vCPUs (default 1) and their shape, as QEMU's\n"
+"                       -smp: 16,cores=8,threads=2 (default: N cores, 1 thread)\n"
 "  --pin LIST           pin vCPU i to the i-th host CPU of LIST, e.g. 14-17,32-35\n"
+"                       (with threads=2: a guest core's threads on host siblings)\n"
+"  --pin-io LIST        run the main and I/O threads on these host CPUs only\n"
 "  --hugepages 2M|1G    back guest RAM with preallocated, locked hugetlb pages\n"
 "  --ovmf FILE          UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its vars\n"
 "  --ovmf-vars FILE     this VM's UEFI variable store (writable, persistent); a\n"
@@ -255,27 +260,6 @@ bool cli_cpu_in_list(const char *online_list, int cpu)
 		p++;
 	}
 	return false;
-}
-
-static int parse_cpus(const char *arg, struct vm_config *cfg)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || n < 1) {
-		pr_err("--cpus '%s': not a number of vCPUs (use a whole number from 1 to %d)",
-		       arg, CLI_MAX_VCPUS);
-		return -EINVAL;
-	}
-	if (n > CLI_MAX_VCPUS) {
-		pr_err("--cpus %ld: more vCPUs than minivmm supports (at most %d)",
-		       n, CLI_MAX_VCPUS);
-		return -EINVAL;
-	}
-	cfg->nr_cpus = (unsigned int)n;
-	return 0;
 }
 
 static int parse_serial(const char *arg, struct vm_config *cfg)
@@ -561,6 +545,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = 512 * MiB;
 	cfg->nr_cpus = 1;
+	cfg->topo = topo_flat(1);
 	cfg->shutdown_timeout = 60;
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
@@ -595,11 +580,19 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			}
 			break;
 		case OPT_CPUS:
-			if (parse_cpus(arg, cfg))
+			if (topo_parse(arg, CLI_MAX_VCPUS, &cfg->topo, &cfg->nr_cpus))
 				return -EINVAL;
 			break;
 		case OPT_PIN:
 			pin = arg;
+			break;
+		case OPT_PIN_IO:
+			ret = cli_parse_cpu_list(arg, cfg->pin_io, CLI_MAX_CPUS);
+			if (ret < 0) {
+				pr_err("--pin-io '%s': not a CPU list (write it like 0-1 or 0,16)", arg);
+				return -EINVAL;
+			}
+			cfg->nr_pin_io = (unsigned int)ret;
 			break;
 		case OPT_HUGEPAGES:
 			if (!strcasecmp(arg, "2M") || !strcasecmp(arg, "2MB")) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/memory.h"
+#include "lib/topology.h"
 
 #define CLI_MAX_CPUS	8192	/* what a cpu list may name; KVM's own limit is checked later */
 #define CLI_MAX_VCPUS	4096	/* KVM_CAP_MAX_VCPUS is the real limit, checked later */
@@ -70,8 +71,12 @@ struct vm_config {
 	uint64_t mem_size;
 	enum mem_backing backing;
 	unsigned int nr_cpus;
+	struct cpu_topology topo;	/* --cpus N,sockets=,cores=,threads= */
 	int pin[CLI_MAX_VCPUS];		/* host CPU per vCPU, when nr_pin > 0 */
 	unsigned int nr_pin;
+	/* --pin-io: host CPUs for the main thread and the I/O threads */
+	int pin_io[CLI_MAX_CPUS];
+	unsigned int nr_pin_io;
 	const char *firmware;		/* --firmware: raw image at the top of 4 GiB */
 	const char *ovmf;		/* --ovmf: OVMF.fd or OVMF_CODE*.fd */
 	const char *ovmf_vars;		/* --ovmf-vars: this VM's variable store */

@@ -3,6 +3,7 @@
  * KVM VM setup and the VM-level ioctls behind struct vm_ops.
  * API reference: Documentation/virt/kvm/api.rst in the Linux tree.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -32,6 +33,27 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 };
+
+/* The host's fast-string hint bits and brand string (vmm/cpuid.c adds
+ * them as QEMU does for -cpu host). */
+static void kvm_host_cpuid(struct kvm *kvm)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004)
+		for (unsigned int i = 0; i < 3; i++)
+			__cpuid(0x80000002 + i, kvm->host_brand[4 * i], kvm->host_brand[4 * i + 1],
+				kvm->host_brand[4 * i + 2], kvm->host_brand[4 * i + 3]);
+	if (__get_cpuid_max(0, NULL) < 7)
+		return;
+	__cpuid_count(7, 0, eax, ebx, ecx, edx);
+	kvm->host_7_0_ebx = ebx;
+	kvm->host_7_0_edx = edx;
+	if (eax >= 1) {
+		__cpuid_count(7, 1, eax, ebx, ecx, edx);
+		kvm->host_7_1_eax = eax;
+	}
+}
 
 static int kvm_open(struct kvm *kvm, const char *path)
 {
@@ -67,6 +89,11 @@ static int kvm_open(struct kvm *kvm, const char *path)
 	if (ret <= 0)
 		ret = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	kvm->max_vcpus = ret > 0 ? (unsigned int)ret : 4;
+	ret = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	kvm->max_vcpu_id = ret > 0 ? (unsigned int)ret : kvm->max_vcpus;
+	kvm->tsc_deadline = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	kvm_host_cpuid(kvm);
 	ret = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	kvm->nr_slots = ret > 0 && ret < KVM_MAX_SLOTS ? (unsigned int)ret : KVM_MAX_SLOTS;
 	kvm->vcpu_mmap_size = ioctl(kvm->dev_fd, KVM_GET_VCPU_MMAP_SIZE, 0);

@@ -23,7 +23,12 @@ struct kvm {
 	int vm_fd;
 	int vcpu_mmap_size;
 	unsigned int max_vcpus;
+	unsigned int max_vcpu_id;	/* vCPU ids (= APIC IDs) stay below */
 	struct kvm_cpuid2 *supported_cpuid;
+	bool tsc_deadline;		/* KVM_CAP_TSC_DEADLINE_TIMER */
+	/* The host's CPUID.(7,0):EBX/EDX and (7,1):EAX (vmm/cpuid.h) */
+	uint32_t host_7_0_ebx, host_7_0_edx, host_7_1_eax;
+	uint32_t host_brand[12];	/* CPUID 0x80000002-4: the brand string */
 	pthread_mutex_t slot_lock;
 	uint64_t slot_used[KVM_MAX_SLOTS / 64];
 	unsigned int nr_slots;		/* what KVM allows */

@@ -39,6 +39,7 @@
 #include "firmware/smbios.h"
 #include "lib/layout.h"
 #include "lib/log.h"
+#include "lib/topology.h"
 #include "vmm/cpuid.h"
 #include "vmm/machine.h"
 #include "vmm/vm.h"
@@ -340,6 +341,7 @@ static int machine_acpi(struct vm *vm, struct pci_root *root, struct acpi_tables
 	if (ret)
 		return ret;
 	cfg.nr_cpus = vm->nr_vcpus;
+	cfg.topo = topo_or_flat(&vm->cfg->topo, vm->nr_vcpus);
 	cfg.ram_low_end = vm->mem.low_end;
 	cfg.ram_high_size = vm->mem.high_size;
 	cfg.pci32_start = vm->mem.low_end;
@@ -402,8 +404,12 @@ static int machine_fw_cfg(struct vm *vm, struct pci_root *root)
 	struct kvm_cpuid_entry2 *leaf1 = cpuid ? cpuid_find(cpuid, 1, 0) : NULL;
 	struct kvm_cpuid_entry2 *leaf0 = cpuid ? cpuid_find(cpuid, 0, 0) : NULL;
 	struct kvm_cpuid_entry2 *leaf88 = cpuid ? cpuid_find(cpuid, 0x80000008, 0) : NULL;
+	struct cpu_topology topo = topo_or_flat(&cfg->topo, vm->nr_vcpus);
 	struct smbios_config sm = {
 		.nr_cpus = vm->nr_vcpus,
+		/* Type 4 per socket: its cores and their threads. */
+		.cores_per_socket = topo.cores,
+		.threads_per_core = topo.threads,
 		.mem = &vm->mem,
 		.serial = cfg->serial_number,
 		.cpuid_signature = leaf1 ? leaf1->eax : 0,
@@ -412,6 +418,8 @@ static int machine_fw_cfg(struct vm *vm, struct pci_root *root)
 	struct fw_cfg_q35_config q35 = {
 		.mem = &vm->mem,
 		.nr_cpus = vm->nr_vcpus,
+		/* QEMU's apic_id_limit: the NUMA table has an entry per ID. */
+		.apic_id_limit = topo_apic_id_limit(&topo),
 		.uuid = sm.uuid,
 		.nographic = true,
 		/* QEMU's rule; without it OVMF's e820 and the guest's idea

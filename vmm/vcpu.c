@@ -20,6 +20,7 @@
 
 #include "lib/log.h"
 #include "lib/thread.h"
+#include "lib/topology.h"
 #include "vmm/cpuid.h"
 #include "vmm/hyperv.h"
 #include "vmm/vcpu.h"
@@ -216,9 +217,17 @@ static int vcpu_hyperv_init(struct vcpu *vcpu, struct hyperv_cpuid *hv)
 static int vcpu_set_cpuid(struct vcpu *vcpu, const struct hyperv_cpuid *hv)
 {
 	struct vm *vm = vcpu->vm;
+	struct cpu_topology shape = topo_or_flat(&vm->cfg->topo, vm->nr_vcpus);
 	struct cpuid_topology topo = {
-		.apic_id = vcpu->index,
+		.apic_id = topo_apic_id(&shape, vcpu->index),
 		.nr_vcpus = vm->nr_vcpus,
+		.cores = shape.cores,
+		.threads = shape.threads,
+		.tsc_deadline = vm->kvm.tsc_deadline,
+		.host_7_0_ebx = vm->kvm.host_7_0_ebx,
+		.host_7_0_edx = vm->kvm.host_7_0_edx,
+		.host_7_1_eax = vm->kvm.host_7_1_eax,
+		.host_brand = vm->kvm.host_brand,
 		.hide_kvm = vm->cfg->hide_kvm,
 		/* With Hyper-V the vendor id names Hyper-V (its leaf). */
 		.hv_vendor_id = vm->hyperv ? NULL : vm->cfg->hv_vendor_id,
@@ -255,6 +264,8 @@ static int vcpu_set_cpuid(struct vcpu *vcpu, const struct hyperv_cpuid *hv)
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 {
+	struct cpu_topology shape = topo_or_flat(&vm->cfg->topo, vm->nr_vcpus);
+	unsigned int apic_id = topo_apic_id(&shape, index);
 	struct hyperv_cpuid hv;
 	int ret;
 
@@ -262,12 +273,12 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 	vcpu->vm = vm;
 	vcpu->index = index;
 	vcpu->host_cpu = vm->cfg->nr_pin ? vm->cfg->pin[index] : -1;
-	/* The vCPU id is its APIC ID; id 0 is the BSP, the others wait in
-	 * the in-kernel LAPIC for INIT/SIPI. */
-	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	/* The vCPU id is its APIC ID (lib/topology.h); id 0 (vCPU 0) is the
+	 * BSP, the others wait in the in-kernel LAPIC for INIT/SIPI. */
+	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)apic_id);
 	if (vcpu->fd < 0) {
 		ret = -errno;
-		pr_err("KVM_CREATE_VCPU %u: %s", index, strerror(errno));
+		pr_err("KVM_CREATE_VCPU %u (vCPU %u): %s", apic_id, index, strerror(errno));
 		return ret;
 	}
 	vcpu->run = mmap(NULL, (size_t)vm->kvm.vcpu_mmap_size, PROT_READ | PROT_WRITE,
@@ -509,6 +520,9 @@ int vcpu_start(struct vcpu *vcpu)
 		 * window, and the kernel refuses offline CPUs here. */
 		CPU_ZERO(&cpus);
 		CPU_SET(vcpu->host_cpu, &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	} else if (vmm_thread_vcpu_cpus(&cpus)) {
+		/* --pin-io without --pin: anywhere but the I/O CPUs. */
 		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	}
 	ret = -pthread_create(&vcpu->thread, &attr, vcpu_thread, vcpu);

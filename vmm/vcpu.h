@@ -45,7 +45,7 @@ struct vcpu_reset_state {
 
 struct vcpu {
 	struct vm *vm;
-	unsigned int index;	/* also its APIC ID */
+	unsigned int index;	/* 0..n-1; its APIC ID follows lib/topology.h */
 	int fd;
 	int host_cpu;		/* pinned to this host CPU, or -1 */
 	struct kvm_run *run;

@@ -21,6 +21,8 @@
 #include "devices/legacy/uart.h"
 #include "lib/layout.h"
 #include "lib/log.h"
+#include "lib/thread.h"
+#include "lib/topology.h"
 #include "vmm/control.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
@@ -136,30 +138,65 @@ static void vm_close_serial(struct vm *vm)
 	vm->serial_in_fd = vm->serial_out_fd = -1;
 }
 
-/* Refuse pinning to a CPU the host does not have online. */
+static bool cpu_listed(const int *cpus, unsigned int n, int cpu)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (cpus[i] == cpu)
+			return true;
+	return false;
+}
+
+/*
+ * Refuse pinning to a CPU the host does not have online; warn when a
+ * guest core's threads do not sit on one host core's SMT siblings, or the
+ * I/O CPUs share a vCPU's. Then confine the main and I/O threads.
+ */
 static int vm_check_pinning(const struct vm_config *cfg)
 {
-	char path[256], online[1024] = "";
+	char path[256], online[1024] = "", why[512];
 	FILE *f;
+	int ret;
 
-	if (!cfg->nr_pin)
+	if (!cfg->nr_pin && !cfg->nr_pin_io)
 		return 0;
 	snprintf(path, sizeof(path), "%s/devices/system/cpu/online", cfg->sysfs_root);
 	f = fopen(path, "r");
-	if (!f)
-		return 0;	/* cannot tell; the kernel will refuse instead */
-	if (!fgets(online, sizeof(online), f))
-		online[0] = '\0';
-	fclose(f);
+	if (f) {
+		if (!fgets(online, sizeof(online), f))
+			online[0] = '\0';
+		fclose(f);
+	}
 	online[strcspn(online, "\n")] = '\0';
-	for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+	/* No list: cannot tell; the kernel will refuse instead. */
+	for (unsigned int i = 0; online[0] && i < cfg->nr_pin && i < cfg->nr_cpus; i++) {
 		if (!cli_cpu_in_list(online, cfg->pin[i])) {
 			pr_err("--pin: host CPU %d (for vCPU %u) is offline or does not exist (this host's online CPUs: %s)",
 			       cfg->pin[i], i, online);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	for (unsigned int i = 0; online[0] && i < cfg->nr_pin_io; i++) {
+		if (!cli_cpu_in_list(online, cfg->pin_io[i])) {
+			pr_err("--pin-io: host CPU %d is offline or does not exist (this host's online CPUs: %s)",
+			       cfg->pin_io[i], online);
+			return -EINVAL;
+		}
+	}
+	if (cfg->nr_pin && cfg->topo.threads > 1 &&
+	    !topo_pin_matches_host(&cfg->topo, cfg->pin, cfg->nr_cpus, cfg->sysfs_root,
+				   why, sizeof(why)))
+		pr_warn("--pin: %s", why);
+	for (unsigned int v = 0; v < cfg->nr_pin && v < cfg->nr_cpus; v++) {
+		if (cpu_listed(cfg->pin_io, cfg->nr_pin_io, cfg->pin[v])) {
+			pr_warn("--pin-io: host CPU %d also runs vCPU %u (the I/O threads then take its time; give --pin-io CPUs no vCPU uses)",
+				cfg->pin[v], v);
+			break;
+		}
+	}
+	ret = vmm_thread_set_io_cpus(cfg->nr_pin_io ? cfg->pin_io : NULL, cfg->nr_pin_io);
+	if (ret)
+		pr_err("--pin-io: cannot confine the main and I/O threads: %s", strerror(-ret));
+	return ret;
 }
 
 static int vm_map_ram(struct vm *vm)
@@ -178,6 +215,7 @@ static int vm_map_ram(struct vm *vm)
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
+	struct cpu_topology shape;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -227,6 +265,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = -EINVAL;
 		goto exit_kvm;
 	}
+	shape = topo_or_flat(&cfg->topo, cfg->nr_cpus);
+	if (topo_apic_id_limit(&shape) > vm->kvm.max_vcpu_id) {
+		pr_err("--cpus: this shape's APIC IDs reach %u, KVM on this host takes IDs below %u (use counts that are powers of two, or fewer vCPUs)",
+		       topo_apic_id_limit(&shape) - 1, vm->kvm.max_vcpu_id);
+		ret = -EINVAL;
+		goto exit_kvm;
+	}
 	vm->kvm.stop = vm_stop_cb;
 	vm->kvm.stop_opaque = vm;
 	kvm_vm_ops(&vm->kvm, &vm->ops);
@@ -269,8 +314,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		if (ret)
 			goto destroy_vcpus;
 	}
-	pr_debug("VM: %u vCPUs, %" PRIu64 " MiB RAM (%s), firmware %s",
-		 vm->nr_vcpus, cfg->mem_size / MiB, mem_backing_name(cfg->backing),
+	pr_debug("VM: %u vCPUs (%u socket(s) x %u core(s) x %u thread(s), APIC IDs to %u), %" PRIu64 " MiB RAM (%s), firmware %s",
+		 vm->nr_vcpus, shape.sockets, shape.cores, shape.threads,
+		 topo_apic_id_limit(&shape) - 1, cfg->mem_size / MiB, mem_backing_name(cfg->backing),
 		 vm->use_ovmf ? cfg->ovmf : cfg->firmware);
 	return 0;
 

@@ -13,8 +13,8 @@
  * the same answer every time.
  *
  * Invariants: whatever cli_parse accepts is consistent (at least one
- * firmware, not both; memory within limits; vCPUs 1..4096; pins for
- * every vCPU; NUL-terminated strings that fit their fields); sizes are
+ * firmware, not both; memory within limits; vCPUs 1..4096 in a shape
+ * whose product is their count; pins for every vCPU; NUL-terminated strings that fit their fields); sizes are
  * exact multiples; CPU lists stay within what was asked and in range;
  * UUID round-trips through its text form; an --fw-cfg entry that parses
  * has an "opt/" name that fits the fw_cfg directory, unique among the
@@ -91,6 +91,13 @@ static void check_config(const struct vm_config *c)
 		 "%u pins for %u cpus", c->nr_pin, c->nr_cpus);
 	for (unsigned int i = 0; i < c->nr_pin; i++)
 		FZ_CHECK(c->pin[i] >= 0 && c->pin[i] < CLI_MAX_CPUS, "pin %d", c->pin[i]);
+	FZ_CHECK(c->topo.sockets >= 1 && c->topo.cores >= 1 && c->topo.threads >= 1 &&
+		 c->topo.threads <= TOPO_MAX_THREADS && topo_nr_cpus(&c->topo) == c->nr_cpus,
+		 "shape %ux%ux%u for %u cpus", c->topo.sockets, c->topo.cores, c->topo.threads,
+		 c->nr_cpus);
+	FZ_CHECK(c->nr_pin_io <= CLI_MAX_CPUS, "%u pin-io", c->nr_pin_io);
+	for (unsigned int i = 0; i < c->nr_pin_io; i++)
+		FZ_CHECK(c->pin_io[i] >= 0 && c->pin_io[i] < CLI_MAX_CPUS, "pin-io %d", c->pin_io[i]);
 	FZ_CHECK(c->nr_disks <= CLI_MAX_DISKS, "%u disks", c->nr_disks);
 	for (unsigned int i = 0; i < c->nr_disks; i++) {
 		check_str(c->disks[i].path, sizeof(c->disks[i].path), "disk path");

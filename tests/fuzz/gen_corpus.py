@@ -413,6 +413,9 @@ def cli_seeds():
     write("cli", "firmware", argv(
         "--firmware", "fw.bin", "--testdev", "--debugcon", "d.log", "--stats",
         "--hide-kvm", "--verbose", "--serial", "none", "--memory=1024", "--dump-acpi", "dir"))
+    write("cli", "topology", argv(
+        "--firmware", "fw.bin", "--cpus", "cpus=16,sockets=1,cores=8,threads=2",
+        "--pin", "2-9,18-25", "--pin-io", "0,16"))
     write("cli", "help", argv("--version", "--help"))
     write("cli", "size", u8(1) + b"16GiB")
     write("cli", "cpu-list", u8(2 | 7 << 3) + b"14-17,32-35")

@@ -361,6 +361,58 @@ static void test_madt(void **state)
 	check_madt(ACPI_MAX_CPUS);
 }
 
+/* A shape with APIC ID gaps: 2 sockets x 3 cores x 2 threads has IDs 0-5
+ * and 8-13, one Local APIC structure each, in that order, UIDs 0-11; and
+ * 3 sockets x 100 cores, whose third socket starts at APIC ID 256: x2APIC
+ * structures (and the x2APIC NMI) for those, though there are 300 CPUs. */
+static void test_madt_topology(void **state)
+{
+	static const uint8_t ids[12] = { 0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13 };
+	unsigned int count[16], n = 0;
+	struct acpi_config cfg;
+	struct acpi_blobs b;
+	const uint8_t *m;
+	struct ovmf o;
+
+	q35_config(&cfg, 12);
+	cfg.topo = (struct cpu_topology){ .sockets = 2, .cores = 3, .threads = 2 };
+	b = build_ok(&cfg);
+	ovmf_load(&o, &b);
+	m = tdata(installed(&o, "APIC"));
+	madt_count(m, count);
+	assert_int_equal(count[0], 12);
+	assert_int_equal(count[9], 0);
+	for (size_t off = 44; off < le(m + 4, 4); off += m[off + 1]) {
+		if (m[off] != 0)
+			continue;
+		assert_int_equal(m[off + 2], n);		/* UID = vCPU index */
+		assert_int_equal(m[off + 3], ids[n]);		/* APIC ID */
+		n++;
+	}
+	ovmf_free(&o);
+	acpi_blobs_free(&b);
+
+	q35_config(&cfg, 300);
+	cfg.topo = (struct cpu_topology){ .sockets = 3, .cores = 100, .threads = 1 };
+	b = build_ok(&cfg);
+	ovmf_load(&o, &b);
+	m = tdata(installed(&o, "APIC"));
+	madt_count(m, count);
+	assert_int_equal(count[0], 200);
+	assert_int_equal(count[9], 100);
+	assert_int_equal(count[10], 1);
+	n = 0;
+	for (size_t off = 44; off < le(m + 4, 4); off += m[off + 1]) {
+		if (m[off] != 9)
+			continue;
+		assert_int_equal(le(m + off + 4, 4), 256 + n);	/* x2APIC ID */
+		assert_int_equal(le(m + off + 12, 4), 200 + n);	/* UID */
+		n++;
+	}
+	ovmf_free(&o);
+	acpi_blobs_free(&b);
+}
+
 static void test_mcfg_waet(void **state)
 {
 	struct acpi_config cfg;
@@ -651,6 +703,7 @@ static void expect_einval(void (*change)(struct acpi_config *cfg))
 
 static void no_cpus(struct acpi_config *c) { c->nr_cpus = 0; }
 static void too_many_cpus(struct acpi_config *c) { c->nr_cpus = ACPI_MAX_CPUS + 1; }
+static void topo_mismatch(struct acpi_config *c) { c->topo = (struct cpu_topology){ 1, 3, 1 }; }
 static void pci32_over_ram(struct acpi_config *c) { c->pci32_start = c->ram_low_end - 4096; }
 static void pci32_over_ioapic(struct acpi_config *c) { c->pci32_end = 0xfee00000; }
 static void pci32_reversed(struct acpi_config *c) { c->pci32_end = c->pci32_start - 1; }
@@ -684,6 +737,7 @@ static void test_config_errors(void **state)
 
 	expect_einval(no_cpus);
 	expect_einval(too_many_cpus);
+	expect_einval(topo_mismatch);
 	expect_einval(pci32_over_ram);
 	expect_einval(pci32_over_ioapic);
 	expect_einval(pci32_reversed);
@@ -743,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_fadt),
 		cmocka_unit_test(test_fadt_smi_cmd),
 		cmocka_unit_test(test_madt),
+		cmocka_unit_test(test_madt_topology),
 		cmocka_unit_test(test_mcfg_waet),
 		cmocka_unit_test(test_tpm2),
 		cmocka_unit_test(test_intx_gsi),

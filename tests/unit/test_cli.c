@@ -104,6 +104,27 @@ static void test_defaults_and_full(void **state)
 	assert_true(c.hide_kvm);
 	assert_true(c.stats);
 
+	/* No shape: one socket of N cores of one thread, as before. */
+	assert_int_equal(c.topo.sockets, 1);
+	assert_int_equal(c.topo.cores, 4);
+	assert_int_equal(c.topo.threads, 1);
+	assert_int_equal(c.nr_pin_io, 0);
+
+	/* The setup guide's -smp cpus=16,cores=8,threads=2, and --pin-io. */
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "16,cores=8,threads=2",
+			       "--pin", "2-9,18-25", "--pin-io", "0,16"), 0);
+	assert_int_equal(c.nr_cpus, 16);
+	assert_int_equal(c.topo.sockets, 1);
+	assert_int_equal(c.topo.cores, 8);
+	assert_int_equal(c.topo.threads, 2);
+	assert_int_equal(c.nr_pin, 16);
+	assert_int_equal(c.nr_pin_io, 2);
+	assert_int_equal(c.pin_io[1], 16);
+	/* The last --cpus wins, shape and all. */
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "16,threads=2", "--cpus", "2"), 0);
+	assert_int_equal(c.topo.threads, 1);
+	assert_int_equal(c.topo.cores, 2);
+
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--hugepages", "2M", "--serial", "none"), 0);
 	assert_int_equal(c.backing, MEM_BACKING_HUGE_2M);
 	assert_int_equal(c.serial, SERIAL_NONE);
@@ -182,6 +203,13 @@ static void test_bad_input(void **state)
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "two"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "-1"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "100000"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "16,cores=3"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "4,threads=16"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "4,dies=2"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "4,cores=2,threads=2",
+			       "--pin", "0-2"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin-io", "1-"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin-io", ""), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "1-x"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--pin", "3-1"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--firmware", "f", "--cpus", "4", "--pin", "0-2"), -EINVAL);

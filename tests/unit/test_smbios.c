@@ -426,6 +426,23 @@ static void test_sockets(void **state)
 	assert_int_equal(le16(s->p + 0x2E), 300);
 	smbios_blobs_free(&b);
 
+	/* --cpus 12,sockets=2,cores=3,threads=2: per socket 3 cores, 6
+	 * threads. */
+	cfg.nr_cpus = 12;
+	cfg.cores_per_socket = 3;
+	cfg.threads_per_core = 2;
+	build(&cfg, &b, &pa);
+	assert_int_equal(count(&pa, 4), 2);
+	s = find(&pa, 4, 1);
+	assert_int_equal(s->p[0x23], 3);			/* core count */
+	assert_int_equal(s->p[0x24], 3);			/* cores enabled */
+	assert_int_equal(s->p[0x25], 6);			/* thread count */
+	assert_int_equal(le16(s->p + 0x2A), 3);
+	assert_int_equal(le16(s->p + 0x2E), 6);
+	assert_int_equal(le16(s->p + 0x26), 0x1C);
+	smbios_blobs_free(&b);
+	cfg.threads_per_core = 0;
+
 	/* 5 CPUs of 2 cores: 3 sockets (QEMU rounds up). */
 	cfg.nr_cpus = 5;
 	cfg.cores_per_socket = 2;

@@ -48,6 +48,11 @@
 #   minivmm.test=idle        say IDLE, then nothing for minivmm.idle_s seconds
 #                            (default 15) and power off: the idle-exits rows of
 #                            make bench (tests/bench/hyperv.sh)
+#   minivmm.test=topology    the CPU topology as Linux sees it (53-topology):
+#                            per CPU "MINIVMM-GUEST: topo cpuN package P core C
+#                            siblings LIST apicid A", /proc/cpuinfo's flags,
+#                            and every CPUID leaf of every CPU as
+#                            "MINIVMM-CPUID cpuN LEAF.SUB EAX EBX ECX EDX"
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -323,12 +328,24 @@ t_hyperv() {
 	esac
 }
 
+t_topology() {
+	local c n t
+	for c in /sys/devices/system/cpu/cpu[0-9]*; do
+		n=${c##*/cpu}
+		t=$c/topology
+		say "topo cpu$n package $(cat $t/physical_package_id) core $(cat $t/core_id) siblings $(cat $t/thread_siblings_list) apicid $(awk -v n="$n" '/^processor/ { p = $3 } /^apicid/ && p == n { print $3 }' /proc/cpuinfo)"
+		/bin/cpuiddump "$n" | sed "s/^/MINIVMM-CPUID cpu$n /"
+	done
+	say "flags $(grep -m1 '^flags' /proc/cpuinfo | sed 's/^flags[^:]*: //')"
+}
+
 case $TEST in
 linux) t_linux ;;
 hyperv) t_hyperv ;;
 idle) say "IDLE clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), clockevent0 '$(cat /sys/devices/system/clockevents/clockevent0/current_device)'"
 	s=$(param idle_s)
 	sleep "${s:-15}" ;;
+topology) t_topology ;;
 ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;

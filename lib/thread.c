@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/* Thread attributes shared by every minivmm thread (lib/thread.h). */
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+
+#include "lib/thread.h"
+
+/* Written by the main thread before any other thread exists (vm_create),
+ * read by threads created later: pthread_create orders the two. */
+static cpu_set_t io_cpus, vcpu_cpus;
+static bool io_cpus_set, vcpu_cpus_set;
+
+int vmm_thread_attr_init(pthread_attr_t *attr)
+{
+	int ret = pthread_attr_init(attr);
+
+	if (!ret)
+		ret = pthread_attr_setstacksize(attr, VMM_THREAD_STACK_SIZE);
+	if (!ret && io_cpus_set)
+		ret = pthread_attr_setaffinity_np(attr, sizeof(io_cpus), &io_cpus);
+	return -ret;
+}
+
+int vmm_thread_set_io_cpus(const int *cpus, unsigned int nr)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_ZERO(&vcpu_cpus);
+	if (sched_getaffinity(0, sizeof(vcpu_cpus), &vcpu_cpus))
+		return -errno;
+	if (!cpus) {
+		set = vcpu_cpus;
+	} else {
+		if (!nr)
+			return -EINVAL;
+		for (unsigned int i = 0; i < nr; i++) {
+			if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE)
+				return -EINVAL;
+			CPU_SET(cpus[i], &set);
+		}
+		if (sched_setaffinity(0, sizeof(set), &set))
+			return -errno;
+		/* What is left for the vCPUs, unless --pin-io took it all. */
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				CPU_CLR(c, &vcpu_cpus);
+		vcpu_cpus_set = CPU_COUNT(&vcpu_cpus) > 0;
+	}
+	io_cpus = set;
+	io_cpus_set = true;
+	return 0;
+}
+
+bool vmm_thread_vcpu_cpus(cpu_set_t *set)
+{
+	if (vcpu_cpus_set)
+		*set = vcpu_cpus;
+	return vcpu_cpus_set;
+}
