@@ -110,7 +110,7 @@ void cli_usage(void)
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
 "                       (1-12 characters; for GPU drivers that refuse KVM)\n"
-"  --stats              print exit statistics when the VM stops\n"
+"  --stats              print exit statistics (minivmm's and KVM's) when the VM stops\n"
 "  --boot LIST          boot order for the firmware: cdrom, disk, cdromN, diskN\n"
 "                       (the N-th --cdrom/--disk from 0), comma-separated;\n"
 "                       default: CD-ROMs, then disks (QEMU's -boot dc)\n"

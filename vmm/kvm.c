@@ -160,6 +160,25 @@ int kvm_reset_irqchip(struct kvm *kvm)
 	return 0;
 }
 
+/* Optional: without them --stats and the control socket's stats show
+ * minivmm's own counters only. */
+static void kvm_open_stats(struct kvm *kvm)
+{
+	int ret;
+
+	kvm->has_stats = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0;
+	if (!kvm->has_stats) {
+		pr_debug("KVM has no binary statistics (KVM_CAP_BINARY_STATS_FD, Linux 5.14+): --stats shows minivmm's counters only");
+		return;
+	}
+	ret = kvm_stats_get(&kvm->stats, kvm->vm_fd);
+	if (ret) {
+		pr_debug("KVM_GET_STATS_FD on the VM: %s: --stats shows minivmm's counters only",
+			 strerror(-ret));
+		kvm->has_stats = false;
+	}
+}
+
 int kvm_init(struct kvm *kvm, const char *kvm_path)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -214,6 +233,7 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 	ret = kvm_routes_init(kvm);
 	if (ret)
 		goto free_routes;
+	kvm_open_stats(kvm);
 	return 0;
 
 free_routes:
@@ -237,6 +257,8 @@ close_dev:
 
 void kvm_exit(struct kvm *kvm)
 {
+	kvm_stats_close(&kvm->stats);
+	kvm->has_stats = false;
 	if (kvm->vfio_dev_fd >= 0)
 		close(kvm->vfio_dev_fd);
 	kvm->vfio_dev_fd = -1;

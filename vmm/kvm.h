@@ -14,6 +14,7 @@
 
 #include "devices/device.h"
 #include "lib/layout.h"
+#include "vmm/kvm_stats.h"
 
 #define KVM_MAX_SLOTS		512
 /* Below the flash and the testdev window, like QEMU's choice. */
@@ -45,6 +46,10 @@ struct kvm {
 	struct kvm_pit_state2 reset_pit;
 	/* MSRs KVM saves and restores for a vCPU (KVM_GET_MSR_INDEX_LIST). */
 	struct kvm_msr_list *msr_list;
+	/* KVM's binary statistics (vmm/kvm_stats.h) of the VM; each vCPU
+	 * has its own. Not open without KVM_CAP_BINARY_STATS_FD. */
+	bool has_stats;
+	struct kvm_stats stats;
 };
 
 /*

@@ -304,11 +304,24 @@ close_stop:
 	return ret;
 }
 
+struct kvm_stats **vm_vcpu_kstats(struct vm *vm)
+{
+	struct kvm_stats **each;
+
+	if (!vm->vcpus || !vm->nr_vcpus)
+		return NULL;
+	each = calloc(vm->nr_vcpus, sizeof(*each));
+	for (unsigned int i = 0; each && i < vm->nr_vcpus; i++)
+		each[i] = &vm->vcpus[i].kstats;
+	return each;
+}
+
 static void vm_print_stats(struct vm *vm)
 {
 	struct vcpu_stats sum = { 0 };
 	struct bus *buses[] = { &vm->pio, &vm->mmio };
 	struct stats_hist io = { 0 }, mmio = { 0 };
+	struct kvm_stats **each;
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;
@@ -342,6 +355,10 @@ static void vm_print_stats(struct vm *vm)
 		pthread_rwlock_unlock(&bus->lock);
 		fprintf(stderr, "stats: %s unhandled %" PRIu64 "\n", bus->name, bus->unhandled);
 	}
+	each = vm_vcpu_kstats(vm);
+	if (each)
+		kvm_stats_print_all(stderr, &vm->kvm.stats, each, vm->nr_vcpus);
+	free(each);
 }
 
 /*
