@@ -24,7 +24,7 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
-	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM,
+	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_HALT_POLL, OPT_CPU_PM,
 };
 
 static const struct option cli_options[] = {
@@ -62,6 +62,8 @@ static const struct option cli_options[] = {
 	{ "daemonize", no_argument,       NULL, OPT_DAEMONIZE },
 	{ "pidfile",   required_argument, NULL, OPT_PIDFILE },
 	{ "log",       required_argument, NULL, OPT_LOG },
+	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
+	{ "cpu-pm",    required_argument, NULL, OPT_CPU_PM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -111,6 +113,10 @@ void cli_usage(void)
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
 "                       (1-12 characters; for GPU drivers that refuse KVM)\n"
 "  --stats              print exit statistics (minivmm's and KVM's) when the VM stops\n"
+"  --halt-poll NS       KVM polls a halted vCPU up to NS ns before sleeping it\n"
+"                       (0: never; default: the kvm module's halt_poll_ns)\n"
+"  --cpu-pm on|off      HLT, MWAIT, PAUSE run in the guest without a VM exit\n"
+"                       (default off; needs --pin with one host CPU per vCPU)\n"
 "  --boot LIST          boot order for the firmware: cdrom, disk, cdromN, diskN\n"
 "                       (the N-th --cdrom/--disk from 0), comma-separated;\n"
 "                       default: CD-ROMs, then disks (QEMU's -boot dc)\n"
@@ -468,6 +474,45 @@ static int cli_path(const char *opt, const char *arg, const char **out)
 	return 0;
 }
 
+/* --halt-poll NS: KVM takes an unsigned int of nanoseconds. */
+static int parse_halt_poll(const char *arg, struct vm_config *cfg)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!isdigit((unsigned char)arg[0]) || *end || errno || v > UINT32_MAX) {
+		pr_err("--halt-poll '%s': not a time in nanoseconds from 0 to %u (e.g. 200000; 0 disables polling)",
+		       arg, UINT32_MAX);
+		return -EINVAL;
+	}
+	cfg->halt_poll_ns = (int64_t)v;
+	return 0;
+}
+
+/*
+ * With HLT not exiting, an idle vCPU keeps its host CPU busy: another
+ * vCPU (or anything else) sharing that CPU would only run when the
+ * scheduler tick takes it away. So every vCPU needs a host CPU of its own.
+ */
+static int cli_check_cpu_pm(const struct vm_config *cfg)
+{
+	if (!cfg->nr_pin) {
+		pr_err("--cpu-pm on needs --pin giving each vCPU its own host CPU (an idle vCPU then keeps its CPU busy), e.g. --pin 2-%u",
+		       cfg->nr_cpus + 1);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++)
+		for (unsigned int j = 0; j < i; j++)
+			if (cfg->pin[i] == cfg->pin[j]) {
+				pr_err("--cpu-pm on: --pin puts vCPUs %u and %u on host CPU %d (give each vCPU its own host CPU)",
+				       j, i, cfg->pin[i]);
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	const char *pin = NULL;
@@ -478,6 +523,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->mem_size = 512 * MiB;
 	cfg->nr_cpus = 1;
 	cfg->shutdown_timeout = 60;
+	cfg->halt_poll_ns = -1;
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
 	cfg->name = "minivmm";
@@ -572,6 +618,20 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
+			break;
+		case OPT_HALT_POLL:
+			if (parse_halt_poll(arg, cfg))
+				return -EINVAL;
+			break;
+		case OPT_CPU_PM:
+			if (!strcmp(arg, "on")) {
+				cfg->cpu_pm = true;
+			} else if (!strcmp(arg, "off")) {
+				cfg->cpu_pm = false;
+			} else {
+				pr_err("--cpu-pm '%s': use on or off", arg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_VERBOSE:
 			cfg->verbose++;
@@ -706,6 +766,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		}
 		cfg->nr_pin = (unsigned int)ret;
 	}
+	if (cfg->cpu_pm && cli_check_cpu_pm(cfg))
+		return -EINVAL;
 	if (cfg->firmware && cfg->ovmf) {
 		pr_err("--firmware and --ovmf both given (boot one firmware: --ovmf for UEFI, --firmware for a raw image)");
 		return -EINVAL;

@@ -80,6 +80,8 @@ struct vm_config {
 	bool hide_kvm;
 	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
 	bool stats;
+	int64_t halt_poll_ns;		/* --halt-poll: -1 leaves KVM's default */
+	bool cpu_pm;			/* --cpu-pm on: HLT/MWAIT/PAUSE do not exit */
 	bool no_reboot;			/* --no-reboot: a guest reset ends minivmm (3) */
 	const char *boot_order;		/* --boot: NULL for CD-ROMs, then disks */
 	unsigned int shutdown_timeout;	/* --shutdown-timeout: s after the power button */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <termios.h>
@@ -22,6 +23,7 @@
 #include "lib/layout.h"
 #include "lib/log.h"
 #include "vmm/control.h"
+#include "vmm/kvm_latency.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
@@ -162,6 +164,11 @@ static int vm_check_pinning(const struct vm_config *cfg)
 	return 0;
 }
 
+static int vm_kvm_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	return ioctl(fd, req, arg);
+}
+
 static int vm_map_ram(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->mem.nr_regions; i++) {
@@ -226,6 +233,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		       cfg->nr_cpus, vm->kvm.max_vcpus, vm->kvm.max_vcpus);
 		ret = -EINVAL;
 		goto exit_kvm;
+	}
+	{
+		struct kvm_latency lat = { .halt_poll_ns = cfg->halt_poll_ns, .cpu_pm = cfg->cpu_pm };
+
+		ret = kvm_latency_apply(vm->kvm.vm_fd, &lat, vm_kvm_ioctl, &vm->exits_disabled);
+		if (ret)
+			goto exit_kvm;
 	}
 	vm->kvm.stop = vm_stop_cb;
 	vm->kvm.stop_opaque = vm;

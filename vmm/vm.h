@@ -41,6 +41,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;	/* its power button, which SIGTERM presses */
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
+	uint32_t exits_disabled;	/* --cpu-pm: KVM_X86_DISABLE_EXITS_* in effect */
 	unsigned int resets;		/* guest resets rebooted in place */
 	/* What the firmware may boot from, for the "bootorder" file. */
 	struct boot_device boot_devices[BOOT_MAX_DEVICES];
