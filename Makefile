@@ -147,6 +147,8 @@ GUEST_BINS    := $(patsubst %,$(GUEST_DIR)/%.bin,realmode $(GUEST_LM_NAMES))
 GUEST_EDU_NAMES := edu edu-bench
 GUEST_EDU_BENCH_N ?= 2000
 GUEST_BINS    += $(patsubst %,$(GUEST_DIR)/%.bin,$(GUEST_EDU_NAMES))
+# latency.c: HLTs woken by the LAPIC timer, the test device's IRQ ports
+GUEST_BINS    += $(GUEST_DIR)/latency.bin
 GUEST_EDU_DEFS_edu       :=
 GUEST_EDU_DEFS_edu-bench := -DEDU_BENCH -DBENCH_N=$(GUEST_EDU_BENCH_N)
 GUEST_LM_DEFS_longmode       :=
@@ -178,6 +180,14 @@ $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_EDU_NAMES)): $(GUEST_BUILD)/%.elf: \
                       $(GUEST_BUILD)/edu-main-%.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
+$(GUEST_BUILD)/latency-main.o: $(GUEST_DIR)/latency.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GUEST_BUILD)/latency.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
+                      $(GUEST_BUILD)/latency-main.o $(GUEST_DIR)/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
 $(GUEST_BUILD)/realmode.elf: $(GUEST_BUILD)/realmode.o $(GUEST_BUILD)/gdt.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
@@ -189,7 +199,8 @@ $(GUEST_DIR)/%.bin: $(GUEST_BUILD)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
-.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
+.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode latency $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
+            $(GUEST_BUILD)/latency-main.o \
             $(patsubst %,$(GUEST_BUILD)/edu-main-%.o,$(GUEST_EDU_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/longmode-main-%.o,$(GUEST_LM_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/%.o,realmode boot64 gdt lib)

@@ -35,7 +35,7 @@ static const struct option cli_options[] = {
 	{ "firmware",  required_argument, NULL, OPT_FIRMWARE },
 	{ "serial",    required_argument, NULL, OPT_SERIAL },
 	{ "debugcon",  required_argument, NULL, OPT_DEBUGCON },
-	{ "testdev",   no_argument,       NULL, OPT_TESTDEV },
+	{ "testdev",   optional_argument, NULL, OPT_TESTDEV },
 	{ "hide-kvm",  no_argument,       NULL, OPT_HIDE_KVM },
 	{ "stats",     no_argument,       NULL, OPT_STATS },
 	{ "verbose",   no_argument,       NULL, OPT_VERBOSE },
@@ -107,8 +107,10 @@ void cli_usage(void)
 "  --serial stdio|pty|file:PATH|none\n"
 "                       where COM1 (0x3f8) goes (default stdio)\n"
 "  --debugcon FILE      write the debug console port 0x402 to FILE\n"
-"  --testdev            test device: exit port 0xf4, scratch port 0xe0,\n"
-"                       scratch MMIO at 0xff000000 (as QEMU's pc-testdev)\n"
+"  --testdev [exit=qemu]\n"
+"                       test device: exit port 0xf4, scratch port 0xe0, IRQ\n"
+"                       ports 0x2000-0x2017, scratch MMIO at 0xff000000 (as\n"
+"                       QEMU's pc-testdev); exit=qemu: exit status (v << 1) | 1\n"
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
 "                       (1-12 characters; for GPU drivers that refuse KVM)\n"
@@ -499,8 +501,8 @@ static int parse_halt_poll(const char *arg, struct vm_config *cfg)
 static int cli_check_cpu_pm(const struct vm_config *cfg)
 {
 	if (!cfg->nr_pin) {
-		pr_err("--cpu-pm on needs --pin giving each vCPU its own host CPU (an idle vCPU then keeps its CPU busy), e.g. --pin 2-%u",
-		       cfg->nr_cpus + 1);
+		pr_err("--cpu-pm on needs --pin giving each vCPU its own host CPU (an idle vCPU then keeps its CPU busy), e.g. --pin %s%u",
+		       cfg->nr_cpus > 1 ? "2-" : "", cfg->nr_cpus + 1);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < cfg->nr_cpus; i++)
@@ -604,7 +606,21 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			cfg->debugcon = arg;
 			break;
 		case OPT_TESTDEV:
+			/* --testdev, --testdev exit=qemu or --testdev=exit=qemu */
+			if (!arg && optind < argc && !strncmp(argv[optind], "exit=", 5))
+				arg = argv[optind++];
 			cfg->testdev = true;
+			if (!arg)
+				break;
+			if (!strcmp(arg, "exit=qemu")) {
+				cfg->testdev_qemu_exit = true;
+			} else if (!strcmp(arg, "exit=minivmm")) {
+				cfg->testdev_qemu_exit = false;
+			} else {
+				pr_err("--testdev '%s': unknown setting (use exit=qemu for QEMU's (v << 1) | 1 exit status, or exit=minivmm)",
+				       arg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_HIDE_KVM:
 			cfg->hide_kvm = true;

@@ -77,6 +77,7 @@ struct vm_config {
 	const char *serial_path;
 	const char *debugcon;		/* file for port 0x402 output */
 	bool testdev;
+	bool testdev_qemu_exit;		/* --testdev exit=qemu: status (v << 1) | 1 */
 	bool hide_kvm;
 	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
 	bool stats;

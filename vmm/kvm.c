@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/layout.h"
+#include "devices/irq.h"
 #include "lib/log.h"
 #include "vmm/kvm.h"
 
@@ -189,6 +190,7 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 	kvm->vm_fd = kvm->vfio_dev_fd = -1;
 	pthread_mutex_init(&kvm->slot_lock, NULL);
 	pthread_mutex_init(&kvm->route_lock, NULL);
+	pthread_mutex_init(&kvm->irq_lock, NULL);
 	ret = kvm_open(kvm, kvm_path);
 	if (ret)
 		goto close_dev;
@@ -333,10 +335,20 @@ static int ops_set_irq_line(void *vm, unsigned int gsi, int level)
 {
 	struct kvm *kvm = vm;
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)!!level };
+	int ret = 0;
 
 	if (level)
 		__atomic_add_fetch(&kvm->irq_line_raises, 1, __ATOMIC_RELAXED);
-	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+	if (gsi >= KVM_WIRED_GSIS)
+		return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+	/* The ioctl under the lock: two sources' transitions reach KVM in
+	 * the order their counts changed. */
+	pthread_mutex_lock(&kvm->irq_lock);
+	if (irq_wired_or(&kvm->gsi_sources[gsi], level) &&
+	    ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		ret = -errno;
+	pthread_mutex_unlock(&kvm->irq_lock);
+	return ret;
 }
 
 static int ops_signal_msi(void *vm, uint64_t addr, uint32_t data)

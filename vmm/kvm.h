@@ -17,6 +17,7 @@
 #include "vmm/kvm_stats.h"
 
 #define KVM_MAX_SLOTS		512
+#define KVM_WIRED_GSIS		24	/* the in-kernel IOAPIC's pins */
 /* Below the flash and the testdev window, like QEMU's choice. */
 
 struct kvm {
@@ -36,6 +37,10 @@ struct kvm {
 	int vfio_dev_fd;		/* KVM_DEV_TYPE_VFIO, created on first use */
 	/* Interrupts injected from userspace (irqfd ones never pass here). */
 	uint64_t irq_line_raises;
+	/* KVM_IRQ_LINE's GSIs (IOAPIC pins): sources asserting each, ORed
+	 * by irq_wired_or() under irq_lock (devices/irq.h). */
+	pthread_mutex_t irq_lock;
+	unsigned int gsi_sources[KVM_WIRED_GSIS];
 	uint64_t msis_signalled;
 	/* request_stop lands here (vm.c decides what stopping means) */
 	void (*stop)(void *opaque, enum vm_stop_reason reason, int code);

@@ -351,6 +351,20 @@ static void test_latency_options(void **state)
 	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpus", "2", "--pin", "1,2,1", "--cpu-pm", "on"), 0);
 	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpu-pm", "yes", "--pin", "1"), -EINVAL);
 	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpu-pm"), -EINVAL);
+
+	/* --testdev [exit=qemu|minivmm], as a separate word or after = */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev"), 0);
+	assert_true(c.testdev);
+	assert_false(c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev", "exit=qemu"), 0);
+	assert_true(c.testdev && c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--testdev=exit=qemu", "--ovmf", "o.fd"), 0);
+	assert_true(c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--testdev", "exit=minivmm", "--ovmf", "o.fd"), 0);
+	assert_false(c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--testdev", "--ovmf", "o.fd"), 0);	/* next option: not its value */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev", "exit=bochs"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev=qemu"), -EINVAL);
 }
 
 int main(void)
