@@ -90,14 +90,18 @@ int kvm_stats_parse(struct kvm_stats *s, int fd)
 	if (ret)
 		goto close_fd;
 	for (unsigned int i = 0; i < h.num_desc; i++) {
-		const struct kvm_stats_desc *d = (const void *)(raw + desc_len * i);
+		const char *at = raw + desc_len * i;
+		struct kvm_stats_desc dd, *d = &dd;
 		struct kvm_stat *st = &s->stat[i];
 		char *name = s->names + (size_t)h.name_size * i;
 
+		/* A copy: with a name_size that is not a multiple of 4 the
+		 * descriptors in the file are not aligned. */
+		memcpy(&dd, at, sizeof(dd));
 		ret = check_desc(d);
 		if (ret)
 			goto close_fd;
-		memcpy(name, d->name, h.name_size);
+		memcpy(name, at + sizeof(dd), h.name_size);
 		if (!memchr(name, '\0', h.name_size) || !name[0]) {
 			ret = -EINVAL;
 			goto close_fd;

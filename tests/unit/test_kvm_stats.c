@@ -79,14 +79,14 @@ static struct fake_file fake_stats(const struct fake_desc *d, unsigned int n, ui
 	snprintf((char *)buf + h.id_offset, name_size, "kvm-1234/vcpu-0");
 	items = 0;
 	for (unsigned int i = 0; i < n; i++) {
-		struct kvm_stats_desc *k = (void *)(buf + h.desc_offset + desc_len * i);
+		unsigned char *at = buf + h.desc_offset + desc_len * i;
+		struct kvm_stats_desc k = {
+			.flags = d[i].flags, .exponent = d[i].exponent, .size = d[i].size,
+			.offset = (uint32_t)(items * 8), .bucket_size = d[i].bucket_size,
+		};
 
-		k->flags = d[i].flags;
-		k->exponent = d[i].exponent;
-		k->size = d[i].size;
-		k->offset = (uint32_t)(items * 8);
-		k->bucket_size = d[i].bucket_size;
-		strncpy(k->name, d[i].name, name_size - 1);
+		memcpy(at, &k, sizeof(k));	/* unaligned when name_size is odd */
+		strncpy((char *)at + sizeof(k), d[i].name, name_size - 1);
 		items += d[i].size;
 	}
 	f.fd = memfd_create("kvm-stats", MFD_CLOEXEC);
@@ -196,6 +196,20 @@ static void test_sum_print_json(void **state)
 	kvm_stats_close(&s[0]);
 	kvm_stats_close(&s[1]);
 	kvm_stats_close(&vm);
+}
+
+/* A name_size that is not a multiple of 4: descriptors unaligned in the file. */
+static void test_odd_name_size(void **state)
+{
+	struct fake_file f = fake_stats(vcpu_descs, NR_VCPU_DESCS, 45);
+	struct kvm_stats s;
+
+	(void)state;
+	set_item(&f, 34, 3);
+	assert_int_equal(kvm_stats_parse(&s, f.fd), 0);
+	assert_int_equal(kvm_stats_find(&s, "halt_exits")->val[0], 3);
+	assert_int_equal(kvm_stats_find(&s, "halt_wait_hist")->size, 32);
+	kvm_stats_close(&s);
 }
 
 /* A kernel without KVM_CAP_BINARY_STATS_FD: nothing at all. */
@@ -309,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_parse_and_read),
 		cmocka_unit_test(test_sum_print_json),
 		cmocka_unit_test(test_not_open),
+		cmocka_unit_test(test_odd_name_size),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_sum_mismatch),
 	};
