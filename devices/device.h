@@ -27,6 +27,8 @@ enum vm_stop_reason {
 	VM_STOP_SIGNAL = 6,	/* SIGINT/SIGTERM: status = 128 + sig   */
 	VM_STOP_HOST = 7,	/* the control socket's "stop": status 0,
 				 * as QEMU's quit (docs/control.md)      */
+	VM_STOP_GUEST_CRASH = 8,	/* the guest reported a crash through
+					 * the Hyper-V crash MSRs: status 5 */
 };
 
 /* Flags for vm_ops.add_memslot. */

@@ -258,6 +258,15 @@ int pci_cfg_read(struct pci_root *root, uint8_t bus, uint8_t devfn,
 		 unsigned int off, uint32_t *val, unsigned int len);
 int pci_cfg_write(struct pci_root *root, uint8_t bus, uint8_t devfn,
 		  unsigned int off, uint32_t val, unsigned int len);
+/*
+ * A config access to dev itself, as a config cycle to it would be (the
+ * root lock taken, the device's hooks run): for config space a device
+ * also mirrors in a BAR (NVIDIA GPUs at BAR0 + 0x88000), reached from a
+ * BAR callback. The caller must hold no device lock (the root lock is the
+ * outermost). An unplugged dev reads all-ones, drops writes.
+ */
+uint32_t pci_dev_cfg_read(struct pci_dev *dev, unsigned int off, unsigned int len);
+void pci_dev_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigned int len);
 /* The bus with that number now (a bridge's secondary bus follows the
  * numbers the guest programmed), or NULL. Takes the (recursive) root lock. */
 struct pci_bus *pci_find_bus(struct pci_root *root, uint8_t nr);
@@ -342,6 +351,16 @@ int pci_dev_intx_gsi(struct pci_dev *dev);
 
 /* Re-evaluate every BAR's decode under root (root lock taken). */
 void pci_root_update_mappings(struct pci_root *root);
+
+/*
+ * The span [*lo, *hi] of every 64-bit memory range the guest programmed
+ * under root at or above floor: 64-bit memory BARs and bridges' 64-bit
+ * prefetchable windows, decoded or not (the firmware programs addresses
+ * first and turns decode on later; an OS claims what the registers say).
+ * What PCI0._CRS must cover so that the OS accepts the firmware's
+ * placement. false when there is none. Takes the root lock.
+ */
+bool pci_root_mem64_extent(struct pci_root *root, uint64_t floor, uint64_t *lo, uint64_t *hi);
 
 /* Little-endian accessors on a device's config/masks (no locking, no
  * bounds beyond the 4 KiB arrays: for device code setting up headers). */

@@ -278,3 +278,65 @@ void pci_root_update_mappings(struct pci_root *root)
 	update_bus(&root->bus0, true);
 	pthread_mutex_unlock(&root->lock);
 }
+
+/* Widen [*lo, *hi] (empty while *lo > *hi) by [a, end] if it lies at or
+ * above floor and below the architectural address limit. */
+static void extent_add(uint64_t floor, uint64_t a, uint64_t end, uint64_t *lo, uint64_t *hi)
+{
+	if (a < floor || end < a || end >= PCI_PHYS_LIMIT)
+		return;
+	if (a < *lo)
+		*lo = a;
+	if (end > *hi)
+		*hi = end;
+}
+
+static void extent_bus(const struct pci_bus *bus, uint64_t floor, uint64_t *lo, uint64_t *hi)
+{
+	for (unsigned int i = 0; i < 256; i++) {
+		const struct pci_dev *dev = bus->devs[i];
+
+		if (!dev)
+			continue;
+		for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++) {
+			const struct pci_bar *b = &dev->bars[bar];
+			uint64_t a;
+
+			if (!b->size || !(b->flags & PCI_BAR_MEM64))
+				continue;
+			a = pci_dev_bar_addr(dev, bar) & ~(b->size - 1);
+			extent_add(floor, a, a + (b->size - 1), lo, hi);
+		}
+		if (pci_is_bridge(dev)) {
+			/* The prefetchable window is the only one a bridge can
+			 * put above 4 GiB (P2P 1.2 §3.2.5.9-10). */
+			const uint8_t *c = dev->config;
+			uint64_t base, limit;
+
+			if ((pci_get16(c, PCI_PREF_MEMORY_BASE) & 0xf) == 0x1) {
+				base = (uint64_t)(pci_get16(c, PCI_PREF_MEMORY_BASE) & 0xfff0) << 16 |
+				       (uint64_t)pci_get32(c, PCI_PREF_BASE_UPPER32) << 32;
+				limit = (uint64_t)(pci_get16(c, PCI_PREF_MEMORY_LIMIT) & 0xfff0) << 16 |
+					0xfffff |
+					(uint64_t)pci_get32(c, PCI_PREF_LIMIT_UPPER32) << 32;
+				extent_add(floor, base, limit, lo, hi);
+			}
+		}
+		if (dev->secondary)
+			extent_bus(dev->secondary, floor, lo, hi);
+	}
+}
+
+bool pci_root_mem64_extent(struct pci_root *root, uint64_t floor, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t l = UINT64_MAX, h = 0;
+
+	pthread_mutex_lock(&root->lock);
+	extent_bus(&root->bus0, floor, &l, &h);
+	pthread_mutex_unlock(&root->lock);
+	if (l > h)
+		return false;
+	*lo = l;
+	*hi = h;
+	return true;
+}

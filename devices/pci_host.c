@@ -363,3 +363,35 @@ void pci_root_set_intx_router(struct pci_root *root, const struct pci_intx_route
 	pci_bus_intx_sync(&root->bus0);
 	pthread_mutex_unlock(&root->lock);
 }
+
+uint32_t pci_dev_cfg_read(struct pci_dev *dev, unsigned int off, unsigned int len)
+{
+	struct pci_root *root = dev->bus ? dev->bus->root : NULL;
+	uint32_t val = 0xffffffffu & len_mask(len);
+
+	if (!root || !cfg_access_ok(off, len))
+		return val;
+	pthread_mutex_lock(&root->lock);
+	if (dev->bus && off < dev->cfg_size)
+		val = (dev->ops->cfg_read ? dev->ops->cfg_read(dev, off, len)
+					  : pci_dev_default_cfg_read(dev, off, len)) & len_mask(len);
+	pthread_mutex_unlock(&root->lock);
+	return val;
+}
+
+void pci_dev_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigned int len)
+{
+	struct pci_root *root = dev->bus ? dev->bus->root : NULL;
+
+	if (!root || !cfg_access_ok(off, len))
+		return;
+	val &= len_mask(len);
+	pthread_mutex_lock(&root->lock);
+	if (dev->bus && off < dev->cfg_size) {
+		if (dev->ops->cfg_write)
+			dev->ops->cfg_write(dev, off, val, len);
+		else
+			pci_dev_default_cfg_write(dev, off, val, len);
+	}
+	pthread_mutex_unlock(&root->lock);
+}

@@ -4,12 +4,15 @@
  * windows, Secondary Bus Reset, config routing and decode forwarding) is
  * the core's Type-1 header; this file adds the PCI Express Capability
  * (PCIe 4.0 §7.5.3) that makes it a Root Port to the guest: version 2,
- * a x1 2.5 GT/s link that is up (Data Link Layer Link Active, so drivers
- * that wait for the link see it trained), and a slot with a card present.
+ * a link that is up (Data Link Layer Link Active, so drivers that wait for
+ * the link see it trained), and a slot with a card present. The link is
+ * x1 2.5 GT/s until pcie_root_port_set_link() gives it the speeds and
+ * width of the device behind it, as a real port would have trained them.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devices/pcie_port.h"
 #include "devices/pcie_regs.h"
@@ -24,6 +27,9 @@ struct pcie_port {
 /* Link: 2.5 GT/s (speed code 1), x1 (PCIe 4.0 §7.5.3.6, §7.5.3.8). */
 #define LNK_SPEED_2_5GT		0x1
 #define LNK_WIDTH_X1		(1u << 4)
+#define LNK_SPEED_MASK		0x000f
+#define LNK_WIDTH_MASK		0x03f0
+#define LNKCAP2_SPEEDS_MASK	0x00fe
 
 static int pcie_port_add_exp_cap(struct pci_dev *dev, unsigned int port_nr)
 {
@@ -62,6 +68,51 @@ static int pcie_port_add_exp_cap(struct pci_dev *dev, unsigned int port_nr)
 	pci_set16(dev->wmask, c + PCI_EXP_LNKCTL2, 0x0fff);
 	pci_set16(dev->config, c + PCI_EXP_LNKSTA2, 0);
 	return 0;
+}
+
+/* Link Capabilities 2's Supported Link Speeds Vector (bits 7:1, §7.5.3.18)
+ * for a device whose LNKCAP2 is 0 (before PCIe 3.0): every speed up to
+ * its Max Link Speed, which then indexes 2.5, 5.0 GT/s (§7.5.3.6). */
+static uint32_t speeds_upto(unsigned int max)
+{
+	return (uint32_t)((1u << (max + 1)) - 2);
+}
+
+void pcie_root_port_set_link(struct pcie_port *port, uint32_t lnkcap, uint16_t lnksta,
+			     uint32_t lnkcap2)
+{
+	uint8_t *cfg = port->dev.config;
+	unsigned int c = PCIE_PORT_EXP_CAP, max = lnkcap & LNK_SPEED_MASK;
+	unsigned int width = (lnkcap & LNK_WIDTH_MASK) >> 4;
+	unsigned int cur = lnksta & LNK_SPEED_MASK, cur_width = (lnksta & LNK_WIDTH_MASK) >> 4;
+	uint32_t vector = lnkcap2 & LNKCAP2_SPEEDS_MASK;
+
+	/* Speeds 1-7 index the vector; widths are x1-x32 (§7.5.3.6). A
+	 * device that says nothing sensible keeps the x1 2.5 GT/s link. */
+	if (max < 1 || max > 7 || width < 1 || width > 32)
+		return;
+	if (!vector)
+		vector = speeds_upto(max);
+	if (!(vector & (1u << max)))
+		vector |= 1u << max;
+	/* A link that is down or mid-training reads as the maximum. */
+	if (cur < 1 || cur > max || cur_width < 1 || cur_width > width) {
+		cur = max;
+		cur_width = width;
+	}
+	pci_set32(cfg, c + PCI_EXP_LNKCAP,
+		  (pci_get32(cfg, c + PCI_EXP_LNKCAP) & ~(LNK_SPEED_MASK | LNK_WIDTH_MASK)) |
+		  width << 4 | max);
+	pci_set16(cfg, c + PCI_EXP_LNKSTA, (uint16_t)(PCI_EXP_LNKSTA_DLLLA | cur_width << 4 | cur));
+	pci_set32(cfg, c + PCI_EXP_LNKCAP2, vector);
+	/* Target Link Speed: the highest supported, its reset value. */
+	pci_set16(cfg, c + PCI_EXP_LNKCTL2,
+		  (uint16_t)((pci_get16(cfg, c + PCI_EXP_LNKCTL2) & ~LNK_SPEED_MASK) | max));
+	/* What a reset of the hierarchy restores. */
+	memcpy(port->dev.reset_config + c + PCI_EXP_LNKCAP, cfg + c + PCI_EXP_LNKCAP, 4);
+	memcpy(port->dev.reset_config + c + PCI_EXP_LNKSTA, cfg + c + PCI_EXP_LNKSTA, 2);
+	memcpy(port->dev.reset_config + c + PCI_EXP_LNKCAP2, cfg + c + PCI_EXP_LNKCAP2, 4);
+	memcpy(port->dev.reset_config + c + PCI_EXP_LNKCTL2, cfg + c + PCI_EXP_LNKCTL2, 2);
 }
 
 struct pcie_port *pcie_root_port_create(struct pci_bus *bus, uint8_t devfn,

@@ -28,6 +28,19 @@ struct pcie_port;
  */
 struct pcie_port *pcie_root_port_create(struct pci_bus *bus, uint8_t devfn,
 					unsigned int port_nr);
+/*
+ * Give the port the link of the device behind it (PCIe 4.0 §7.5.3.6,
+ * §7.5.3.8, §7.5.3.18, §7.5.3.19): lnkcap's Max Link Speed and Width,
+ * lnksta's current speed and width, lnkcap2's Supported Link Speeds
+ * (0, as before PCIe 3.0: every speed up to the maximum); Target Link
+ * Speed becomes the maximum. The port number, Data Link Layer Link Active
+ * and the link's control bits stay. Nonsense (no speed, width 0 or above
+ * x32) leaves the x1 2.5 GT/s link; a current speed or width above the
+ * maximum (a link down or in training) reads as the maximum. Before the
+ * guest runs: it is also the port's value after a reset.
+ */
+void pcie_root_port_set_link(struct pcie_port *port, uint32_t lnkcap, uint16_t lnksta,
+			     uint32_t lnkcap2);
 /* Unplugs whatever is behind it first. */
 void pcie_root_port_destroy(struct pcie_port *port);
 /* The bus behind the port: plug the device here at devfn PCI_DEVFN(0, f). */

@@ -6,7 +6,7 @@
  *
  * "etc/acpi/tables" holds, in this order: FACS (at offset 0, so the
  * 64-byte allocation alignment is the FACS's), DSDT, FADT, MADT, MCFG,
- * WAET, RSDT, XSDT. Every pointer field holds an offset into its target
+ * WAET, TPM2 (with a TPM), RSDT, XSDT. Every pointer field holds an offset into its target
  * blob and every checksum is 0; the script, per table, first relocates
  * the pointers (ADD_POINTER) and then sums the table (ADD_CHECKSUM),
  * because OVMF computes a checksum over the bytes as they are then,
@@ -76,7 +76,13 @@
 
 #define WAET_PM_TIMER_GOOD	(1u << 1)
 
-#define NR_SDT_ENTRIES		4	/* FADT, MADT, MCFG, WAET */
+#define MAX_SDT_ENTRIES		5	/* FADT, MADT, MCFG, WAET, TPM2 */
+
+/* TCG ACPI Specification 1.3 §8.3 "TPM2 ACPI Table": revision 4, with the
+ * log area fields (76 bytes). */
+#define TPM2_REVISION		4
+#define TPM2_SIZE		76
+#define TPM2_START_CRB		7	/* Start Method: Command Response Buffer */
 
 void acpi_config_init(struct acpi_config *cfg)
 {
@@ -472,19 +478,39 @@ static uint32_t build_waet(struct builder *b)
 	return add_table(b, t, sizeof(t));
 }
 
+/*
+ * TCG ACPI Specification 1.3 §8.3: the TPM2 table of a CRB TPM (Start
+ * Method 7), client platform class. Address of the CRB control area:
+ * the CTRL_REQ register in locality 0's page. No start-method parameters
+ * (CRB needs none) and no log area: UEFI firmware hands the OS its event
+ * log through EFI_TCG2_PROTOCOL, and Linux falls back to that when LAML
+ * and LASA are 0.
+ */
+static uint32_t build_tpm2(struct builder *b)
+{
+	uint8_t t[TPM2_SIZE] = { 0 };
+
+	header(b, t, "TPM2", sizeof(t), TPM2_REVISION);
+	acpi_le_store(t + 36, 0, 2);				/* Platform Class: client */
+	acpi_le_store(t + 40, LAYOUT_TPM_CRB_BASE + 0x40, 8);	/* CRB control area */
+	acpi_le_store(t + 48, TPM2_START_CRB, 4);		/* Start Method */
+	/* 52: 12 bytes of start-method parameters, 64: LAML, 68: LASA */
+	return add_table(b, t, sizeof(t));
+}
+
 /* §5.2.7 RSDT (size 4) / §5.2.8 XSDT (size 8). */
 static uint32_t build_sdt(struct builder *b, const char *sig, unsigned int size,
-			  const uint32_t *entries)
+			  const uint32_t *entries, unsigned int n)
 {
-	uint8_t t[HEADER_SIZE + 8 * NR_SDT_ENTRIES] = { 0 };
-	uint32_t len = HEADER_SIZE + size * NR_SDT_ENTRIES;
+	uint8_t t[HEADER_SIZE + 8 * MAX_SDT_ENTRIES] = { 0 };
+	uint32_t len = HEADER_SIZE + size * n;
 	uint32_t off = (uint32_t)b->out->tables.len;
 
 	header(b, t, sig, len, 1);
-	for (unsigned int i = 0; i < NR_SDT_ENTRIES; i++)
+	for (unsigned int i = 0; i < n; i++)
 		acpi_le_store(t + HEADER_SIZE + size * i, entries[i], size);
 	put(b, &b->out->tables, t, len);
-	for (unsigned int i = 0; i < NR_SDT_ENTRIES; i++)
+	for (unsigned int i = 0; i < n; i++)
 		add_pointer(b, ACPI_FILE_TABLES, off + HEADER_SIZE + size * i,
 			    (uint8_t)size);
 	script(b, acpi_loader_add_checksum(&b->out->loader, ACPI_FILE_TABLES,
@@ -520,7 +546,8 @@ static void build_rsdp(struct builder *b, uint32_t rsdt, uint32_t xsdt)
 int acpi_build(const struct acpi_config *cfg, struct acpi_blobs *out)
 {
 	struct builder b = { .cfg = cfg, .out = out };
-	uint32_t facs, dsdt, sdt[NR_SDT_ENTRIES], rsdt, xsdt;
+	uint32_t facs, dsdt, sdt[MAX_SDT_ENTRIES], rsdt, xsdt;
+	unsigned int n = 4;
 
 	*out = (struct acpi_blobs){ 0 };
 	b.err = acpi_config_check(cfg);
@@ -536,8 +563,10 @@ int acpi_build(const struct acpi_config *cfg, struct acpi_blobs *out)
 	sdt[1] = build_madt(&b);
 	sdt[2] = build_mcfg(&b);
 	sdt[3] = build_waet(&b);
-	rsdt = build_sdt(&b, "RSDT", 4, sdt);
-	xsdt = build_sdt(&b, "XSDT", 8, sdt);
+	if (cfg->tpm_crb)
+		sdt[n++] = build_tpm2(&b);
+	rsdt = build_sdt(&b, "RSDT", 4, sdt, n);
+	xsdt = build_sdt(&b, "XSDT", 8, sdt, n);
 	build_rsdp(&b, rsdt, xsdt);
 	if (!b.err && out->tables.len > UINT32_MAX)
 		b.err = -E2BIG;
@@ -563,4 +592,22 @@ void acpi_ovmf_pci64_window(uint64_t ram_high_size, uint64_t *base, uint64_t *si
 	end = (end + GiB - 1) & ~(GiB - 1);
 	*base = (end + aperture - 1) & ~(aperture - 1);
 	*size = aperture;
+}
+
+void acpi_pci64_window_cover(uint64_t *base, uint64_t *size, uint64_t lo, uint64_t hi)
+{
+	uint64_t start = *base, end = *base + *size - 1;
+
+	if (lo > hi)
+		return;
+	if (!*size) {
+		start = lo;
+		end = hi;
+	}
+	if (lo < start)
+		start = lo;
+	if (hi > end)
+		end = hi;
+	*base = start;
+	*size = end - start + 1;
 }

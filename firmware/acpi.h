@@ -18,7 +18,8 @@
  * through (SeaBIOS) and to the unit tests; they are still complete.
  *
  * Tables: FACS, DSDT, FADT (revision 6, full fixed hardware: ICH9 PM
- * block), MADT, MCFG, WAET, RSDT, XSDT and the RSDP (revision 2).
+ * block), MADT, MCFG, WAET, with a TPM the TPM2 table, RSDT, XSDT and
+ * the RSDP (revision 2).
  */
 #ifndef MINIVMM_ACPI_H
 #define MINIVMM_ACPI_H
@@ -72,6 +73,9 @@ struct acpi_config {
 	uint16_t smi_cmd;
 	uint8_t acpi_enable, acpi_disable;
 	bool serial;			/* COM1 at 0x3F8, IRQ 4 */
+	/* A TPM 2.0 CRB at LAYOUT_TPM_CRB_BASE: the TPM2 table and an
+	 * MSFT0101 device (devices/tpm/crb.c). */
+	bool tpm_crb;
 	/* FADT revision: 6 (ACPI 6.0, the default) or 3 (the ACPI 2.0
 	 * layout QEMU's q35 uses), in case a guest objects to 6. */
 	uint8_t fadt_revision;
@@ -128,6 +132,14 @@ int acpi_pci_intx_gsi(unsigned int slot, unsigned int pin);
  * (pci64_base/size) so the OS finds OVMF's 64-bit BARs inside PCI0._CRS.
  */
 void acpi_ovmf_pci64_window(uint64_t ram_high_size, uint64_t *base, uint64_t *size);
+
+/*
+ * Widen the 64-bit window [*base, *base + *size) to cover [lo, hi] too
+ * (inclusive): what the firmware programmed, which the OS must find
+ * inside PCI0._CRS wherever the firmware's aperture was (QEMU's
+ * q35_host_get_pci_hole64_start/end do the same with the BARs' span).
+ */
+void acpi_pci64_window_cover(uint64_t *base, uint64_t *size, uint64_t lo, uint64_t hi);
 
 /* --- the table-loader script (QEMU hw/acpi/bios-linker-loader.c) ----- */
 

@@ -9,6 +9,7 @@
  *   \_SB.PCI0.PMIO     reserves the ICH9 PM I/O block
  *   \_SB.PCI0.*        whatever the acpi_dsdt_hooks add
  *   \_SB.DRAC          reserves the ECAM (PNP0C01)
+ *   \_SB.TPM           the TPM 2.0 CRB (MSFT0101), with a TPM
  *   \_SB.Cnnn          one ACPI0007 processor device per vCPU
  *   \_S5               soft-off
  *
@@ -242,6 +243,25 @@ static struct aml *build_ecam_reservation(const struct acpi_config *cfg)
 }
 
 /*
+ * The TPM (TCG PC Client PTP §5.4.1; TCG ACPI Specification 1.3 §8.2):
+ * _HID MSFT0101, the ID Windows' tpm.sys and Linux's tpm_crb bind to, and
+ * the five locality pages. No _STR (it must be a Unicode buffer) and no
+ * physical-presence _DSM: minivmm has no PPI (docs/tpm.md).
+ */
+static struct aml *build_tpm(void)
+{
+	struct aml *dev = aml_device("TPM"), *crs = aml_resource_template();
+
+	aml_append(dev, aml_name_decl("_HID", aml_string("MSFT0101")));
+	aml_append(dev, aml_name_decl("_UID", aml_int(1)));
+	aml_append(dev, aml_name_decl("_STA", aml_int(0x0f)));
+	aml_append(crs, aml_memory32_fixed((uint32_t)LAYOUT_TPM_CRB_BASE,
+					   (uint32_t)LAYOUT_TPM_CRB_SIZE, true));
+	aml_append(dev, aml_name_decl("_CRS", crs));
+	return dev;
+}
+
+/*
  * §8.4 Declaring Processors: Processor () is deprecated since ACPI 6.0;
  * an ACPI0007 device's _UID matches the MADT's ACPI Processor UID.
  */
@@ -289,6 +309,8 @@ struct aml *acpi_dsdt_aml(const struct acpi_config *cfg)
 	sb = aml_scope("\\_SB");
 	aml_append(sb, build_pci0(cfg));
 	aml_append(sb, build_ecam_reservation(cfg));
+	if (cfg->tpm_crb)
+		aml_append(sb, build_tpm());
 	for (unsigned int i = 0; i < cfg->nr_cpus; i++)
 		aml_append(sb, build_cpu(i));
 	aml_append(root, sb);

@@ -155,6 +155,17 @@ void fw_cfg_reset(struct fw_cfg *fw);
 /* Statistics: DMA transfers done and refused with the error bit. */
 void fw_cfg_dma_stats(struct fw_cfg *fw, uint64_t *transfers, uint64_t *errors);
 
+/* ---- the user's files (fw_cfg_opt.c) -------------------------------- */
+
+#define FW_CFG_OPT_MAX		(64u << 20)	/* largest --fw-cfg file= */
+
+/*
+ * --fw-cfg: add "opt/..." name with value, the text itself (is_string; no
+ * NUL) or the whole contents of the file it names (at most
+ * FW_CFG_OPT_MAX bytes). 0, or -errno after one line naming the problem.
+ */
+int fw_cfg_add_opt(struct fw_cfg *fw, const char *name, const char *value, bool is_string);
+
 /* ---- q35 platform items (fw_cfg_q35.c) ------------------------------ */
 
 /* IA32_FEATURE_CONTROL (MSR 3Ah) bits, Intel SDM vol. 4 table 2-2. */

@@ -111,11 +111,47 @@ static bool is_distro_template(const char *path)
 	return !strncmp(real, "/usr/share/", 11) || !strncmp(real, "/usr/lib/", 9);
 }
 
-static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_arg,
-			     const char *vm_name, const char *state_dir)
+/*
+ * The per-VM copy of template from is named OVMF_VARS plus the template's
+ * tag: OVMF_VARS_4M.fd -> OVMF_VARS.fd, OVMF_VARS_4M.ms.fd ->
+ * OVMF_VARS.ms.fd (everything from the first '.' of its name). A VM run
+ * with and without Microsoft's keys thus keeps two stores, and neither
+ * run ever boots on the other's.
+ */
+static void copy_name(const char *from, char *out, size_t len)
 {
-	char template[2048], dir[2048];
+	const char *base = strrchr(from, '/');
+	const char *dot;
+
+	base = base ? base + 1 : from;
+	dot = strchr(base, '.');
+	snprintf(out, len, "OVMF_VARS%s", dot && strcmp(dot, ".fd") ? dot : ".fd");
+}
+
+/*
+ * An OVMF build places its variable store at a fixed address: right below
+ * the code, the two together filling a 2 MiB or 4 MiB flash. A store of
+ * another size belongs to another build.
+ */
+static bool vars_fit(uint64_t code_size, uint64_t vars_size)
+{
+	uint64_t total = code_size + vars_size;
+
+	return vars_size && !(vars_size % 4096) && (total == 2 * MiB || total == 4 * MiB);
+}
+
+static uint64_t vars_wanted(uint64_t code_size)
+{
+	return (code_size <= 2 * MiB ? 2 * MiB : 4 * MiB) - code_size;
+}
+
+static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_arg,
+			     const char *vars_template, const char *vm_name,
+			     const char *state_dir)
+{
+	char template[2048], dir[2048], name[256];
 	const char *from;
+	struct stat st;
 	int ret;
 
 	if (vars_arg && !is_distro_template(vars_arg)) {
@@ -124,6 +160,8 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 	}
 	if (vars_arg) {
 		from = vars_arg;
+	} else if (vars_template) {
+		from = vars_template;
 	} else if (find_template(code, template, sizeof(template))) {
 		from = template;
 	} else {
@@ -133,10 +171,30 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 		pr_err("state directory %s: path too long (set MINIVMM_STATE_DIR to a shorter one)", state_dir);
 		return -ENAMETOOLONG;
 	}
-	snprintf(o->vars_path, sizeof(o->vars_path), "%s/OVMF_VARS.fd", dir);
+	if (stat(from, &st) < 0 || access(from, R_OK) < 0) {
+		ret = -errno;
+		pr_err("UEFI variable template %s: %s (install the ovmf package, or give --ovmf-vars FILE)",
+		       from, strerror(errno));
+		return ret;
+	}
+	copy_name(from, name, sizeof(name));
+	snprintf(o->vars_path, sizeof(o->vars_path), "%s/%s", dir, name);
 	if (access(o->vars_path, F_OK) == 0) {
 		pr_info("UEFI variables of VM '%s': %s", vm_name, o->vars_path);
 		return 0;
+	}
+	/* Before the copy: a copy of the wrong template would be kept, and
+	 * refused on every later run too. */
+	if (!vars_fit(o->code.size, (uint64_t)st.st_size) && !vars_wanted(o->code.size)) {
+		pr_err("%s is a single image that keeps its variables inside; a variable store needs a split OVMF_CODE*.fd (with --secure-boot, leave out --ovmf)",
+		       code);
+		return -EINVAL;
+	}
+	if (!vars_fit(o->code.size, (uint64_t)st.st_size)) {
+		pr_err("UEFI variable template %s is %" PRIu64 " bytes, but %s (%" PRIu64 " bytes) needs %" PRIu64 " (use the VARS file that came with this CODE file%s)",
+		       from, (uint64_t)st.st_size, code, o->code.size, vars_wanted(o->code.size),
+		       from == vars_template ? "; --secure-boot's is for OVMF_CODE_4M.fd: give --ovmf-vars too" : "");
+		return -EINVAL;
 	}
 	ret = mkdir_p(dir);
 	if (!ret)
@@ -152,10 +210,9 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 }
 
 int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
-	      const char *vm_name, const char *state_dir)
+	      const char *vars_template, const char *vm_name, const char *state_dir)
 {
 	struct stat st;
-	uint64_t total;
 	int ret;
 
 	memset(o, 0, sizeof(*o));
@@ -163,7 +220,7 @@ int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
 	ret = fw_image_open(&o->code, code);
 	if (ret)
 		return ret;
-	ret = ovmf_resolve_vars(o, code, vars_arg, vm_name, state_dir);
+	ret = ovmf_resolve_vars(o, code, vars_arg, vars_template, vm_name, state_dir);
 	if (ret == 1)
 		return 0;
 	if (ret)
@@ -201,18 +258,10 @@ int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
 		goto close_vars;
 	}
 	o->vars_size = (uint64_t)st.st_size;
-	total = o->code.size + o->vars_size;
-	/*
-	 * An OVMF build places its variable store at a fixed address: right
-	 * below the code, the two together filling a 2 MiB or 4 MiB flash.
-	 * A store of another size belongs to another build.
-	 */
-	if (o->vars_size == 0 || o->vars_size % 4096 ||
-	    (total != 2 * MiB && total != 4 * MiB)) {
+	if (!vars_fit(o->code.size, o->vars_size)) {
 		ret = -EINVAL;
 		pr_err("UEFI variable store %s is %" PRIu64 " bytes, but %s (%" PRIu64 " bytes) needs %" PRIu64 " (use the VARS file that came with this CODE file)",
-		       o->vars_path, o->vars_size, code, o->code.size,
-		       (o->code.size <= 2 * MiB ? 2 * MiB : 4 * MiB) - o->code.size);
+		       o->vars_path, o->vars_size, code, o->code.size, vars_wanted(o->code.size));
 		goto close_vars;
 	}
 	o->vars_gpa = o->code.gpa - o->vars_size;

@@ -12,7 +12,8 @@
  *
  * The distribution's template VARS file is never written: it is copied
  * once per VM (--name) into minivmm's state directory, and that copy is
- * used from then on.
+ * used from then on. --secure-boot is OVMF_CODE_4M.fd with a copy of
+ * OVMF_VARS_4M.ms.fd (Microsoft's and the distribution's keys enrolled).
  */
 #ifndef MINIVMM_OVMF_H
 #define MINIVMM_OVMF_H
@@ -38,12 +39,15 @@ struct ovmf {
 /*
  * Open the code image and, for a split build, find or make this VM's
  * variable store: vars_arg if the user named a file of their own, else a
- * per-VM copy of vars_arg (a template under /usr/share) or of the template
- * next to the code image. state_dir is where per-VM copies live
- * (ovmf_state_dir() gives the default). One-line errors for each problem.
+ * per-VM copy of vars_arg (a template under /usr/share), of vars_template
+ * (--secure-boot's OVMF_VARS_4M.ms.fd) or of the template next to the
+ * code image. The copy is state_dir/vm_name/OVMF_VARS<tag>, the tag being
+ * the template's (OVMF_VARS.fd, OVMF_VARS.ms.fd), made once and never
+ * overwritten (ovmf_state_dir() gives the default state_dir). One-line
+ * errors for each problem.
  */
 int ovmf_open(struct ovmf *o, const char *code, const char *vars_arg,
-	      const char *vm_name, const char *state_dir);
+	      const char *vars_template, const char *vm_name, const char *state_dir);
 /* Map code (ROM + isa-bios alias) and vars (pflash) into the guest. */
 int ovmf_map(struct ovmf *o, const struct vm_ops *ops, struct bus *mmio);
 void ovmf_close(struct ovmf *o);

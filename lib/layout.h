@@ -34,6 +34,13 @@
 #define LAYOUT_PIRQ_GSI_BASE	16
 #define LAYOUT_NR_PIRQS		8
 
+/* ---- TPM ---------------------------------------------------------------- */
+/* The TPM's MMIO range, the five locality pages of the TCG PC Client PTP
+ * (§5.4.1 Table 9: 0xFED40000-0xFED44FFF), where firmware and OSes look
+ * for a CRB TPM (devices/tpm/crb.c). */
+#define LAYOUT_TPM_CRB_BASE	0xFED40000ULL
+#define LAYOUT_TPM_CRB_SIZE	0x5000ULL
+
 /*
  * KVM's real-mode helpers (KVM_SET_IDENTITY_MAP_ADDR, KVM_SET_TSS_ADDR):
  * the EPT identity-map page, then the three-page TSS one page above it,

@@ -12,6 +12,7 @@ packages=(
 	pciutils pci.ids			# device names for 'minivmm groups'
 	clang libclang-rt-14-dev		# fuzz targets (libFuzzer runtime, ASan, UBSan)
 	acpica-tools				# iasl: the ACPI tables are validated
+	swtpm					# --tpm: the TPM emulator minivmm starts (51-tpm, test_swtpm)
 	ovmf					# the stock UEFI firmware minivmm boots
 	dosfstools mtools			# FAT images for EFI test disks
 	fdisk					# sfdisk: GPT on the virtio-blk test disks
@@ -19,6 +20,8 @@ packages=(
 						# grub-mkimage, grub-editenv: 48-install's CD
 	fio					# virtio-blk benchmark (runs in the L2 guest)
 	gnu-efi					# 48-install's CD loader (tests/nested/install/cdboot.c)
+	shim-signed grub-efi-amd64-signed	# 52-secure-boot: Debian's signed boot chain
+	sbsigntool				# sbverify: the test's kernel must be the signed one
 )
 
 missing=()

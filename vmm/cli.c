@@ -24,7 +24,8 @@ enum {
 	OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_SYSFS, OPT_OVMF, OPT_OVMF_VARS,
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
-	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_HALT_POLL, OPT_CPU_PM,
+	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
+	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_HALT_POLL, OPT_CPU_PM,
 };
 
 static const struct option cli_options[] = {
@@ -44,6 +45,8 @@ static const struct option cli_options[] = {
 	{ "sysfs",     required_argument, NULL, OPT_SYSFS },
 	{ "ovmf",      required_argument, NULL, OPT_OVMF },
 	{ "ovmf-vars", required_argument, NULL, OPT_OVMF_VARS },
+	{ "secure-boot", no_argument,     NULL, OPT_SECURE_BOOT },
+	{ "fw-cfg",    required_argument, NULL, OPT_FW_CFG },
 	{ "rtc",       required_argument, NULL, OPT_RTC },
 	{ "uuid",      required_argument, NULL, OPT_UUID },
 	{ "serial-number", required_argument, NULL, OPT_SERIAL_NUMBER },
@@ -55,6 +58,7 @@ static const struct option cli_options[] = {
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
+	{ "hyperv",    required_argument, NULL, OPT_HYPERV },
 	{ "no-reboot", no_argument,       NULL, OPT_NO_REBOOT },
 	{ "boot",      required_argument, NULL, OPT_BOOT },
 	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
@@ -62,6 +66,7 @@ static const struct option cli_options[] = {
 	{ "daemonize", no_argument,       NULL, OPT_DAEMONIZE },
 	{ "pidfile",   required_argument, NULL, OPT_PIDFILE },
 	{ "log",       required_argument, NULL, OPT_LOG },
+	{ "tpm",       optional_argument, NULL, OPT_TPM },
 	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
 	{ "cpu-pm",    required_argument, NULL, OPT_CPU_PM },
 	{ NULL, 0, NULL, 0 },
@@ -81,7 +86,17 @@ void cli_usage(void)
 "  --ovmf FILE          UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its vars\n"
 "  --ovmf-vars FILE     this VM's UEFI variable store (writable, persistent); a\n"
 "                       distribution template is copied per VM first\n"
-"  --name NAME          VM name: where per-VM state (the vars copy) is kept\n"
+"  --secure-boot        UEFI Secure Boot: OVMF_CODE_4M.fd (unless --ovmf) with a\n"
+"                       per-VM copy of OVMF_VARS_4M.ms.fd (Microsoft's keys;\n"
+"                       unless --ovmf-vars), kept as NAME/OVMF_VARS.ms.fd\n"
+"  --fw-cfg name=opt/NAME,file=FILE | name=opt/NAME,string=TEXT\n"
+"                       a file for the firmware, e.g. opt/ovmf/X-PciMmio64Mb\n"
+"                       (repeatable; FILE is read at start)\n"
+"  --name NAME          VM name: where per-VM state (the vars copy, the TPM) is kept\n"
+"  --tpm [socket=PATH]  a TPM 2.0 (CRB interface, as Windows 11 wants): minivmm\n"
+"                       starts swtpm with its state in the VM's state directory,\n"
+"                       or uses the running swtpm whose control socket is PATH\n"
+"                       (docs/tpm.md)\n"
 "  --rtc utc|localtime  what the guest's RTC shows (Windows wants localtime)\n"
 "  --uuid UUID          SMBIOS system UUID (default: random)\n"
 "  --serial-number S    SMBIOS system serial number\n"
@@ -111,9 +126,14 @@ void cli_usage(void)
 "                       test device: exit port 0xf4, scratch port 0xe0, IRQ\n"
 "                       ports 0x2000-0x2017, scratch MMIO at 0xff000000 (as\n"
 "                       QEMU's pc-testdev); exit=qemu: exit status (v << 1) | 1\n"
+"  --hyperv on|off      Hyper-V enlightenments for Windows (default on): Hyper-V\n"
+"                       CPUID at 0x40000000, KVM's moved to 0x40000100; the\n"
+"                       reference TSC page, synthetic timers, PV IPIs and TLB\n"
+"                       flushes, crash reports (docs/windows.md)\n"
 "  --hide-kvm           hide the KVM CPUID signature (QEMU's kvm=off)\n"
-"  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000 instead of KVM's\n"
-"                       (1-12 characters; for GPU drivers that refuse KVM)\n"
+"  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000: Hyper-V's with\n"
+"                       --hyperv on, else instead of KVM's (1-12 characters;\n"
+"                       for GPU drivers that refuse KVM)\n"
 "  --stats              print exit statistics (minivmm's and KVM's) when the VM stops\n"
 "  --halt-poll NS       KVM polls a halted vCPU up to NS ns before sleeping it\n"
 "                       (0: never; default: the kvm module's halt_poll_ns)\n"
@@ -141,7 +161,8 @@ void cli_usage(void)
 "  --help, --version\n"
 "\n"
 "exit status: 0 guest powered off (or test passed), 1 error, 2 bad command line,\n"
-"3 guest reset (with --no-reboot), 4 guest crashed, 128+N stopped by signal N,\n"
+"3 guest reset (with --no-reboot), 4 guest crashed, 5 the guest reported a crash\n"
+"(Hyper-V crash MSRs: a Windows bugcheck, a Linux panic), 128+N stopped by signal N,\n"
 "a test payload's own code written to the --testdev exit port; 0 too after\n"
 "minivmm ctl PATH stop\n", stdout);
 }
@@ -361,6 +382,27 @@ unknown:
 	return -EINVAL;
 }
 
+int cli_next_item(const char **p, char *item, size_t cap)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	/* Items are comma-separated; ",," is a literal comma (as in QEMU),
+	 * so any path can be written. */
+	for (; *s && !(*s == ',' && s[1] != ','); s++) {
+		if (*s == ',')
+			s++;
+		if (n == cap - 1)
+			return -E2BIG;
+		item[n++] = *s;
+	}
+	item[n] = '\0';
+	if (*s == ',')
+		s++;
+	*p = s;
+	return 0;
+}
+
 int cli_parse_disk(const char *arg, struct disk_config *d)
 {
 	char item[sizeof(d->path) + 16];
@@ -369,23 +411,11 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 
 	memset(d, 0, sizeof(*d));
 	while (*p) {
-		size_t n = 0;
-
-		/* Items are comma-separated; ",," is a literal comma (as in
-		 * QEMU), so any path can be written. */
-		for (; *p && !(*p == ',' && p[1] != ','); p++) {
-			if (*p == ',')
-				p++;
-			if (n == sizeof(item) - 1) {
-				pr_err("--disk: option too long (the image path has at most %zu characters)",
-				       sizeof(d->path) - 1);
-				return -EINVAL;
-			}
-			item[n++] = *p;
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("--disk: option too long (the image path has at most %zu characters)",
+			       sizeof(d->path) - 1);
+			return -EINVAL;
 		}
-		item[n] = '\0';
-		if (*p == ',')
-			p++;
 		if (disk_item(arg, item, first, d))
 			return -EINVAL;
 		first = false;
@@ -450,6 +480,30 @@ static int add_disk(struct vm_config *cfg, const char *arg, bool cdrom)
 	return 0;
 }
 
+/* --fw-cfg: parsed into the next slot; a name given twice is refused
+ * (fw_cfg names are unique, and the second would silently lose). */
+static int add_fw_cfg(struct vm_config *cfg, const char *arg)
+{
+	struct fw_cfg_opt_config *e = &cfg->fw_cfg[cfg->nr_fw_cfg];
+
+	if (cfg->nr_fw_cfg == CLI_MAX_FW_CFG) {
+		pr_err("--fw-cfg %s: more than %d fw_cfg files (minivmm takes at most %d)", arg,
+		       CLI_MAX_FW_CFG, CLI_MAX_FW_CFG);
+		return -EINVAL;
+	}
+	if (cli_parse_fw_cfg(arg, e))
+		return -EINVAL;
+	for (unsigned int i = 0; i < cfg->nr_fw_cfg; i++) {
+		if (!strcmp(cfg->fw_cfg[i].name, e->name)) {
+			pr_err("--fw-cfg %s: %s is given twice (give each fw_cfg file once)", arg,
+			       e->name);
+			return -EINVAL;
+		}
+	}
+	cfg->nr_fw_cfg++;
+	return 0;
+}
+
 /* Where --daemonize meets the other options: after every option is read. */
 static int cli_check_daemonize(struct vm_config *cfg, bool serial_given)
 {
@@ -462,6 +516,36 @@ static int cli_check_daemonize(struct vm_config *cfg, bool serial_given)
 	/* The default console is the terminal, which a daemon lets go of. */
 	if (!serial_given)
 		cfg->serial = SERIAL_NONE;
+	return 0;
+}
+
+/*
+ * --tpm, --tpm=socket=PATH or --tpm socket=PATH: getopt takes an optional
+ * value only when attached with '=', so a following "socket=..." word is
+ * taken here (*consumed: it was argv[optind]).
+ */
+static int cli_tpm(const char *arg, const char *next, bool *consumed, struct vm_config *cfg)
+{
+	*consumed = false;
+	if (!arg && next && !strncmp(next, "socket=", 7)) {
+		arg = next;
+		*consumed = true;
+	}
+	cfg->tpm = true;
+	cfg->tpm_socket = NULL;
+	if (!arg)
+		return 0;
+	if (strncmp(arg, "socket=", 7) || !arg[7]) {
+		pr_err("--tpm '%s': unknown TPM backend (use --tpm to have minivmm start swtpm, or --tpm socket=PATH for a running swtpm's control socket)",
+		       arg);
+		return -EINVAL;
+	}
+	if (strlen(arg + 7) > CLI_CONTROL_PATH_MAX) {
+		pr_err("--tpm %s: a Unix socket path holds at most %d bytes (use a shorter path)", arg,
+		       CLI_CONTROL_PATH_MAX);
+		return -EINVAL;
+	}
+	cfg->tpm_socket = arg + 7;
 	return 0;
 }
 
@@ -529,6 +613,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
 	cfg->name = "minivmm";
+	cfg->hyperv = true;
 
 	opterr = 0;	/* our own messages, one line each */
 	/*
@@ -602,6 +687,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if (cli_path("log", arg, &cfg->log))
 				return -EINVAL;
 			break;
+		case OPT_TPM: {
+			bool consumed;
+
+			if (cli_tpm(arg, optind < argc ? argv[optind] : NULL, &consumed, cfg))
+				return -EINVAL;
+			optind += consumed;
+			break;
+		}
 		case OPT_DEBUGCON:
 			cfg->debugcon = arg;
 			break;
@@ -624,6 +717,17 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_HIDE_KVM:
 			cfg->hide_kvm = true;
+			break;
+		case OPT_HYPERV:
+			if (!strcmp(arg, "on")) {
+				cfg->hyperv = true;
+			} else if (!strcmp(arg, "off")) {
+				cfg->hyperv = false;
+			} else {
+				pr_err("--hyperv '%s': use on or off", arg);
+				return -EINVAL;
+			}
+			cfg->hyperv_given = true;
 			break;
 		case OPT_HV_VENDOR_ID:
 			if (!*arg || strlen(arg) > 12) {
@@ -660,6 +764,13 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_OVMF_VARS:
 			cfg->ovmf_vars = arg;
+			break;
+		case OPT_SECURE_BOOT:
+			cfg->secure_boot = true;
+			break;
+		case OPT_FW_CFG:
+			if (add_fw_cfg(cfg, arg))
+				return -EINVAL;
 			break;
 		case OPT_DISK:
 		case OPT_CDROM:
@@ -784,6 +895,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (cfg->cpu_pm && cli_check_cpu_pm(cfg))
 		return -EINVAL;
+	if (cfg->secure_boot) {
+		if (cfg->firmware) {
+			pr_err("--secure-boot with --firmware (Secure Boot is OVMF's: drop --firmware)");
+			return -EINVAL;
+		}
+		if (!cfg->ovmf)
+			cfg->ovmf = CLI_SECURE_BOOT_CODE;
+		if (!cfg->ovmf_vars)
+			cfg->ovmf_vars_template = CLI_SECURE_BOOT_VARS;
+	}
 	if (cfg->firmware && cfg->ovmf) {
 		pr_err("--firmware and --ovmf both given (boot one firmware: --ovmf for UEFI, --firmware for a raw image)");
 		return -EINVAL;
@@ -793,7 +914,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		return -EINVAL;
 	}
 	if (!cfg->firmware && !cfg->ovmf) {
-		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, or --firmware FILE)");
+		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, --secure-boot, or --firmware FILE)");
 		return -EINVAL;
 	}
 	return cli_check_daemonize(cfg, serial_given);

@@ -4,6 +4,7 @@
 #define MINIVMM_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/memory.h"
@@ -51,6 +52,20 @@ struct vfio_dev_config {
 	bool vga;			/* vga=on: legacy VGA ranges to it */
 };
 
+#define CLI_MAX_FW_CFG		16
+#define CLI_FW_CFG_NAME_MAX	55	/* fw_cfg directory name[56], NUL included */
+
+/* --fw-cfg name=opt/NAME,file=FILE | name=opt/NAME,string=TEXT */
+struct fw_cfg_opt_config {
+	char name[CLI_FW_CFG_NAME_MAX + 1];
+	char value[4096];		/* the file's path, or the string itself */
+	bool is_string;			/* string=: the text, without its NUL */
+};
+
+/* --secure-boot: Debian's non-SMM code image with Microsoft's keys. */
+#define CLI_SECURE_BOOT_CODE	"/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define CLI_SECURE_BOOT_VARS	"/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+
 struct vm_config {
 	uint64_t mem_size;
 	enum mem_backing backing;
@@ -60,7 +75,16 @@ struct vm_config {
 	const char *firmware;		/* --firmware: raw image at the top of 4 GiB */
 	const char *ovmf;		/* --ovmf: OVMF.fd or OVMF_CODE*.fd */
 	const char *ovmf_vars;		/* --ovmf-vars: this VM's variable store */
+	/* --secure-boot: the template copied per VM when there is no
+	 * --ovmf-vars (CLI_SECURE_BOOT_VARS); NULL: the one next to --ovmf */
+	const char *ovmf_vars_template;
+	bool secure_boot;
+	struct fw_cfg_opt_config fw_cfg[CLI_MAX_FW_CFG];	/* --fw-cfg, in order */
+	unsigned int nr_fw_cfg;
 	const char *name;		/* --name: per-VM state lives under it */
+	bool tpm;			/* --tpm: a TPM 2.0 (CRB) backed by swtpm */
+	const char *tpm_socket;		/* --tpm socket=PATH: a running swtpm's
+					 * control socket; NULL: minivmm starts one */
 	bool rtc_localtime;
 	uint8_t uuid[16];
 	bool has_uuid;
@@ -79,7 +103,13 @@ struct vm_config {
 	bool testdev;
 	bool testdev_qemu_exit;		/* --testdev exit=qemu: status (v << 1) | 1 */
 	bool hide_kvm;
-	const char *hv_vendor_id;	/* --hv-vendor-id: CPUID 0x40000000 vendor */
+	/* --hyperv on|off: the Hyper-V enlightenments (default on); given
+	 * says it was asked for (then a KVM without them is an error). */
+	bool hyperv;
+	bool hyperv_given;
+	/* --hv-vendor-id: CPUID 0x40000000 vendor (Hyper-V's with --hyperv
+	 * on, instead of "Microsoft Hv"; KVM's with --hyperv off) */
+	const char *hv_vendor_id;
 	bool stats;
 	int64_t halt_poll_ns;		/* --halt-poll: -1 leaves KVM's default */
 	bool cpu_pm;			/* --cpu-pm on: HLT/MWAIT/PAUSE do not exit */
@@ -111,11 +141,21 @@ int cli_parse_uuid(const char *s, uint8_t uuid[16]);
  */
 int cli_parse_cpu_list(const char *s, int *cpus, unsigned int max);
 
+/*
+ * The next comma-separated item of an option value at *p into item (cap
+ * bytes, NUL included), ",," standing for a literal comma as in QEMU; *p
+ * moves past the item and its comma. -E2BIG if the item does not fit.
+ */
+int cli_next_item(const char **p, char *item, size_t cap);
+
 /* One --disk value into d: 0, or -EINVAL after printing one line. */
 int cli_parse_disk(const char *arg, struct disk_config *d);
 
 /* One --vfio (gpu false) or --gpu value into d: 0, or -EINVAL after one line. */
 int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d);
+
+/* One --fw-cfg value into e: 0, or -EINVAL after one line. */
+int cli_parse_fw_cfg(const char *arg, struct fw_cfg_opt_config *e);
 
 /* Is host CPU cpu online according to a kernel "online" list (e.g. "0-3,8")? */
 bool cli_cpu_in_list(const char *online_list, int cpu);

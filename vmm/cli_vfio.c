@@ -71,21 +71,10 @@ int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d)
 	memset(d, 0, sizeof(*d));
 	d->gpu = gpu;
 	while (*p) {
-		size_t n = 0;
-
-		/* ",," is a literal comma, as in --disk and QEMU. */
-		for (; *p && !(*p == ',' && p[1] != ','); p++) {
-			if (*p == ',')
-				p++;
-			if (n == sizeof(item) - 1) {
-				pr_err("%s: option too long", opt);
-				return -EINVAL;
-			}
-			item[n++] = *p;
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("%s: option too long", opt);
+			return -EINVAL;
 		}
-		item[n] = '\0';
-		if (*p == ',')
-			p++;
 		if (vfio_item(opt, arg, item, first, d))
 			return -EINVAL;
 		first = false;

@@ -27,11 +27,15 @@
 #include "devices/pci.h"
 #include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
+#include "devices/tpm/crb.h"
+#include "devices/tpm/swtpm.h"
 #include "devices/vfio/vfio.h"
 #include "devices/vfio/vfio_ops.h"
 #include "devices/virtio/blk.h"
 #include "firmware/acpi.h"
+#include "firmware/acpi_tables.h"
 #include "firmware/fw_cfg.h"
+#include "firmware/ovmf.h"
 #include "firmware/smbios.h"
 #include "lib/layout.h"
 #include "lib/log.h"
@@ -222,6 +226,32 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 }
 
 /*
+ * --tpm: a TPM 2.0 behind the CRB interface at LAYOUT_TPM_CRB_BASE, backed
+ * by swtpm: one minivmm starts, its state in the VM's state directory
+ * ($MINIVMM_STATE_DIR/NAME/tpm, next to its UEFI variables), or a running
+ * one (--tpm socket=PATH). docs/tpm.md.
+ */
+static int machine_tpm(struct vm *vm)
+{
+	char state[4096], dir[4200];
+	struct tpm_crb_params p = { .base = LAYOUT_TPM_CRB_BASE };
+	struct swtpm_params sp = { .socket = vm->cfg->tpm_socket, .state_dir = dir };
+	int ret;
+
+	if (!vm->cfg->tpm)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/%s/tpm", ovmf_state_dir(state, sizeof(state)), vm->cfg->name);
+	ret = swtpm_open(&sp, &p.be);
+	if (ret)
+		return ret;	/* said why */
+	if (!tpm_crb_create(&vm->ops, &vm->mmio, &p))
+		return -errno;	/* the backend said why */
+	if (!sp.socket)
+		pr_info("TPM state of VM '%s': %s", vm->cfg->name, dir);
+	return 0;
+}
+
+/*
  * --vfio/--gpu: after the chipset (the INTx router must be there), one
  * PCIe root port per device from slot 0x10 with the function(s) behind
  * it, then all guest RAM mapped for their DMA, once.
@@ -291,10 +321,17 @@ static int machine_dump_acpi(const char *dir, const struct acpi_blob *tables)
 	return 0;
 }
 
-static int machine_acpi(struct vm *vm, struct fw_cfg *fw_cfg)
+/*
+ * The ACPI tables (firmware/acpi_tables.h): built now, from what the
+ * devices say of themselves and the memory map, and again whenever the
+ * firmware selects them, with PCI0's 64-bit window widened to cover the
+ * BARs it programmed under root. Created before the fw_cfg that serves
+ * them, so that the registry destroys it after.
+ */
+static int machine_acpi(struct vm *vm, struct pci_root *root, struct acpi_tables **out)
 {
 	struct acpi_config cfg;
-	struct acpi_blobs blobs = { 0 };
+	struct acpi_tables *t;
 	int ret;
 
 	acpi_config_init(&cfg);
@@ -308,26 +345,22 @@ static int machine_acpi(struct vm *vm, struct fw_cfg *fw_cfg)
 	cfg.ram_high_size = vm->mem.high_size;
 	cfg.pci32_start = vm->mem.low_end;
 	cfg.pci32_end = MEM_IOAPIC_BASE;
+	/* Where the classic OVMF puts its aperture; what the firmware really
+	 * programmed is added when it reads the tables. */
 	acpi_ovmf_pci64_window(vm->mem.high_size, &cfg.pci64_base, &cfg.pci64_size);
-	ret = acpi_build(&cfg, &blobs);
-	if (ret) {
+	t = acpi_tables_create(&vm->ops, &cfg, root);
+	if (!t) {
+		ret = -errno;
 		pr_err("building the ACPI tables: %s", strerror(-ret));
 		return ret;
 	}
 	if (vm->cfg->dump_acpi) {
-		ret = machine_dump_acpi(vm->cfg->dump_acpi, &blobs.tables);
+		ret = machine_dump_acpi(vm->cfg->dump_acpi, &acpi_tables_blobs(t)->tables);
 		if (ret)
-			goto free_blobs;
+			return ret;	/* the registry frees t */
 	}
-	ret = fw_cfg_add_file(fw_cfg, "etc/acpi/tables", blobs.tables.data, blobs.tables.len);
-	if (!ret)
-		ret = fw_cfg_add_file(fw_cfg, "etc/acpi/rsdp", blobs.rsdp.data, blobs.rsdp.len);
-	if (!ret)
-		ret = fw_cfg_add_file(fw_cfg, "etc/table-loader", blobs.loader.data,
-				      blobs.loader.len);
-free_blobs:
-	acpi_blobs_free(&blobs);
-	return ret;
+	*out = t;
+	return 0;
 }
 
 /*
@@ -363,7 +396,7 @@ static int machine_bootorder(struct vm *vm, char **order)
 	return ret;	/* bootorder_build said why */
 }
 
-static int machine_fw_cfg(struct vm *vm)
+static int machine_fw_cfg(struct vm *vm, struct pci_root *root)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct kvm_cpuid2 *cpuid = vm->kvm.supported_cpuid;
@@ -387,10 +420,14 @@ static int machine_fw_cfg(struct vm *vm)
 		.amd_ht_hole = leaf0 && leaf0->ebx == 0x68747541 && leaf88 &&
 			       (leaf88->eax & 0xff) >= 40,
 	};
+	struct acpi_tables *acpi = NULL;
 	struct fw_cfg *fw_cfg;
 	char *bootorder;
 	int ret;
 
+	ret = machine_acpi(vm, root, &acpi);
+	if (ret)
+		return ret;	/* said why */
 	ret = machine_bootorder(vm, &bootorder);
 	if (ret)
 		return ret;	/* said why */
@@ -415,9 +452,14 @@ static int machine_fw_cfg(struct vm *vm)
 	if (!ret)
 		ret = device_list_add_fw_cfg(&vm->devices, fw_cfg);
 	if (!ret)
-		ret = machine_acpi(vm, fw_cfg);
+		ret = acpi_tables_add_fw_cfg(acpi, fw_cfg);
 	if (ret)
 		pr_err("setting up fw_cfg: %s", strerror(-ret));
+	/* Last, after every file of minivmm's own (--fw-cfg names are
+	 * "opt/..." and cannot take theirs). */
+	for (unsigned int i = 0; !ret && i < cfg->nr_fw_cfg; i++)
+		ret = fw_cfg_add_opt(fw_cfg, cfg->fw_cfg[i].name, cfg->fw_cfg[i].value,
+				     cfg->fw_cfg[i].is_string);
 free_bootorder:
 	free(bootorder);
 	return ret;
@@ -436,6 +478,8 @@ int machine_create(struct vm *vm)
 			pr_err("creating the q35 chipset: %s", strerror(-ret));
 	}
 	if (!ret)
+		ret = machine_tpm(vm);
+	if (!ret)
 		ret = machine_ahci(vm, root);
 	if (!ret)
 		ret = machine_disks(vm, root);
@@ -443,6 +487,6 @@ int machine_create(struct vm *vm)
 		ret = machine_vfio(vm, root);
 	/* Last: the tables describe every device. */
 	if (!ret)
-		ret = machine_fw_cfg(vm);
+		ret = machine_fw_cfg(vm, root);
 	return ret;
 }

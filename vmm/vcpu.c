@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/thread.h"
 #include "vmm/cpuid.h"
+#include "vmm/hyperv.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -160,15 +161,101 @@ fail:
 	return -errno;
 }
 
-int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
+static struct hyperv_kvm vcpu_hyperv_kvm(struct vm *vm)
 {
+	return (struct hyperv_kvm){ .ioctl = hyperv_sys_ioctl, .sys_fd = vm->kvm.dev_fd };
+}
+
+/*
+ * The Hyper-V leaves and KVM's SynIC for this vCPU (vmm/hyperv.c). vCPU 0
+ * decides whether the VM has them: a KVM without Hyper-V support is an
+ * error with --hyperv on given, a note with the default.
+ */
+static int vcpu_hyperv_init(struct vcpu *vcpu, struct hyperv_cpuid *hv)
+{
+	struct vm *vm = vcpu->vm;
+	struct hyperv_kvm k = vcpu_hyperv_kvm(vm);
+	struct hyperv_config cfg = {
+		.vendor_id = vm->cfg->hv_vendor_id,
+		.apicv = hyperv_host_apicv(vm->cfg->sysfs_root),
+	};
+	char list[256];
+	int ret;
+
+	if (vcpu->index == 0)
+		vm->hyperv = vm->cfg->hyperv;
+	if (!vm->hyperv)
+		return 0;
+	ret = hyperv_vcpu_init(&k, vcpu->fd, &cfg, hv);
+	if (ret == -ENOTSUP && vcpu->index == 0 && !vm->cfg->hyperv_given) {
+		pr_info("this kernel's KVM offers no Hyper-V enlightenments (KVM_GET_SUPPORTED_HV_CPUID, Linux 5.0+): running without them");
+		vm->hyperv = false;
+		return 0;
+	}
+	if (ret == -ENOTSUP) {
+		pr_err("--hyperv on: this kernel's KVM offers no Hyper-V enlightenments (use Linux 5.0 or newer, or --hyperv off)");
+		return ret;
+	}
+	if (ret) {
+		pr_err("vCPU %u: Hyper-V set-up: %s", vcpu->index, strerror(-ret));
+		return ret;
+	}
+	if (vcpu->index == 0) {
+		hyperv_feature_list(hv->enabled, list, sizeof(list));
+		pr_debug("Hyper-V enlightenments: %s", list);
+		if (hv->missing) {
+			hyperv_feature_list(hv->missing, list, sizeof(list));
+			pr_info("Hyper-V enlightenments this KVM lacks (left out): %s", list);
+		}
+	}
+	return 0;
+}
+
+/* KVM_SET_CPUID2 with the topology (vmm/cpuid.c) and, with Hyper-V, its
+ * leaves at 0x40000000 and KVM's at 0x40000100. */
+static int vcpu_set_cpuid(struct vcpu *vcpu, const struct hyperv_cpuid *hv)
+{
+	struct vm *vm = vcpu->vm;
 	struct cpuid_topology topo = {
-		.apic_id = index,
+		.apic_id = vcpu->index,
 		.nr_vcpus = vm->nr_vcpus,
 		.hide_kvm = vm->cfg->hide_kvm,
-		.hv_vendor_id = vm->cfg->hv_vendor_id,
+		/* With Hyper-V the vendor id names Hyper-V (its leaf). */
+		.hv_vendor_id = vm->hyperv ? NULL : vm->cfg->hv_vendor_id,
 	};
-	struct kvm_cpuid2 *cpuid;
+	struct kvm_cpuid2 *cpuid, *merged;
+	int ret;
+
+	cpuid = cpuid_build(vm->kvm.supported_cpuid, &topo);
+	if (!cpuid)
+		return -ENOMEM;
+	if (vm->hyperv) {
+		merged = hyperv_cpuid_merge(cpuid, hv);
+		free(cpuid);
+		cpuid = merged;
+		if (!cpuid)
+			return -ENOMEM;
+	}
+	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+	if (ret < 0) {
+		ret = -errno;
+		pr_err("KVM_SET_CPUID2 on vCPU %u: %s", vcpu->index, strerror(errno));
+		return ret;
+	}
+	if (vm->hyperv) {
+		struct hyperv_kvm k = vcpu_hyperv_kvm(vm);
+
+		ret = hyperv_vcpu_set_msrs(&k, vcpu->fd, hv);
+		if (ret)
+			pr_err("vCPU %u: the Hyper-V crash MSR: %s", vcpu->index, strerror(-ret));
+	}
+	return ret;
+}
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
+{
+	struct hyperv_cpuid hv;
 	int ret;
 
 	memset(vcpu, 0, sizeof(*vcpu));
@@ -190,18 +277,12 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 		pr_err("mmap of vCPU %u's kvm_run: %s", index, strerror(errno));
 		goto close_fd;
 	}
-	cpuid = cpuid_build(vm->kvm.supported_cpuid, &topo);
-	if (!cpuid) {
-		ret = -ENOMEM;
+	ret = vcpu_hyperv_init(vcpu, &hv);
+	if (ret)
 		goto unmap_run;
-	}
-	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
-	free(cpuid);
-	if (ret < 0) {
-		ret = -errno;
-		pr_err("KVM_SET_CPUID2 on vCPU %u: %s", index, strerror(errno));
+	ret = vcpu_set_cpuid(vcpu, &hv);
+	if (ret)
 		goto unmap_run;
-	}
 	ret = vcpu_save_reset_state(vcpu);
 	if (ret) {
 		pr_err("vCPU %u: cannot read its power-on state: %s", index, strerror(-ret));
@@ -284,10 +365,37 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 		bus_read(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
 }
 
+/*
+ * The guest wrote CRASH_NOTIFY to HV_X64_MSR_CRASH_CTL (a Windows bugcheck:
+ * code and four parameters; Linux's hyperv_report_panic: the die/panic
+ * code, its guest OS id, RIP, RAX, RSP). x86 KVM passes no data with the
+ * event (system_event.ndata is 0): the values are in the crash MSRs.
+ */
+static void vcpu_guest_crash(struct vcpu *vcpu)
+{
+	struct hyperv_kvm k = vcpu_hyperv_kvm(vcpu->vm);
+	uint64_t p[5];
+	int ret = hyperv_read_crash(&k, vcpu->fd, p);
+
+	if (ret)
+		pr_err("vCPU %u: guest crash reported (its parameters unreadable: %s)",
+		       vcpu->index, strerror(-ret));
+	else
+		/* 0x on zeroes too: one format for whoever parses it. */
+		pr_err("vCPU %u: guest crash reported: code 0x%" PRIx64 " params 0x%" PRIx64
+		       " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
+		       vcpu->index, p[0], p[1], p[2], p[3], p[4]);
+	vm_request_stop(vcpu->vm, VM_STOP_GUEST_CRASH, 0);
+}
+
 static void vcpu_handle_system_event(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
+	if (vcpu->run->system_event.type == KVM_SYSTEM_EVENT_CRASH && vm->hyperv) {
+		vcpu_guest_crash(vcpu);
+		return;
+	}
 	switch (vcpu->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 		vm_request_stop(vm, VM_STOP_POWEROFF, 0);
@@ -328,6 +436,11 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SYSTEM_EVENT:
 		vcpu_handle_system_event(vcpu);
 		return false;
+	case KVM_EXIT_HYPERV:
+		/* A SynIC MSR write or a VMBus hypercall (vmm/hyperv.c). */
+		vcpu->stats.other++;
+		hyperv_handle_exit(&run->hyperv);
+		return true;
 	case KVM_EXIT_HLT:
 		/* Only reached without an in-kernel LAPIC; keep going. */
 		vcpu->stats.other++;

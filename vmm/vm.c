@@ -218,8 +218,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (vm->use_ovmf) {
 		char state[4096];
 
-		ret = ovmf_open(&vm->ovmf, cfg->ovmf, cfg->ovmf_vars, cfg->name,
-				ovmf_state_dir(state, sizeof(state)));
+		ret = ovmf_open(&vm->ovmf, cfg->ovmf, cfg->ovmf_vars, cfg->ovmf_vars_template,
+				cfg->name, ovmf_state_dir(state, sizeof(state)));
 	} else {
 		ret = fw_image_open(&vm->fw, cfg->firmware);
 	}
@@ -422,6 +422,8 @@ static int vm_exit_status(const struct vm *vm)
 		return 3;
 	case VM_STOP_CRASH:
 		return 4;
+	case VM_STOP_GUEST_CRASH:
+		return 5;
 	case VM_STOP_TESTDEV:
 		pr_debug("test device exit with code %d", vm->stop_code);
 		return vm->stop_code & 0xff;

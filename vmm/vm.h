@@ -33,6 +33,9 @@ struct vm {
 	bool use_ovmf;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
+	/* The Hyper-V enlightenments are on: --hyperv on and this KVM has
+	 * them (vCPU 0's set-up decides, vmm/vcpu.c). */
+	bool hyperv;
 
 	/* Every device, in creation order (devices/device.h): reset in
 	 * this order, destroyed in reverse. vmm/machine.c creates them. */

@@ -11,8 +11,12 @@
  *  - reads the device ID: 0x29C0 selects its Q35 paths (PlatformPei);
  *  - writes PCIEXBAR: low dword 0, high dword 0, low dword 0xB0000001
  *    (PciExBarInitialization): the ECAM window appears at 0xB0000000;
- *  - SMM builds only: EXT_TSEG_MB / F_SMBASE queries, ESMRAMC, SMRAM,
- *    GGC, TOLUD, TSEGMB, GBSM, BGSM (SmmAccessPei). Stored; see below.
+ *  - SMM builds only (OVMF_CODE*.secboot.fd, built with SMM_REQUIRE):
+ *    PlatformPei's Q35TsegMbytesInitialization writes the EXT_TSEG_MB
+ *    query, then SmmAccessPei programs ESMRAMC, SMRAM, TSEGMB... and the
+ *    boot later waits forever for an SMI that never comes. minivmm has no
+ *    SMM, so that first write ends the VM with a one-line error naming
+ *    the firmware to boot instead (mch_smm_firmware below).
  *  - PAM1 via QemuVideoDxe's VBE shim and the CSM (not in Debian's
  *    build): stored.
  */
@@ -70,6 +74,7 @@ struct mch {
 	struct device device;
 	struct pci_dev dev;
 	struct pci_root *root;
+	bool smm_reported;		/* mch_smm_firmware said it once */
 };
 
 static struct mch *to_mch(struct pci_dev *dev)
@@ -123,12 +128,36 @@ static void mch_apply_smram_lock(struct mch *mch)
 	}
 }
 
+/*
+ * The firmware wrote MCH_EXT_TSEG_MB_QUERY (0xFFFF) to EXT_TSEG_MB. Only
+ * an OVMF built with SMM_REQUIRE does (edk2-stable202211 OvmfPkg/
+ * PlatformPei/Platform.c calls Q35TsegMbytesInitialization only when
+ * PcdSmmSmramRequire is set), and it does so in PlatformPei, within the
+ * first second of the boot. Without SMM such a build never finishes
+ * booting: SmmAccessPei/SmmControl2Dxe and the SMM variable driver wait on
+ * SMRAM and SMIs (APM port 0xB2) minivmm does not emulate. Saying so now
+ * beats a guest that hangs silently.
+ */
+static void mch_smm_firmware(struct mch *mch)
+{
+	if (mch->smm_reported)
+		return;
+	mch->smm_reported = true;
+	pr_err("the firmware is built for SMM (OVMF_CODE*.secboot.fd, OVMF_CODE*.ms.fd), which minivmm does not emulate: "
+	       "use --secure-boot, or --ovmf /usr/share/OVMF/OVMF_CODE_4M.fd --ovmf-vars /usr/share/OVMF/OVMF_VARS_4M.ms.fd");
+	mch->root->ops->request_stop(mch->root->ops->vm, VM_STOP_ERROR, 0);
+}
+
 static void mch_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val,
 			  unsigned int len)
 {
 	struct mch *mch = to_mch(dev);
 
 	pci_dev_default_cfg_write(dev, off, val, len);
+	if (pci_range_overlaps(off, len, MCH_EXT_TSEG_MB, 2) &&
+	    pci_get16(dev->config, MCH_EXT_TSEG_MB) == MCH_EXT_TSEG_MB_QUERY &&
+	    mch->root->ops && mch->root->ops->request_stop)
+		mch_smm_firmware(mch);
 	if (pci_range_overlaps(off, len, MCH_PCIEXBAR, 8))
 		mch_update_pciexbar(mch);
 	if (pci_range_overlaps(off, len, MCH_SMRAM, 1))
@@ -143,6 +172,7 @@ static void mch_reset(struct pci_dev *dev)
 	 * changed and the ECAM window follow them. */
 	mch_apply_smram_lock(mch);
 	mch_update_pciexbar(mch);
+	mch->smm_reported = false;
 }
 
 static const struct pci_dev_ops mch_ops = {
@@ -182,7 +212,8 @@ struct mch *mch_create(struct pci_root *root)
 	 * EXT_TSEG_MB (QEMU): OVMF writes 0xFFFF and reads back; the value
 	 * unchanged means "no extended TSEG, use the 8 MiB default". With no
 	 * SMM there is no TSEG to size, so the register is plain storage
-	 * and the answer is "absent". F_SMBASE (9Ch) likewise: the query
+	 * and the answer is "absent" (but the query itself stops the VM:
+	 * mch_smm_firmware). F_SMBASE (9Ch) likewise: the query
 	 * value 0xFF reads back as written, never 01h ("SMRAM at default
 	 * SMBASE"), so OVMF reports it not found. Both are in the default
 	 * read/write device area already.

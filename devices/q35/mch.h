@@ -12,7 +12,9 @@
  *   SMRAM 0x9D, ESMRAMC 0x9E  stored, with the D_LCK lock semantics;
  *                  there is no SMM, so nothing is mapped or hidden.
  *   EXT_TSEG_MB 0x50, F_SMBASE 0x9C  QEMU's paravirtual "query"
- *                  registers, answered as "absent" (see mch.c).
+ *                  registers, answered as "absent" (see mch.c); the
+ *                  EXT_TSEG_MB query (0xFFFF) marks an OVMF built for SMM,
+ *                  which cannot boot here: the VM stops with an error.
  *   the rest of 0x40-0xFF  plain storage (TOLUD, TSEGMB, GGC, ...).
  */
 #ifndef MINIVMM_Q35_MCH_H
@@ -27,6 +29,7 @@
 #define MCH_DEVFN		PCI_DEVFN(0, 0)
 
 #define MCH_EXT_TSEG_MB		0x50
+#define MCH_EXT_TSEG_MB_QUERY	0xffff	/* what an SMM build of OVMF writes */
 #define MCH_GGC			0x52
 #define MCH_PCIEXBAR		0x60
 #define MCH_PAM0		0x90

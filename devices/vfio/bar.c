@@ -128,6 +128,9 @@ static void bar_rw(struct vfio_pci *v, unsigned int bar, uint64_t off, void *dat
 	struct vfio_msix *x = &v->msix;
 	uint64_t tsize = msix_table_size(x->nr), psize = msix_pba_size(x->nr);
 
+	/* A config space mirror (quirks.c): the virtual config space. */
+	if (v->nr_mirrors && vfio_quirk_access(v, bar, off, data, len, write))
+		return;
 	/* The emulated table and PBA (devices/msix.c); an access that
 	 * straddles their edge is dropped. */
 	if (x->cap && bar == x->table_bar && off < x->table_off + tsize &&
@@ -223,7 +226,8 @@ static int bar_setup_pieces(struct vfio_pci *v, unsigned int bar,
 {
 	struct vfio_bar *b = &v->bars[bar];
 	struct area areas[VFIO_MAX_AREAS];
-	uint64_t excl[2][2], points[2 * VFIO_MAX_AREAS + 6];
+	uint64_t excl[2 + VFIO_MAX_MIRRORS][2];
+	uint64_t points[2 * VFIO_MAX_AREAS + 2 * (2 + VFIO_MAX_MIRRORS) + 2];
 	unsigned int nr_areas = 0, nr_excl = 0, nr_points = 0;
 	int prot = (b->r.flags & VFIO_REGION_INFO_FLAG_READ ? PROT_READ : 0) |
 		   (b->r.flags & VFIO_REGION_INFO_FLAG_WRITE ? PROT_WRITE : 0);
@@ -282,6 +286,15 @@ static int bar_setup_pieces(struct vfio_pci *v, unsigned int bar,
 				    VFIO_PAGE_SIZE - 1) & ~(VFIO_PAGE_SIZE - 1);
 		nr_excl++;
 	}
+	/* Config space mirrors (quirks.c), page-granular too. */
+	for (unsigned int i = 0; i < v->nr_mirrors; i++) {
+		if (v->mirrors[i].bar != bar)
+			continue;
+		excl[nr_excl][0] = v->mirrors[i].off & ~(VFIO_PAGE_SIZE - 1);
+		excl[nr_excl][1] = (v->mirrors[i].off + v->mirrors[i].len + VFIO_PAGE_SIZE - 1) &
+				   ~(VFIO_PAGE_SIZE - 1);
+		nr_excl++;
+	}
 
 	/* Walk the BAR between every boundary: each stretch is wholly
 	 * inside or outside each area and each excluded range. */
@@ -336,6 +349,8 @@ int vfio_bars_init(struct vfio_pci *v)
 			continue;
 		}
 		snprintf(b->name, sizeof(b->name), "vfio %s BAR%u", v->bdf, i);
+		if (i == 0)
+			vfio_quirks_probe(v, v->legacy_vga);
 		b->whole = (struct vfio_piece){ .v = v, .bar = i, .len = b->r.size, .slot = -1 };
 		if (lo & 1) {
 			flags = PCI_BAR_IO;

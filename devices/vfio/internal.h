@@ -34,6 +34,9 @@
 #define VFIO_PAGE_SIZE		4096ULL
 #define VFIO_MAX_PIECES		24	/* per BAR: mmap'ed and trapped parts */
 #define VFIO_MAX_AREAS		8	/* sparse mmap areas used per BAR */
+#define VFIO_MAX_MIRRORS	2	/* config space mirrors in BARs (quirks.c) */
+#define VFIO_NV_MIRROR_OFF	0x88000ULL	/* NVIDIA BAR0: all config space */
+#define VFIO_NV_LEGACY_MIRROR_OFF 0x1800ULL	/* NVIDIA BAR0: the first 256 bytes */
 #define VFIO_MSI_MAX_VECTORS	32	/* PCI 3.0 §6.8.1.3: MMC at most 5 */
 #define VFIO_ROM_MAX		(16 * MiB)
 
@@ -96,6 +99,12 @@ struct vfio_bar {
 	char name[40];
 };
 
+/* A window of a BAR that mirrors the function's config space (quirks.c). */
+struct vfio_mirror {
+	unsigned int bar;
+	uint64_t off, len;
+};
+
 struct vfio_msi {
 	unsigned int cap;		/* config offset, 0: absent/hidden */
 	unsigned int size;		/* of the capability */
@@ -154,6 +163,11 @@ struct vfio_pci {
 		uint64_t base;
 	} vga_ranges[3];
 
+	/* config space mirrors in BARs: trapped, never mapped (quirks.c) */
+	struct vfio_mirror mirrors[VFIO_MAX_MIRRORS];
+	unsigned int nr_mirrors;
+	bool legacy_vga;		/* vga=on asked for this slot */
+
 	pthread_mutex_t irq_lock;
 	bool intr_ready;		/* vfio_intr_init done, irq_lock live */
 	struct vfio_msi msi;
@@ -193,6 +207,14 @@ int vfio_vga_init(struct vfio_pci *v, struct pci_root *root);
 void vfio_vga_exit(struct vfio_pci *v);
 int vfio_region_get(struct vfio_pci *v, unsigned int index, struct vfio_region *r,
 		    struct vfio_region_info **full);
+
+/* quirks.c */
+/* Find the config space mirrors of this device's BARs (after the regions
+ * are known, before bar.c splits the BARs into pieces). */
+void vfio_quirks_probe(struct vfio_pci *v, bool legacy_vga);
+/* An access to BAR bar at off that a quirk serves: true if it did. */
+bool vfio_quirk_access(struct vfio_pci *v, unsigned int bar, uint64_t off, void *data,
+		       unsigned int len, bool write);
 
 /* msi.c */
 int vfio_intr_init(struct vfio_pci *v);

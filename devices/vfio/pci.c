@@ -259,6 +259,33 @@ static int fn_of(const char *bdf)
 	return n >= 2 && bdf[n - 2] == '.' ? bdf[n - 1] - '0' : 0;
 }
 
+/*
+ * The root port's link is the device's (PCIe 4.0 §7.5.3.6-8, §7.5.3.18):
+ * the speeds and width of the first function with a PCI Express
+ * capability, as the guest sees them in that function (its own values,
+ * read from the device at open), so that a driver comparing the two (or
+ * checking the port's maximum before raising the link speed) sees one
+ * trained link rather than a x1 2.5 GT/s port in front of a x16 card.
+ */
+static void vfio_slot_link(struct vfio_slot *s)
+{
+	for (unsigned int i = 0; i < s->nr_fn; i++) {
+		const uint8_t *cfg = s->fn[i]->dev.config;
+		unsigned int c = s->fn[i]->exp_cap;
+
+		if (!c)
+			continue;
+		pcie_root_port_set_link(s->port, pci_get32(cfg, c + PCI_EXP_LNKCAP),
+					pci_get16(cfg, c + PCI_EXP_LNKSTA),
+					(pci_get16(cfg, c + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_VERS) >= 2
+						? pci_get32(cfg, c + PCI_EXP_LNKCAP2) : 0);
+		pr_debug("vfio: %s: its root port has its link: Max Link Speed %u, x%u",
+			 s->fn[i]->bdf, pci_get32(cfg, c + PCI_EXP_LNKCAP) & 0xf,
+			 (pci_get32(cfg, c + PCI_EXP_LNKCAP) >> 4) & 0x3f);
+		return;
+	}
+}
+
 /* Reset through the root: the port's and each function's PCI reset
  * hook (vfio_pci_reset_hook resets the device itself). */
 static void vfio_slot_dev_destroy(struct device *dev)
@@ -316,6 +343,7 @@ struct vfio_slot *vfio_slot_create(struct vfio_container *c, struct pci_root *ro
 	 * a guest looks for more functions only where function 0 is. */
 	keep_fn &= n > 1;
 	for (unsigned int i = 0; i < s->nr_fn; i++) {
+		s->fn[i]->legacy_vga = cfg->vga;
 		ret = vfio_pci_setup(s->fn[i], i == 0 ? cfg->romfile : NULL);
 		if (ret)
 			goto destroy_slot;
@@ -353,6 +381,7 @@ struct vfio_slot *vfio_slot_create(struct vfio_container *c, struct pci_root *ro
 			vga_done = true;
 		}
 	}
+	vfio_slot_link(s);
 	if (cfg->vga && !vga_done) {
 		pr_err("vfio: %s: vga=on, but no function there is a VGA controller (class 0300)", norm);
 		ret = -EINVAL;

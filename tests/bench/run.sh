@@ -31,6 +31,9 @@
 #                                  tests/bench/virtio-blk.sh
 #   nvme-fio-*                     the same fio jobs on an NVMe controller passed
 #                                  through with VFIO: see tests/bench/vfio-nvme.sh
+#   idle-exits-*                   KVM exits per second of an idle Linux guest on
+#                                  Hyper-V's interface and on KVM's: see
+#                                  tests/bench/hyperv.sh
 #
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, the order
@@ -62,6 +65,7 @@ source tests/bench/virtio-blk.sh
 source tests/bench/vfio-nvme.sh
 source tests/bench/sata.sh
 source tests/bench/install.sh
+source tests/bench/hyperv.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -170,6 +174,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		bench_core || for v in $pair; do sata_bench "$v" "$results"; done
 		bench_core || for v in $order; do install_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
+		bench_core || for v in $pair; do hv_bench "$v" "$results"; done
 	done
 	cat "$results"
 	exit 0
@@ -228,6 +233,7 @@ vblk_bench_prepare "$artifacts/out"
 bench_core || vnvme_bench_prepare "$artifacts/out"
 bench_core || sata_bench_prepare "$artifacts/out"
 bench_core || install_bench_prepare "$artifacts/out"
+bench_core || hv_bench_prepare "$artifacts/out"
 # The core rows need neither edu nor the NVMe (nor 6 GiB and hugepages).
 l1_args=$(vblk_bench_l1_args "$artifacts/out")
 bench_core || l1_args="$(vfio_bench_l1_args) $l1_args $(vnvme_bench_l1_args "$artifacts/out")"
@@ -255,6 +261,7 @@ vblk_bench_rows
 bench_core || sata_bench_rows
 bench_core || install_bench_rows
 bench_core || vnvme_bench_rows
+bench_core || hv_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 [[ -z ${BENCH_BASE_DESC:-} ]] ||

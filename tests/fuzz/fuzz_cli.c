@@ -2,8 +2,8 @@
 /*
  * The command line: cli_parse() on a fuzzed argv, and the value parsers on
  * their own (parse_size, cli_parse_cpu_list, cli_parse_uuid,
- * cli_parse_disk, cli_parse_vfio, cli_cpu_in_list, and --boot's
- * bootorder_parse/bootorder_build).
+ * cli_parse_disk, cli_parse_vfio, cli_parse_fw_cfg, cli_cpu_in_list, and
+ * --boot's bootorder_parse/bootorder_build).
  *
  * Input: the first byte picks the parser; the rest is split at NUL bytes
  * into strings (argv[1..] for cli_parse, each in its own allocation of
@@ -16,7 +16,10 @@
  * firmware, not both; memory within limits; vCPUs 1..4096; pins for
  * every vCPU; NUL-terminated strings that fit their fields); sizes are
  * exact multiples; CPU lists stay within what was asked and in range;
- * UUID round-trips through its text form; a --boot list that parses
+ * UUID round-trips through its text form; an --fw-cfg entry that parses
+ * has an "opt/" name that fits the fw_cfg directory, unique among the
+ * entries, and contents; --secure-boot always leaves an OVMF to boot and
+ * a variable store or template; a --boot list that parses
  * builds (or names an absent device), and the file lists only the
  * machine's devices, each at most once.
  */
@@ -67,6 +70,15 @@ static void check_str(const char *s, size_t cap, const char *what)
 	FZ_CHECK(strnlen(s, cap) < cap, "%s not NUL-terminated within %zu bytes", what, cap);
 }
 
+static void check_fw_cfg(const struct fw_cfg_opt_config *e)
+{
+	check_str(e->name, sizeof(e->name), "fw_cfg name");
+	check_str(e->value, sizeof(e->value), "fw_cfg value");
+	FZ_CHECK(!strncmp(e->name, "opt/", 4) && e->name[4], "fw_cfg name '%s'", e->name);
+	FZ_CHECK(strlen(e->name) <= CLI_FW_CFG_NAME_MAX, "fw_cfg name too long");
+	FZ_CHECK(e->value[0], "fw_cfg without contents");
+}
+
 static void check_config(const struct vm_config *c)
 {
 	FZ_CHECK((c->firmware != NULL) != (c->ovmf != NULL), "firmware %p, ovmf %p",
@@ -94,6 +106,15 @@ static void check_config(const struct vm_config *c)
 		FZ_CHECK(c->vfio[i].bdf[0], "vfio without a BDF");
 		FZ_CHECK(!c->vfio[i].vga || c->vfio[i].gpu, "vga=on without --gpu");
 	}
+	FZ_CHECK(c->nr_fw_cfg <= CLI_MAX_FW_CFG, "%u fw_cfg files", c->nr_fw_cfg);
+	for (unsigned int i = 0; i < c->nr_fw_cfg; i++) {
+		check_fw_cfg(&c->fw_cfg[i]);
+		for (unsigned int j = 0; j < i; j++)
+			FZ_CHECK(strcmp(c->fw_cfg[i].name, c->fw_cfg[j].name), "fw_cfg %s twice",
+				 c->fw_cfg[i].name);
+	}
+	FZ_CHECK(!c->secure_boot || (c->ovmf && !c->firmware && (c->ovmf_vars || c->ovmf_vars_template)),
+		 "--secure-boot without a firmware and variables");
 	FZ_CHECK(c->serial != SERIAL_FILE || (c->serial_path && *c->serial_path),
 		 "file serial without a path");
 	FZ_CHECK(c->name && *c->name && !strchr(c->name, '/'), "bad name accepted");
@@ -275,7 +296,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_cpu_list(s, CLI_MAX_CPUS);
 		break;
 	case 4:
-		fuzz_uuid(s);
+		if (sel & 0x80) {
+			static struct fw_cfg_opt_config e;
+
+			if (!cli_parse_fw_cfg(s, &e))
+				check_fw_cfg(&e);
+		} else {
+			fuzz_uuid(s);
+		}
 		break;
 	case 5: {
 		static struct disk_config d;

@@ -24,6 +24,7 @@
 
 #include "devices/bus.h"
 #include "firmware/acpi.h"
+#include "firmware/acpi_tables.h"
 #include "firmware/fw_cfg.h"
 #include "firmware/smbios.h"
 #include "lib/memory.h"
@@ -42,8 +43,9 @@
 static struct guest_mem mems[2];
 static struct guest_mem *gm;
 static uint64_t isa_rom;
-static struct acpi_blobs acpi;
-static bool acpi_ok;
+/* The tables as the machine serves them: rebuilt in the select hook of
+ * "etc/acpi/tables" (no PCI root here: the start-up window again). */
+static struct acpi_tables *acpi;
 static uint8_t wfile_init[WFILE_SIZE];
 
 /* Guest RAM the harness or a transfer may have written in this input:
@@ -158,7 +160,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.ram_low_end = gm->low_end;
 	cfg.pci32_start = gm->low_end;
 	cfg.pci32_end = MEM_IOAPIC_BASE;
-	acpi_ok = !acpi_build(&cfg, &acpi);
+	acpi_ovmf_pci64_window(0, &cfg.pci64_base, &cfg.pci64_size);
+	acpi = acpi_tables_create(NULL, &cfg, NULL);
 	for (unsigned int i = 0; i < WFILE_SIZE; i++)
 		wfile_init[i] = (uint8_t)i;
 	return 0;
@@ -182,12 +185,8 @@ static struct fw_cfg *build(struct bus *pio)
 		ret = fw_cfg_add_q35_defaults(fw, &q35);
 	if (!ret)
 		ret = smbios_install(fw, &sm);
-	if (!ret && acpi_ok)
-		ret = fw_cfg_add_file(fw, "etc/acpi/tables", acpi.tables.data, acpi.tables.len);
-	if (!ret && acpi_ok)
-		ret = fw_cfg_add_file(fw, "etc/acpi/rsdp", acpi.rsdp.data, acpi.rsdp.len);
-	if (!ret && acpi_ok)
-		ret = fw_cfg_add_file(fw, "etc/table-loader", acpi.loader.data, acpi.loader.len);
+	if (!ret && acpi)
+		ret = acpi_tables_add_fw_cfg(acpi, fw);
 	if (!ret)
 		ret = fw_cfg_add_file_ops(fw, "fuzz/writable", wfile_init, WFILE_SIZE, true,
 					  &wfile_ops, NULL);

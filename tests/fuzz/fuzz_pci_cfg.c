@@ -26,6 +26,8 @@
 #include "devices/pcie_port.h"
 #include "devices/q35/lpc.h"
 #include "devices/q35/mch.h"
+#include "firmware/acpi.h"
+#include "firmware/aml.h"
 #include "lib/layout.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/unit/fake_vm.h"
@@ -290,8 +292,65 @@ static void check_irqs(struct machine *m)
 			 m->fvm.irq_level[irq], pic[irq]);
 }
 
+/* What PCI0._CRS is widened over (pci_root_mem64_extent): inside the
+ * address space, above the floor, ordered. */
+static void check_extent(struct machine *m, uint64_t floor)
+{
+	uint64_t lo = 0, hi = 0;
+
+	if (!pci_root_mem64_extent(m->root, floor, &lo, &hi))
+		return;
+	FZ_CHECK(lo >= floor && lo <= hi && hi < (1ULL << 52),
+		 "64-bit extent %#llx-%#llx (floor %#llx)", (unsigned long long)lo,
+		 (unsigned long long)hi, (unsigned long long)floor);
+}
+
+/* The DSDT as the firmware gets it when it selects the tables
+ * (firmware/acpi_tables.c): whatever the guest programmed, it builds,
+ * keeps its length (the fw_cfg directory's) and covers the extent. Only
+ * the DSDT: the other tables do not depend on the BARs. */
+static void check_acpi(struct machine *m, uint64_t ram_high)
+{
+	static size_t want;
+	static uint64_t built_base, built_size;	/* the last window built */
+	struct acpi_config cfg;
+	struct aml *dsdt;
+	uint64_t lo, hi;
+
+	acpi_config_init(&cfg);
+	cfg.ram_low_end = 2ULL << 30;
+	cfg.ram_high_size = ram_high;
+	cfg.pci32_start = cfg.ram_low_end;
+	cfg.pci32_end = 0xfec00000ULL;
+	acpi_ovmf_pci64_window(ram_high, &cfg.pci64_base, &cfg.pci64_size);
+	if (!want) {
+		dsdt = acpi_dsdt_aml(&cfg);
+		FZ_CHECK(dsdt && !aml_error(dsdt), "the start-up DSDT does not build");
+		want = aml_len(dsdt);
+		aml_free(dsdt);
+	}
+	if (pci_root_mem64_extent(m->root, 0x100000000ULL + ram_high, &lo, &hi)) {
+		acpi_pci64_window_cover(&cfg.pci64_base, &cfg.pci64_size, lo, hi);
+		FZ_CHECK(cfg.pci64_base <= lo && cfg.pci64_base + cfg.pci64_size - 1 >= hi,
+			 "the window does not cover %#llx-%#llx", (unsigned long long)lo,
+			 (unsigned long long)hi);
+	}
+	/* Building AML is slow under ASan: once per new window. */
+	if (cfg.pci64_base == built_base && cfg.pci64_size == built_size)
+		return;
+	built_base = cfg.pci64_base;
+	built_size = cfg.pci64_size;
+	dsdt = acpi_dsdt_aml(&cfg);
+	FZ_CHECK(dsdt && !aml_error(dsdt), "the rebuilt DSDT does not build: %d",
+		 dsdt ? aml_error(dsdt) : -12);
+	FZ_CHECK(aml_len(dsdt) == want, "the DSDT went from %zu to %zu bytes", want,
+		 aml_len(dsdt));
+	aml_free(dsdt);
+}
+
 static void check_all(struct machine *m)
 {
+	check_extent(m, 0x100000000ULL);
 	fz_check_bus(&m->pio, 0x10000);
 	fz_check_bus(&m->mmio, 0);
 	check_bars(m, m->dev);
@@ -322,6 +381,8 @@ enum {
 	OP_PM_EVENT,		/* bit: a GPE (or the power button) for the SCI */
 	OP_PLACE,		/* what, range index, offset: decode over another range */
 	OP_MAP_FAIL,		/* on: host-memory BAR mapping fails from now on */
+	OP_DEV_CFG,		/* dir|len, which, u16 off, u32: pci_dev_cfg_* (a BAR mirror) */
+	OP_ACPI,		/* u8 floor (GiB): the ACPI tables rebuilt over the BARs */
 	NR_OPS,
 };
 
@@ -550,6 +611,25 @@ static void run_op(struct machine *m, struct fz *f)
 		break;
 	case OP_MAP_FAIL:
 		map_fail = fz_u8(f) & 1;
+		break;
+	case OP_DEV_CFG: {
+		struct tdev *devs[3] = { m->dev, m->leaf, m->leaf2 };
+		struct pci_dev *d;
+		uint16_t reg;
+
+		a = fz_u8(f);
+		b = fz_u8(f);
+		reg = fz_u16(f);
+		d = b % 4 == 3 ? pcie_port_dev(m->port) : &devs[b % 4]->dev;
+		len = (a >> 1) & 7;	/* 0-7: bad ones refused */
+		if (a & 1)
+			pci_dev_cfg_write(d, reg, fz_u32(f), len);
+		else
+			pci_dev_cfg_read(d, reg, len);
+		break;
+	}
+	case OP_ACPI:
+		check_acpi(m, (uint64_t)fz_u8(f) << 30);
 		break;
 	case OP_PM_EVENT:
 		a = fz_u8(f);

@@ -43,7 +43,7 @@ def write(target, name, data):
 # ---- fuzz_pci_cfg --------------------------------------------------------
 (P_CF8, P_CF8_ADDR, P_CFC_READ, P_CFC_WRITE, P_ECAM_READ, P_ECAM_WRITE,
  P_RANGE_READ, P_RANGE_WRITE, P_PIO, P_IRQ, P_RESET, P_API, P_PCIEXBAR, P_BAR,
- P_CLOCK, P_MMIO, P_PM_EVENT, P_PLACE) = range(18)
+ P_CLOCK, P_MMIO, P_PM_EVENT, P_PLACE, P_MAP_FAIL, P_DEV_CFG, P_ACPI) = range(21)
 W1, W2, W4, W8 = 0, 1, 2, 3      # fz_width() selectors
 
 
@@ -152,6 +152,23 @@ def pci_seeds():
     s += cfg_wr(0, dev, 0x14, 0xfd000000) + u8(P_PCIEXBAR) + u64(0xe0000001)
     s += u8(P_PM_EVENT) + u8(3) + u8(P_PM_EVENT) + u8(0xff)
     write("pci_cfg", "overlaps", s)
+
+    # OVMF 2022.11's placement of a GPU's BAR1 at the top of a 40-bit
+    # address space: the root port's 64-bit prefetchable window and the
+    # device's 64-bit BAR 2 at 0xE0_0000_0000, then the ACPI tables built
+    # over them; config reads and writes through pci_dev_cfg_* (a BAR mirror).
+    s = cfg_wr(0, port, 0x18, 0x00010100)
+    s += cfg_wr(0, port, 0x24, 0xe001e001)          # pref base/limit, 64-bit
+    s += cfg_wr(0, port, 0x28, 0xe0) + cfg_wr(0, port, 0x2c, 0xe0)
+    s += cfg_wr(0, port, 0x04, 0x0006, W2)
+    s += cfg_wr(1, 0, 0x18, 0x0000000c) + cfg_wr(1, 0, 0x1c, 0xe0)
+    s += cfg_wr(1, 0, 0x04, 0x0006, W2)
+    s += u8(P_ACPI) + u8(0) + u8(P_ACPI) + u8(6)
+    s += u8(P_DEV_CFG) + u8(4 << 1) + u8(1) + u16(0x10)
+    s += u8(P_DEV_CFG) + u8(1 | 4 << 1) + u8(1) + u16(0x18) + u32(0xffffffff)
+    s += u8(P_DEV_CFG) + u8(1 | 2 << 1) + u8(3) + u16(0x0ffe) + u32(0x1234)
+    s += u8(P_ACPI) + u8(0xff)
+    write("pci_cfg", "bar64", s)
 
 
 # ---- fuzz_fw_cfg ----------------------------------------------------------
@@ -401,12 +418,18 @@ def cli_seeds():
     write("cli", "cpu-list", u8(2 | 7 << 3) + b"14-17,32-35")
     write("cli", "cpu-list-max", u8(3) + b"0-8191")
     write("cli", "uuid", u8(4) + b"6B1F3C2E-8a9d-4f10-b2c3-0123456789ab")
+    write("cli", "fw-cfg", u8(4 | 0x80) + b"name=opt/ovmf/X-PciMmio64Mb,string=65,,536")
+    write("cli", "secure-boot", argv(
+        "--secure-boot", "--fw-cfg", "name=opt/a,file=f", "--fw-cfg", "name=opt/b,string=1"))
     write("cli", "disk", u8(5) + b"path=x,,y.img,direct=on,queues=64,serial=01234567890123456789")
     write("cli", "vfio", u8(6) + b"0000:65:00.0,romfile=x.rom")
     write("cli", "gpu", u8(7) + b"65:00,vga=on,romfile=y")
     write("cli", "boot", u8(1 | 0x80) + b"cdrom1,disk,cdrom,disk1")
     write("cli", "reboot", argv(
         "--ovmf", "OVMF.fd", "--boot", "cdrom,disk0", "--no-reboot", "--shutdown-timeout", "5"))
+    write("cli", "hyperv", argv(
+        "--ovmf", "OVMF.fd", "--hyperv", "on", "--hide-kvm", "--hv-vendor-id", "Microsoft Hv",
+        "--hyperv=off"))
 
 
 # ---- fuzz_virtio_blk -------------------------------------------------------

@@ -168,7 +168,10 @@ QEMU_ARGS=(
     -nodefaults -nic none -display none -monitor none -serial stdio -no-reboot
     -L /usr/share/qemu -L /usr/share/seabios
     -kernel "$MINIVMM_L1_KERNEL" -initrd "$MINIVMM_L1_INITRD"
-    -append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 quiet$APPEND"
+    # no_timer_check: the kernel's boot-time check that the IO-APIC timer
+    # ticks can time out when TCG runs slowly (two L1s on two busy cores),
+    # and panics ("timer doesn't work through Interrupt-remapped IO-APIC").
+    -append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 no_timer_check quiet$APPEND"
     # virtfs as explicit fsdev + device so their slots are fixed (0x1d/0x1e) and never
     # collide with --pci-passthrough slots. multidevs=remap: L0's / spans several
     # filesystems, whose inode numbers would otherwise clash in L1.

@@ -500,6 +500,60 @@ static int root_port_hook(struct aml *pci0, void *opaque)
 	return hs->ret;
 }
 
+/*
+ * With a TPM (devices/tpm/crb.c says so through build_acpi): the TPM2
+ * table (TCG ACPI Specification 1.3 §8.3: revision 4, 76 bytes, client,
+ * the CRB control area at 0xFED40040, start method 7), in the RSDT and
+ * XSDT; \_SB.TPM with _HID "MSFT0101" and the five locality pages in
+ * its _CRS. Without one: neither.
+ */
+static void test_tpm2(void **state)
+{
+	/* Memory32Fixed (ReadWrite, 0xFED40000, 0x5000), §6.4.3.4 */
+	static const uint8_t crs[] = {
+		0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xd4, 0xfe, 0x00, 0x50, 0x00, 0x00,
+	};
+	struct acpi_config cfg;
+	struct acpi_blobs b;
+	const struct table *rsdt;
+	const uint8_t *t;
+	struct aml *dsdt;
+	struct ovmf o;
+
+	q35_config(&cfg, 2);
+	cfg.tpm_crb = true;
+	b = build_ok(&cfg);
+	ovmf_load(&o, &b);
+	t = tdata(installed(&o, "TPM2"));
+	assert_int_equal(le(t + 4, 4), 76);
+	assert_int_equal(t[8], 4);				/* revision */
+	assert_int_equal(le(t + 36, 2), 0);			/* client */
+	assert_int_equal(le(t + 40, 8), 0xfed40040);		/* control area */
+	assert_int_equal(le(t + 48, 4), 7);			/* CRB */
+	for (unsigned int i = 52; i < 76; i++)
+		assert_int_equal(t[i], 0);		/* parameters, LAML, LASA */
+	rsdt = installed(&o, "RSDT");
+	assert_null(rsdt);			/* OVMF builds its own RSDT */
+	ovmf_free(&o);
+	acpi_blobs_free(&b);
+
+	dsdt = acpi_dsdt_aml(&cfg);
+	assert_int_equal(aml_error(dsdt), 0);
+	assert_non_null(find(dsdt, "\x08_HID\x0dMSFT0101", 14));
+	assert_non_null(find(dsdt, crs, sizeof(crs)));
+	aml_free(dsdt);
+
+	cfg.tpm_crb = false;
+	b = build_ok(&cfg);
+	ovmf_load(&o, &b);
+	assert_null(installed(&o, "TPM2"));
+	ovmf_free(&o);
+	acpi_blobs_free(&b);
+	dsdt = acpi_dsdt_aml(&cfg);
+	assert_null(find(dsdt, "MSFT0101", 8));
+	aml_free(dsdt);
+}
+
 static void test_dsdt_content(void **state)
 {
 	static const uint8_t s5[] = {
@@ -690,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_fadt_smi_cmd),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_mcfg_waet),
+		cmocka_unit_test(test_tpm2),
 		cmocka_unit_test(test_intx_gsi),
 		cmocka_unit_test(test_dsdt_prt),
 		cmocka_unit_test(test_dsdt_content),

@@ -221,6 +221,16 @@ static void test_iasl_q35(void **state)
 	iasl_check(&cfg);
 }
 
+/* With a TPM: the TPM2 table and \_SB.TPM (MSFT0101). */
+static void test_iasl_tpm(void **state)
+{
+	struct acpi_config cfg;
+
+	q35_config(&cfg, 2);
+	cfg.tpm_crb = true;
+	iasl_check(&cfg);
+}
+
 /* Small: 1 vCPU, no COM1, no 64-bit window, the ACPI 2.0 FADT. */
 static void test_iasl_small_rev3(void **state)
 {
@@ -252,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iasl_q35),
 		cmocka_unit_test(test_iasl_small_rev3),
+		cmocka_unit_test(test_iasl_tpm),
 		cmocka_unit_test(test_iasl_large),
 	};
 

@@ -257,6 +257,25 @@ static void test_vfio_options(void **state)
 	assert_string_equal(cfg.hv_vendor_id, "1234567890ab");
 	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", "1234567890abc"), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hv-vendor-id", ""), -EINVAL);
+
+	/* --hyperv: on unless said otherwise; "given" makes a KVM without
+	 * Hyper-V support an error instead of a note. */
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd"), 0);
+	assert_true(cfg.hyperv);
+	assert_false(cfg.hyperv_given);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", "off"), 0);
+	assert_false(cfg.hyperv);
+	assert_true(cfg.hyperv_given);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv=on", "--hide-kvm",
+			       "--hv-vendor-id", "Microsoft Hv"), 0);
+	assert_true(cfg.hyperv);
+	assert_true(cfg.hyperv_given);
+	assert_true(cfg.hide_kvm);
+	assert_string_equal(cfg.hv_vendor_id, "Microsoft Hv");
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", "yes"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", "ON"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv", ""), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--hyperv"), -EINVAL);
 	assert_int_equal(cli_parse_vfio("65:00.0,vga=off", true, &d), 0);
 	assert_false(d.vga);
 	assert_int_equal(cli_parse_vfio("zz:00.0", false, &d), -EINVAL);
@@ -367,10 +386,46 @@ static void test_latency_options(void **state)
 	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev=qemu"), -EINVAL);
 }
 
+/* --tpm, --tpm socket=PATH (the value as the next word too), mistakes. */
+static void test_tpm_option(void **state)
+{
+	static struct vm_config c;
+	char longpath[160];
+
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd"), 0);
+	assert_false(c.tpm);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm"), 0);
+	assert_true(c.tpm);
+	assert_null(c.tpm_socket);
+	assert_int_equal(PARSE(&c, "--tpm", "--ovmf", "o.fd"), 0);
+	assert_true(c.tpm);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm", "socket=/run/swtpm.ctrl"), 0);
+	assert_string_equal(c.tpm_socket, "/run/swtpm.ctrl");
+	assert_int_equal(PARSE(&c, "--tpm=socket=/run/s", "--ovmf", "o.fd", "--name", "w"), 0);
+	assert_string_equal(c.tpm_socket, "/run/s");
+	assert_string_equal(c.name, "w");
+	/* the last --tpm counts */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm", "socket=/a", "--tpm"), 0);
+	assert_null(c.tpm_socket);
+	/* a word that is no TPM value is left alone: here, an error of its own */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm", "swtpm"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm=swtpm"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm=socket="), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm", "socket="), -EINVAL);
+	memset(longpath, 'a', sizeof(longpath));
+	memcpy(longpath, "socket=", 7);
+	longpath[7 + CLI_CONTROL_PATH_MAX] = '\0';
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm", longpath), 0);
+	longpath[7 + CLI_CONTROL_PATH_MAX] = 'a';
+	longpath[8 + CLI_CONTROL_PATH_MAX] = '\0';
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--tpm", longpath), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_control_and_daemon_options),
+		cmocka_unit_test(test_tpm_option),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_cpu_online),

@@ -211,7 +211,7 @@ static void test_reset_every_device(void **state)
 	struct virtio_pci *vp;
 	const char *expected[] = { "uart", "debugcon", "testdev", "port92", "rtc", "acpi-pm",
 				   "pci-root", "reset-ctl", "q35-mch", "ich9-lpc", "ich9-ahci",
-				   "virtio-blk0", "fw-cfg" };
+				   "virtio-blk0", "acpi-tables", "fw-cfg" };
 	struct ahci *ahci = container_of(root->bus0.devs[AHCI_DEVFN], struct ahci, pci);
 	uint32_t ahci_regs[AHCI_REGS / 4];
 	unsigned int n = 0;

@@ -188,9 +188,15 @@ static void test_qemu_queries(void **state)
 	struct fixture *f = *state;
 
 	/* Q35TsegMbytesInitialization: the query value reads back
-	 * unchanged = "no extended TSEG". */
+	 * unchanged = "no extended TSEG"; but only an SMM build asks, and
+	 * the VM stops with an error, once. */
+	assert_int_equal(f->fvm.nr_stops, 0);
 	cf8_write(f, MCH_EXT_TSEG_MB, 0xffff, 2);
 	assert_int_equal(cf8_read(f, MCH_EXT_TSEG_MB, 2), 0xffff);
+	assert_int_equal(f->fvm.nr_stops, 1);
+	assert_int_equal(f->fvm.stop_reason, VM_STOP_ERROR);
+	cf8_write(f, MCH_EXT_TSEG_MB, 0xffff, 2);
+	assert_int_equal(f->fvm.nr_stops, 1);
 	/* Q35SmramAtDefaultSmbaseInitialization: anything but 01h =
 	 * "not found". */
 	cf8_write(f, MCH_F_SMBASE, 0xff, 1);
@@ -212,6 +218,34 @@ static void test_qemu_queries(void **state)
 		bus_read(&f->mmio, 0xb0000ffc, b, 4);
 		assert_int_equal(bus_data_get(b, 4), 0xffffffff);
 	}
+}
+
+/* The SMM-build detection: only the query value, however it is written,
+ * and again after a reset (the next boot of the same firmware). */
+static void test_smm_firmware_detected(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Other values and neighbours are storage, as before. */
+	cf8_write(f, MCH_EXT_TSEG_MB, 0x0010, 2);
+	cf8_write(f, MCH_EXT_TSEG_MB, 0xff, 1);
+	cf8_write(f, MCH_GGC, 0xffff, 2);
+	cf8_write(f, 0x4c, 0x0000ffff, 4);
+	assert_int_equal(f->fvm.nr_stops, 0);
+	/* Byte by byte: the second byte completes the query. */
+	cf8_write(f, MCH_EXT_TSEG_MB + 1, 0xff, 1);
+	assert_int_equal(f->fvm.nr_stops, 1);
+	assert_int_equal(f->fvm.stop_reason, VM_STOP_ERROR);
+	/* A dword write through ECAM after a reset. */
+	pci_root_reset(f->root);
+	cf8_write(f, MCH_PCIEXBAR, 0xb0000001, 4);
+	{
+		uint8_t b[4];
+
+		bus_data_put(b, 4, 0x1234ffff);
+		assert_int_equal(bus_write(&f->mmio, 0xb0000000 + MCH_EXT_TSEG_MB, b, 4), 0);
+	}
+	assert_int_equal(f->fvm.nr_stops, 2);
 }
 
 static void test_header_read_only(void **state)
@@ -239,6 +273,7 @@ int main(void)
 		T(test_pam),
 		T(test_smram),
 		T(test_qemu_queries),
+		T(test_smm_firmware_detected),
 		T(test_header_read_only),
 #undef T
 	};

@@ -69,7 +69,7 @@ static void test_single_image(void **state)
 {
 	struct ovmf o;
 
-	assert_int_equal(ovmf_open(&o, at("OVMF.fd"), NULL, "vm", at("state")), 0);
+	assert_int_equal(ovmf_open(&o, at("OVMF.fd"), NULL, NULL, "vm", at("state")), 0);
 	assert_int_equal(o.vars_fd, -1);
 	assert_int_equal(o.code.size, 2 * MiB);
 	assert_int_equal(o.code.gpa, MEM_4G - 2 * MiB);
@@ -83,7 +83,7 @@ static void test_split_copies_template_once(void **state)
 	struct stat st;
 	int fd;
 
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, "vm1", at("state")), 0);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, NULL, "vm1", at("state")), 0);
 	assert_string_equal(o.vars_path, at("state/vm1/OVMF_VARS.fd"));
 	assert_int_equal(o.vars_size, 540672);
 	assert_int_equal(o.vars_gpa, MEM_4G - 4 * MiB);
@@ -91,7 +91,7 @@ static void test_split_copies_template_once(void **state)
 	assert_int_equal(pwrite(o.vars_fd, "minivmm", 7, 0), 7);
 	ovmf_close(&o);
 	/* ...and the next run gets that copy back, not a fresh template. */
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, "vm1", at("state")), 0);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, NULL, "vm1", at("state")), 0);
 	{
 		char buf[8] = { 0 };
 
@@ -109,9 +109,63 @@ static void test_split_copies_template_once(void **state)
 	}
 	close(fd);
 	/* Another VM name gets its own copy. */
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, "vm2", at("state")), 0);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, NULL, "vm2", at("state")), 0);
 	assert_int_equal(stat(at("state/vm2/OVMF_VARS.fd"), &st), 0);
 	ovmf_close(&o);
+}
+
+/* --secure-boot: a copy of the Microsoft-keys template, under its own
+ * name, made once; the plain store of the same VM is left alone. */
+static void test_secure_boot_template(void **state)
+{
+	struct ovmf o;
+
+	make_file("OVMF_VARS_4M.ms.fd", 540672, 0x5b);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, NULL, "sb", at("state")), 0);
+	assert_string_equal(o.vars_path, at("state/sb/OVMF_VARS.fd"));
+	ovmf_close(&o);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, at("OVMF_VARS_4M.ms.fd"), "sb",
+				   at("state")), 0);
+	assert_string_equal(o.vars_path, at("state/sb/OVMF_VARS.ms.fd"));
+	{
+		uint8_t b = 0;
+
+		assert_int_equal(pread(o.vars_fd, &b, 1, 0), 1);
+		assert_int_equal(b, 0x5b);
+		/* The VM enrols something; the next run keeps it. */
+		assert_int_equal(pwrite(o.vars_fd, "K", 1, 0), 1);
+	}
+	ovmf_close(&o);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, at("OVMF_VARS_4M.ms.fd"), "sb",
+				   at("state")), 0);
+	{
+		uint8_t b = 0;
+
+		assert_int_equal(pread(o.vars_fd, &b, 1, 0), 1);
+		assert_int_equal(b, 'K');
+	}
+	ovmf_close(&o);
+	/* The user's own store wins over the template. */
+	make_file("own.fd", 540672, 0xff);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("own.fd"), at("OVMF_VARS_4M.ms.fd"),
+				   "sb", at("state")), 0);
+	assert_string_equal(o.vars_path, at("own.fd"));
+	ovmf_close(&o);
+	/* A template that does not fit the code image is refused before
+	 * anything is copied (else the bad copy would be kept). */
+	make_file("OVMF_VARS.ms.fd", 131072, 0xff);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, at("OVMF_VARS.ms.fd"), "sb3",
+				   at("state")), -EINVAL);
+	assert_int_equal(ovmf_open(&o, at("OVMF.fd"), NULL, at("OVMF_VARS_4M.ms.fd"), "sb3",
+				   at("state")), -EINVAL);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(at("state/sb3/OVMF_VARS.ms.fd"), &st), -1);
+	}
+	/* A missing template is named. */
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, at("OVMF_VARS_4M.none.fd"),
+				   "sb2", at("state")), -ENOENT);
 }
 
 static void test_own_vars_file(void **state)
@@ -119,7 +173,7 @@ static void test_own_vars_file(void **state)
 	struct ovmf o;
 
 	make_file("my-vars.fd", 540672, 0xff);
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("my-vars.fd"), "vm", at("state")), 0);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("my-vars.fd"), NULL, "vm", at("state")), 0);
 	assert_string_equal(o.vars_path, at("my-vars.fd"));
 	ovmf_close(&o);
 }
@@ -129,8 +183,8 @@ static void test_vars_in_use(void **state)
 	struct ovmf a, b;
 
 	make_file("shared.fd", 540672, 0xff);
-	assert_int_equal(ovmf_open(&a, at("OVMF_CODE_4M.fd"), at("shared.fd"), "a", at("state")), 0);
-	assert_int_equal(ovmf_open(&b, at("OVMF_CODE_4M.fd"), at("shared.fd"), "b", at("state")), -EBUSY);
+	assert_int_equal(ovmf_open(&a, at("OVMF_CODE_4M.fd"), at("shared.fd"), NULL, "a", at("state")), 0);
+	assert_int_equal(ovmf_open(&b, at("OVMF_CODE_4M.fd"), at("shared.fd"), NULL, "b", at("state")), -EBUSY);
 	ovmf_close(&a);
 }
 
@@ -138,25 +192,25 @@ static void test_bad_input(void **state)
 {
 	struct ovmf o;
 
-	assert_int_equal(ovmf_open(&o, at("missing.fd"), NULL, "vm", at("state")), -ENOENT);
+	assert_int_equal(ovmf_open(&o, at("missing.fd"), NULL, NULL, "vm", at("state")), -ENOENT);
 	make_file("odd.fd", 2 * MiB + 100, 0);
-	assert_int_equal(ovmf_open(&o, at("odd.fd"), NULL, "vm", at("state")), -EINVAL);
+	assert_int_equal(ovmf_open(&o, at("odd.fd"), NULL, NULL, "vm", at("state")), -EINVAL);
 	make_file("empty.fd", 0, 0);
-	assert_int_equal(ovmf_open(&o, at("empty.fd"), NULL, "vm", at("state")), -EINVAL);
+	assert_int_equal(ovmf_open(&o, at("empty.fd"), NULL, NULL, "vm", at("state")), -EINVAL);
 	make_file("huge.fd", 16 * MiB, 0);
-	assert_int_equal(ovmf_open(&o, at("huge.fd"), NULL, "vm", at("state")), -EFBIG);
-	assert_int_equal(ovmf_open(&o, dir, NULL, "vm", at("state")), -EINVAL);	/* a directory */
+	assert_int_equal(ovmf_open(&o, at("huge.fd"), NULL, NULL, "vm", at("state")), -EFBIG);
+	assert_int_equal(ovmf_open(&o, dir, NULL, NULL, "vm", at("state")), -EINVAL);	/* a directory */
 	/* A store of another build's size. */
 	make_file("wrong-vars.fd", 128 * KiB, 0xff);
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("wrong-vars.fd"), "vm", at("state")),
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("wrong-vars.fd"), NULL, "vm", at("state")),
 			 -EINVAL);
 	/* A read-only store, even for root. */
 	make_file("ro-vars.fd", 540672, 0xff);
 	assert_int_equal(chmod(at("ro-vars.fd"), 0444), 0);
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("ro-vars.fd"), "vm", at("state")),
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), at("ro-vars.fd"), NULL, "vm", at("state")),
 			 -EROFS);
 	/* State directory that cannot be created. */
-	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, "vm", "/proc/minivmm-no"), -ENOENT);
+	assert_int_equal(ovmf_open(&o, at("OVMF_CODE_4M.fd"), NULL, NULL, "vm", "/proc/minivmm-no"), -ENOENT);
 }
 
 int main(void)
@@ -164,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_image),
 		cmocka_unit_test(test_split_copies_template_once),
+		cmocka_unit_test(test_secure_boot_template),
 		cmocka_unit_test(test_own_vars_file),
 		cmocka_unit_test(test_vars_in_use),
 		cmocka_unit_test(test_bad_input),

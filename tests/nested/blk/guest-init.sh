@@ -18,6 +18,11 @@
 #                            /dev/sda, fsync, read it back O_DIRECT (four
 #                            readers at once: NCQ) and compare; discard a MiB
 #                            if the disk offers TRIM
+#   minivmm.test=tpm         the TPM (51-tpm): tpm_crb bound (/dev/tpm0, the
+#                            MSFT0101 device), PCRs 0-7 (SHA-256) printed, none
+#                            zero; NV index minivmm.nv_index read if it exists
+#                            ("NV-READ hex"), else defined and minivmm.nv
+#                            written to it ("NV-WRITTEN hex")
 #   minivmm.test=teardown    write the pattern to /dev/vda, flush, say FLUSHED,
 #                            keep unflushed O_DIRECT writes going elsewhere on
 #                            the disk, and after ~1 s end the way minivmm.end=
@@ -27,6 +32,22 @@
 #                            which only kills the process, then at CPL 0 from
 #                            a crash kernel after a panic, which KVM cannot
 #                            run; needs crashkernel= on the command line)
+#   minivmm.test=bar64       passed devices with big 64-bit BARs (54-bar64): every
+#                            ivshmem (1af4:1110) keeps BAR 2 where the firmware
+#                            put it (no "can't claim", nothing reassigned); the
+#                            string minivmm.bar_tag= is written at the start and
+#                            the last page of each BAR 2 (sysfs resource2 mmap),
+#                            for the host to find in the backing file; the PCIe
+#                            link registers of every passed PCIe function and
+#                            of its root port are printed for the host
+#   minivmm.test=hyperv      50-hyperv: which hypervisor Linux picked, its clock
+#                            source and clock event device; under Hyper-V
+#                            (minivmm --hyperv on --hide-kvm) the enlightenments
+#                            it took up, then a panic (sysrq c) that Linux reports
+#                            through the Hyper-V crash MSRs; under KVM, a power-off
+#   minivmm.test=idle        say IDLE, then nothing for minivmm.idle_s seconds
+#                            (default 15) and power off: the idle-exits rows of
+#                            make bench (tests/bench/hyperv.sh)
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -39,7 +60,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
 say() { echo "MINIVMM-GUEST: $*"; }
-off() { sync; poweroff -f; sleep 10; }
+# The pause lets the console drain: poweroff -f's own "reboot: Power down"
+# otherwise cuts the last line short on a slow host.
+off() { sync; sleep 0.5; poweroff -f; sleep 10; }
 fail() { echo "MINIVMM-GUEST-FAIL: $*"; off; }
 
 while read -r m; do
@@ -191,6 +214,27 @@ t_teardown() {
 	fail "still running after '$end'"
 }
 
+t_tpm() {
+	local i v idx val zero
+	for _ in $(seq 50); do [ -c /dev/tpm0 ] && break; sleep 0.1; done
+	[ -c /dev/tpm0 ] || fail "no /dev/tpm0 (tpm_crb did not bind)"
+	say "tpm: $(basename "$(readlink /sys/class/tpm/tpm0/device)"), TPM $(cat /sys/class/tpm/tpm0/tpm_version_major)"
+	zero=0000000000000000000000000000000000000000000000000000000000000000
+	for i in 0 1 2 3 4 5 6 7; do
+		v=$(cat /sys/class/tpm/tpm0/pcr-sha256/$i) || fail "reading PCR $i"
+		echo "MINIVMM-PCR $i $v"
+		[ "$v" != "$zero" ] || fail "PCR $i is zero (the firmware measured nothing into it)"
+	done
+	idx=$(param nv_index)
+	val=$(param nv)
+	if v=$(/bin/tpmnv read "$idx" $(( ${#val} / 2 ))); then
+		say "NV-READ $v"
+	else
+		/bin/tpmnv write "$idx" "$val" || fail "writing NV index $idx"
+		say "NV-WRITTEN $val"
+	fi
+}
+
 t_fio() {
 	local j
 	FIO_RUNTIME=$(param fio_runtime)
@@ -216,12 +260,81 @@ t_fio() {
 	sleep 2
 }
 
+# A function's PCIe link as sysfs shows it: current/max speed and width.
+link() {
+	echo "$(cat "$1/current_link_speed" 2>/dev/null)/x$(cat "$1/current_link_width" 2>/dev/null)/$(cat "$1/max_link_speed" 2>/dev/null)/x$(cat "$1/max_link_width" 2>/dev/null)" | tr ' ' _
+}
+
+t_bar64() {
+	local p bdf size port n=0
+	dmesg | grep -i "root bus resource\|bridge window\|BAR [0-9]\|can't claim" |
+		while read -r l; do say "dmesg: $l"; done
+	if dmesg | grep -q "can't claim\|no compatible bridge window"; then
+		fail "the kernel could not claim a BAR where the firmware put it"
+	fi
+	for p in /sys/bus/pci/devices/*; do
+		bdf=$(basename "$p")
+		# PCIe functions behind a root port: their link and the port's.
+		port=$(basename "$(dirname "$(readlink -f "$p")")")
+		case $port in 0000:00:*)
+			say "link: $bdf $(cat "$p/vendor"):$(cat "$p/device") port $port dev=$(link "$p") port=$(link "/sys/bus/pci/devices/$port")" ;;
+		esac
+		[ "$(cat "$p/vendor"):$(cat "$p/device")" = 0x1af4:0x1110 ] || continue
+		set -- $(sed -n 3p "$p/resource")
+		size=$(( $2 - $1 + 1 ))
+		say "bar64: $bdf BAR 2 $1-$2 ($((size >> 20)) MiB) flags $3"
+		if dmesg | grep "$bdf" | grep -q "BAR 2.*assigned\|BAR 2.*: moved"; then
+			fail "the kernel moved $bdf BAR 2"
+		fi
+		barpoke "$p/resource2" 0 "$(param bar_tag)-START-$bdf" || fail "writing $bdf BAR 2"
+		barpoke "$p/resource2" $((size - 4096)) "$(param bar_tag)-END-$bdf" || fail "writing $bdf BAR 2"
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ] || fail "no ivshmem device (1af4:1110)"
+	say "bar64: $n BAR(s) written"
+}
+
+t_hyperv() {
+	local hv cs ce
+	hv=$(dmesg | sed -n 's/.*Hypervisor detected: //p')
+	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	ce=$(cat /sys/devices/system/clockevents/clockevent0/current_device)
+	say "hypervisor '$hv', clocksource $cs, clockevent0 '$ce'"
+	dmesg | grep -i 'hyper-v' | sed 's/^/MINIVMM-GUEST: dmesg: /'
+	case $hv in
+	"Microsoft Hyper-V")
+		[ "$cs" = hyperv_clocksource_tsc_page ] || fail "clocksource $cs, not hyperv_clocksource_tsc_page"
+		[ "$ce" = "Hyper-V clockevent" ] || fail "clock event device '$ce', not the Hyper-V stimer"
+		dmesg | grep -q 'Hyper-V: Using IPI hypercalls' || fail "no PV IPIs"
+		dmesg | grep -q 'Using hypercall for remote TLB flush' || fail "no PV TLB flush"
+		dmesg | grep -q 'enabling crash_kexec_post_notifiers' || fail "no crash MSRs"
+		grep -q 'Hyper-V stimer0' /proc/interrupts || grep -q 'HVS' /proc/interrupts ||
+			fail "no stimer interrupt line in /proc/interrupts"
+		say "$(grep 'HVS\|Hyper-V' /proc/interrupts | tr -s ' ' | head -2 | tr '\n' ';')"
+		say "HYPERV-OK, panicking"
+		sleep 0.5	# the console drains
+		echo c > /proc/sysrq-trigger
+		sleep 5
+		fail "still running after the panic" ;;
+	KVM)
+		[ "$cs" = kvm-clock ] || fail "clocksource $cs, not kvm-clock"
+		say "KVM-OK" ;;
+	*) fail "hypervisor '$hv'" ;;
+	esac
+}
+
 case $TEST in
 linux) t_linux ;;
+hyperv) t_hyperv ;;
+idle) say "IDLE clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), clockevent0 '$(cat /sys/devices/system/clockevents/clockevent0/current_device)'"
+	s=$(param idle_s)
+	sleep "${s:-15}" ;;
 ahci) t_ahci ;;
 durability) t_durability ;;
 fio) t_fio ;;
 teardown) t_teardown ;;
+tpm) t_tpm ;;
+bar64) t_bar64 ;;
 *) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
 esac
 echo "MINIVMM-GUEST-DONE"

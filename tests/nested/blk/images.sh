@@ -83,6 +83,8 @@ blk_initramfs() {
 	install -m 0755 "$BLK_DIR/guest-init.sh" "$r/init"
 	gcc -static -O2 -o "$r/bin/blkzero" "$BLK_DIR/blkzero.c" || return 1
 	gcc -static -O2 -o "$r/bin/mmiojump" "$BLK_DIR/mmiojump.c" || return 1
+	gcc -static -O2 -o "$r/bin/tpmnv" "$BLK_DIR/tpmnv.c" || return 1
+	gcc -static -O2 -o "$r/bin/barpoke" "$BLK_DIR/barpoke.c" || return 1
 	# shellcheck disable=SC2086  # a list of names
 	modules_copy "$MINIVMM_L1_KROOT" "$MINIVMM_L1_KVER" "$r/lib/modules" \
 		virtio_pci virtio_blk ${BLK_EXTRA_MODULES:-} || return 1
