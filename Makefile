@@ -65,7 +65,7 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
 VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
-                 vmm/daemon.c
+                 vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
 ALL_OBJS      := $(ALL_SRCS:.c=.o)
 
@@ -149,6 +149,8 @@ GUEST_BINS    := $(patsubst %,$(GUEST_DIR)/%.bin,realmode $(GUEST_LM_NAMES))
 GUEST_EDU_NAMES := edu edu-bench
 GUEST_EDU_BENCH_N ?= 2000
 GUEST_BINS    += $(patsubst %,$(GUEST_DIR)/%.bin,$(GUEST_EDU_NAMES))
+# latency.c: HLTs woken by the LAPIC timer, the test device's IRQ ports
+GUEST_BINS    += $(GUEST_DIR)/latency.bin
 GUEST_EDU_DEFS_edu       :=
 GUEST_EDU_DEFS_edu-bench := -DEDU_BENCH -DBENCH_N=$(GUEST_EDU_BENCH_N)
 GUEST_LM_DEFS_longmode       :=
@@ -180,6 +182,14 @@ $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_EDU_NAMES)): $(GUEST_BUILD)/%.elf: \
                       $(GUEST_BUILD)/edu-main-%.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
+$(GUEST_BUILD)/latency-main.o: $(GUEST_DIR)/latency.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GUEST_BUILD)/latency.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
+                      $(GUEST_BUILD)/latency-main.o $(GUEST_DIR)/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
 $(GUEST_BUILD)/realmode.elf: $(GUEST_BUILD)/realmode.o $(GUEST_BUILD)/gdt.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
@@ -191,7 +201,8 @@ $(GUEST_DIR)/%.bin: $(GUEST_BUILD)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
-.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
+.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode latency $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
+            $(GUEST_BUILD)/latency-main.o \
             $(patsubst %,$(GUEST_BUILD)/edu-main-%.o,$(GUEST_EDU_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/longmode-main-%.o,$(GUEST_LM_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/%.o,realmode boot64 gdt lib)

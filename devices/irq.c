@@ -60,6 +60,15 @@ bool irq_line_level(struct irq_line *line)
 	return __atomic_load_n(&line->level, __ATOMIC_ACQUIRE);
 }
 
+bool irq_wired_or(unsigned int *count, bool level)
+{
+	if (level)
+		return (*count)++ == 0;
+	if (!*count)
+		return false;
+	return --*count == 0;
+}
+
 void irq_gsi_sink(void *opaque, bool level)
 {
 	struct irq_gsi *g = opaque;

@@ -46,6 +46,16 @@ void irq_line_reset(struct irq_line *line);
 /* The level as last driven (for status registers and tests). */
 bool irq_line_level(struct irq_line *line);
 
+/*
+ * The wired-OR of the sources of one GSI that each report only their own
+ * transitions (as every user of vm_ops.set_irq_line does): KVM_IRQ_LINE
+ * keeps one level per GSI for all of userspace, so two devices on one
+ * line (the test device's IRQ ports and the UART, or a PIRQ) are ORed
+ * here. Updates *count (sources asserting); true when the OR changed,
+ * i.e. when KVM must be told. A lower with nothing asserted is ignored.
+ */
+bool irq_wired_or(unsigned int *count, bool level);
+
 /* A sink that drives an in-kernel IOAPIC/PIC input through vm_ops. */
 struct irq_gsi {
 	const struct vm_ops *ops;

@@ -214,6 +214,36 @@ void host_check_cpu(const struct host_env *env, struct host_report *r)
 	}
 }
 
+/*
+ * What the latency options can use on this host (docs/latency.md): an
+ * answer, never a failure — each is optional. Asked on a VM, as KVM
+ * answers for VMs.
+ */
+static void check_kvm_latency(struct host_report *r, int vm)
+{
+	int poll = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL);
+	int exits = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_X86_DISABLE_EXITS);
+	int stats = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD);
+	char names[64] = "";
+
+	if (exits > 0) {
+		static const struct { int bit; const char *name; } bits[] = {
+			{ KVM_X86_DISABLE_EXITS_HLT, "HLT" }, { KVM_X86_DISABLE_EXITS_MWAIT, "MWAIT" },
+			{ KVM_X86_DISABLE_EXITS_PAUSE, "PAUSE" }, { KVM_X86_DISABLE_EXITS_CSTATE, "CSTATE" },
+		};
+
+		for (unsigned int i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+			if (exits & bits[i].bit) {
+				strcat(names, names[0] ? "," : "");
+				strcat(names, bits[i].name);
+			}
+	}
+	host_report(r, HOST_OK, "KVM latency: --halt-poll %s; --cpu-pm on can keep in the guest: %s; binary statistics for --stats: %s",
+		    poll > 0 ? "yes" : "no (KVM_CAP_HALT_POLL, Linux 5.15+)",
+		    names[0] ? names : "nothing (no KVM_CAP_X86_DISABLE_EXITS, or kvm.mitigate_smt_rsb=1)",
+		    stats > 0 ? "yes" : "no (Linux 5.14+)");
+}
+
 void host_check_kvm(const struct host_env *env, struct host_report *r)
 {
 	char path[HOST_PATH_MAX], mod[HOST_PATH_MAX];
@@ -260,8 +290,9 @@ void host_check_kvm(const struct host_env *env, struct host_report *r)
 		host_fix(r, "another hypervisor (VirtualBox, VMware) may hold VT-x/AMD-V: stop it; see dmesg for kvm errors");
 		goto close_fd;
 	}
-	close(vm);
 	host_report(r, HOST_OK, "KVM: %s opens read-write, API %d, creates VMs%s", path, api, how);
+	check_kvm_latency(r, vm);
+	close(vm);
 close_fd:
 	close(fd);
 }

@@ -25,7 +25,7 @@ enum {
 	OPT_RTC, OPT_UUID, OPT_SERIAL_NUMBER, OPT_NAME, OPT_DUMP_ACPI, OPT_SECCOMP, OPT_DISK,
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
 	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
-	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_PIN_IO,
+	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_PIN_IO, OPT_HALT_POLL, OPT_CPU_PM,
 };
 
 static const struct option cli_options[] = {
@@ -37,7 +37,7 @@ static const struct option cli_options[] = {
 	{ "firmware",  required_argument, NULL, OPT_FIRMWARE },
 	{ "serial",    required_argument, NULL, OPT_SERIAL },
 	{ "debugcon",  required_argument, NULL, OPT_DEBUGCON },
-	{ "testdev",   no_argument,       NULL, OPT_TESTDEV },
+	{ "testdev",   optional_argument, NULL, OPT_TESTDEV },
 	{ "hide-kvm",  no_argument,       NULL, OPT_HIDE_KVM },
 	{ "stats",     no_argument,       NULL, OPT_STATS },
 	{ "verbose",   no_argument,       NULL, OPT_VERBOSE },
@@ -68,6 +68,8 @@ static const struct option cli_options[] = {
 	{ "pidfile",   required_argument, NULL, OPT_PIDFILE },
 	{ "log",       required_argument, NULL, OPT_LOG },
 	{ "tpm",       optional_argument, NULL, OPT_TPM },
+	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
+	{ "cpu-pm",    required_argument, NULL, OPT_CPU_PM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -125,8 +127,10 @@ void cli_usage(void)
 "  --serial stdio|pty|file:PATH|none\n"
 "                       where COM1 (0x3f8) goes (default stdio)\n"
 "  --debugcon FILE      write the debug console port 0x402 to FILE\n"
-"  --testdev            test device: exit port 0xf4, scratch port 0xe0,\n"
-"                       scratch MMIO at 0xff000000 (as QEMU's pc-testdev)\n"
+"  --testdev [exit=qemu]\n"
+"                       test device: exit port 0xf4, scratch port 0xe0, IRQ\n"
+"                       ports 0x2000-0x2017, scratch MMIO at 0xff000000 (as\n"
+"                       QEMU's pc-testdev); exit=qemu: exit status (v << 1) | 1\n"
 "  --hyperv on|off      Hyper-V enlightenments for Windows (default on): Hyper-V\n"
 "                       CPUID at 0x40000000, KVM's moved to 0x40000100; the\n"
 "                       reference TSC page, synthetic timers, PV IPIs and TLB\n"
@@ -135,7 +139,11 @@ void cli_usage(void)
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000: Hyper-V's with\n"
 "                       --hyperv on, else instead of KVM's (1-12 characters;\n"
 "                       for GPU drivers that refuse KVM)\n"
-"  --stats              print exit statistics when the VM stops\n"
+"  --stats              print exit statistics (minivmm's and KVM's) when the VM stops\n"
+"  --halt-poll NS       KVM polls a halted vCPU up to NS ns before sleeping it\n"
+"                       (0: never; default: the kvm module's halt_poll_ns)\n"
+"  --cpu-pm on|off      HLT, MWAIT, PAUSE run in the guest without a VM exit\n"
+"                       (default off; needs --pin with one host CPU per vCPU)\n"
 "  --boot LIST          boot order for the firmware: cdrom, disk, cdromN, diskN\n"
 "                       (the N-th --cdrom/--disk from 0), comma-separated;\n"
 "                       default: CD-ROMs, then disks (QEMU's -boot dc)\n"
@@ -536,6 +544,45 @@ static int cli_path(const char *opt, const char *arg, const char **out)
 	return 0;
 }
 
+/* --halt-poll NS: KVM takes an unsigned int of nanoseconds. */
+static int parse_halt_poll(const char *arg, struct vm_config *cfg)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!isdigit((unsigned char)arg[0]) || *end || errno || v > UINT32_MAX) {
+		pr_err("--halt-poll '%s': not a time in nanoseconds from 0 to %u (e.g. 200000; 0 disables polling)",
+		       arg, UINT32_MAX);
+		return -EINVAL;
+	}
+	cfg->halt_poll_ns = (int64_t)v;
+	return 0;
+}
+
+/*
+ * With HLT not exiting, an idle vCPU keeps its host CPU busy: another
+ * vCPU (or anything else) sharing that CPU would only run when the
+ * scheduler tick takes it away. So every vCPU needs a host CPU of its own.
+ */
+static int cli_check_cpu_pm(const struct vm_config *cfg)
+{
+	if (!cfg->nr_pin) {
+		pr_err("--cpu-pm on needs --pin giving each vCPU its own host CPU (an idle vCPU then keeps its CPU busy), e.g. --pin %s%u",
+		       cfg->nr_cpus > 1 ? "2-" : "", cfg->nr_cpus + 1);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++)
+		for (unsigned int j = 0; j < i; j++)
+			if (cfg->pin[i] == cfg->pin[j]) {
+				pr_err("--cpu-pm on: --pin puts vCPUs %u and %u on host CPU %d (give each vCPU its own host CPU)",
+				       j, i, cfg->pin[i]);
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	const char *pin = NULL;
@@ -547,6 +594,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->nr_cpus = 1;
 	cfg->topo = topo_flat(1);
 	cfg->shutdown_timeout = 60;
+	cfg->halt_poll_ns = -1;
 	cfg->serial = SERIAL_STDIO;
 	cfg->sysfs_root = "/sys";
 	cfg->name = "minivmm";
@@ -644,7 +692,21 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			cfg->debugcon = arg;
 			break;
 		case OPT_TESTDEV:
+			/* --testdev, --testdev exit=qemu or --testdev=exit=qemu */
+			if (!arg && optind < argc && !strncmp(argv[optind], "exit=", 5))
+				arg = argv[optind++];
 			cfg->testdev = true;
+			if (!arg)
+				break;
+			if (!strcmp(arg, "exit=qemu")) {
+				cfg->testdev_qemu_exit = true;
+			} else if (!strcmp(arg, "exit=minivmm")) {
+				cfg->testdev_qemu_exit = false;
+			} else {
+				pr_err("--testdev '%s': unknown setting (use exit=qemu for QEMU's (v << 1) | 1 exit status, or exit=minivmm)",
+				       arg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_HIDE_KVM:
 			cfg->hide_kvm = true;
@@ -669,6 +731,20 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
+			break;
+		case OPT_HALT_POLL:
+			if (parse_halt_poll(arg, cfg))
+				return -EINVAL;
+			break;
+		case OPT_CPU_PM:
+			if (!strcmp(arg, "on")) {
+				cfg->cpu_pm = true;
+			} else if (!strcmp(arg, "off")) {
+				cfg->cpu_pm = false;
+			} else {
+				pr_err("--cpu-pm '%s': use on or off", arg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_VERBOSE:
 			cfg->verbose++;
@@ -810,6 +886,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		}
 		cfg->nr_pin = (unsigned int)ret;
 	}
+	if (cfg->cpu_pm && cli_check_cpu_pm(cfg))
+		return -EINVAL;
 	if (cfg->secure_boot) {
 		if (cfg->firmware) {
 			pr_err("--secure-boot with --firmware (Secure Boot is OVMF's: drop --firmware)");

@@ -106,6 +106,7 @@ struct vm_config {
 	const char *serial_path;
 	const char *debugcon;		/* file for port 0x402 output */
 	bool testdev;
+	bool testdev_qemu_exit;		/* --testdev exit=qemu: status (v << 1) | 1 */
 	bool hide_kvm;
 	/* --hyperv on|off: the Hyper-V enlightenments (default on); given
 	 * says it was asked for (then a KVM without them is an error). */
@@ -115,6 +116,8 @@ struct vm_config {
 	 * on, instead of "Microsoft Hv"; KVM's with --hyperv off) */
 	const char *hv_vendor_id;
 	bool stats;
+	int64_t halt_poll_ns;		/* --halt-poll: -1 leaves KVM's default */
+	bool cpu_pm;			/* --cpu-pm on: HLT/MWAIT/PAUSE do not exit */
 	bool no_reboot;			/* --no-reboot: a guest reset ends minivmm (3) */
 	const char *boot_order;		/* --boot: NULL for CD-ROMs, then disks */
 	unsigned int shutdown_timeout;	/* --shutdown-timeout: s after the power button */

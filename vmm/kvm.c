@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/layout.h"
+#include "devices/irq.h"
 #include "lib/log.h"
 #include "vmm/kvm.h"
 
@@ -187,6 +188,25 @@ int kvm_reset_irqchip(struct kvm *kvm)
 	return 0;
 }
 
+/* Optional: without them --stats and the control socket's stats show
+ * minivmm's own counters only. */
+static void kvm_open_stats(struct kvm *kvm)
+{
+	int ret;
+
+	kvm->has_stats = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0;
+	if (!kvm->has_stats) {
+		pr_debug("KVM has no binary statistics (KVM_CAP_BINARY_STATS_FD, Linux 5.14+): --stats shows minivmm's counters only");
+		return;
+	}
+	ret = kvm_stats_get(&kvm->stats, kvm->vm_fd);
+	if (ret) {
+		pr_debug("KVM_GET_STATS_FD on the VM: %s: --stats shows minivmm's counters only",
+			 strerror(-ret));
+		kvm->has_stats = false;
+	}
+}
+
 int kvm_init(struct kvm *kvm, const char *kvm_path)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -197,6 +217,7 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 	kvm->vm_fd = kvm->vfio_dev_fd = -1;
 	pthread_mutex_init(&kvm->slot_lock, NULL);
 	pthread_mutex_init(&kvm->route_lock, NULL);
+	pthread_mutex_init(&kvm->irq_lock, NULL);
 	ret = kvm_open(kvm, kvm_path);
 	if (ret)
 		goto close_dev;
@@ -241,6 +262,7 @@ int kvm_init(struct kvm *kvm, const char *kvm_path)
 	ret = kvm_routes_init(kvm);
 	if (ret)
 		goto free_routes;
+	kvm_open_stats(kvm);
 	return 0;
 
 free_routes:
@@ -264,6 +286,8 @@ close_dev:
 
 void kvm_exit(struct kvm *kvm)
 {
+	kvm_stats_close(&kvm->stats);
+	kvm->has_stats = false;
 	if (kvm->vfio_dev_fd >= 0)
 		close(kvm->vfio_dev_fd);
 	kvm->vfio_dev_fd = -1;
@@ -338,10 +362,20 @@ static int ops_set_irq_line(void *vm, unsigned int gsi, int level)
 {
 	struct kvm *kvm = vm;
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)!!level };
+	int ret = 0;
 
 	if (level)
 		__atomic_add_fetch(&kvm->irq_line_raises, 1, __ATOMIC_RELAXED);
-	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+	if (gsi >= KVM_WIRED_GSIS)
+		return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+	/* The ioctl under the lock: two sources' transitions reach KVM in
+	 * the order their counts changed. */
+	pthread_mutex_lock(&kvm->irq_lock);
+	if (irq_wired_or(&kvm->gsi_sources[gsi], level) &&
+	    ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		ret = -errno;
+	pthread_mutex_unlock(&kvm->irq_lock);
+	return ret;
 }
 
 static int ops_signal_msi(void *vm, uint64_t addr, uint32_t data)

@@ -14,8 +14,10 @@
 
 #include "devices/device.h"
 #include "lib/layout.h"
+#include "vmm/kvm_stats.h"
 
 #define KVM_MAX_SLOTS		512
+#define KVM_WIRED_GSIS		24	/* the in-kernel IOAPIC's pins */
 /* Below the flash and the testdev window, like QEMU's choice. */
 
 struct kvm {
@@ -40,6 +42,10 @@ struct kvm {
 	int vfio_dev_fd;		/* KVM_DEV_TYPE_VFIO, created on first use */
 	/* Interrupts injected from userspace (irqfd ones never pass here). */
 	uint64_t irq_line_raises;
+	/* KVM_IRQ_LINE's GSIs (IOAPIC pins): sources asserting each, ORed
+	 * by irq_wired_or() under irq_lock (devices/irq.h). */
+	pthread_mutex_t irq_lock;
+	unsigned int gsi_sources[KVM_WIRED_GSIS];
 	uint64_t msis_signalled;
 	/* request_stop lands here (vm.c decides what stopping means) */
 	void (*stop)(void *opaque, enum vm_stop_reason reason, int code);
@@ -50,6 +56,10 @@ struct kvm {
 	struct kvm_pit_state2 reset_pit;
 	/* MSRs KVM saves and restores for a vCPU (KVM_GET_MSR_INDEX_LIST). */
 	struct kvm_msr_list *msr_list;
+	/* KVM's binary statistics (vmm/kvm_stats.h) of the VM; each vCPU
+	 * has its own. Not open without KVM_CAP_BINARY_STATS_FD. */
+	bool has_stats;
+	struct kvm_stats stats;
 };
 
 /*

@@ -86,6 +86,7 @@ static int machine_legacy(struct vm *vm, struct acpi_pm **pm_out)
 
 		if (!td)
 			return -ENOMEM;
+		testdev_configure(td, &vm->mem, cfg->testdev_qemu_exit);
 		ret = testdev_attach(td, &vm->pio, &vm->mmio);
 		if (ret)
 			return ret;

@@ -299,6 +299,11 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 		pr_err("vCPU %u: cannot read its power-on state: %s", index, strerror(-ret));
 		goto free_reset_state;
 	}
+	if (vm->kvm.has_stats) {
+		ret = kvm_stats_get(&vcpu->kstats, vcpu->fd);
+		if (ret)	/* then --stats leaves KVM's vCPU stats out */
+			pr_debug("KVM_GET_STATS_FD on vCPU %u: %s", index, strerror(-ret));
+	}
 	return 0;
 
 free_reset_state:
@@ -314,6 +319,7 @@ close_fd:
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
+	kvm_stats_close(&vcpu->kstats);
 	vcpu_free_reset_state(vcpu);
 	if (vcpu->run && vcpu->run != MAP_FAILED)
 		munmap(vcpu->run, (size_t)vcpu->vm->kvm.vcpu_mmap_size);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lib/stats.h"
+#include "vmm/kvm_stats.h"
 
 struct vm;
 
@@ -52,6 +53,7 @@ struct vcpu {
 	pthread_t thread;
 	int started;
 	struct vcpu_stats stats;
+	struct kvm_stats kstats;	/* KVM's own (vmm/kvm_stats.h), if it has them */
 	struct vcpu_reset_state reset;
 };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <termios.h>
@@ -24,6 +25,7 @@
 #include "lib/thread.h"
 #include "lib/topology.h"
 #include "vmm/control.h"
+#include "vmm/kvm_latency.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
@@ -199,6 +201,11 @@ static int vm_check_pinning(const struct vm_config *cfg)
 	return ret;
 }
 
+static int vm_kvm_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	return ioctl(fd, req, arg);
+}
+
 static int vm_map_ram(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->mem.nr_regions; i++) {
@@ -271,6 +278,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		       topo_apic_id_limit(&shape) - 1, vm->kvm.max_vcpu_id);
 		ret = -EINVAL;
 		goto exit_kvm;
+	}
+	{
+		struct kvm_latency lat = { .halt_poll_ns = cfg->halt_poll_ns, .cpu_pm = cfg->cpu_pm };
+
+		ret = kvm_latency_apply(vm->kvm.vm_fd, &lat, vm_kvm_ioctl, &vm->exits_disabled);
+		if (ret)
+			goto exit_kvm;
 	}
 	vm->kvm.stop = vm_stop_cb;
 	vm->kvm.stop_opaque = vm;
@@ -350,11 +364,24 @@ close_stop:
 	return ret;
 }
 
+struct kvm_stats **vm_vcpu_kstats(struct vm *vm)
+{
+	struct kvm_stats **each;
+
+	if (!vm->vcpus || !vm->nr_vcpus)
+		return NULL;
+	each = calloc(vm->nr_vcpus, sizeof(*each));
+	for (unsigned int i = 0; each && i < vm->nr_vcpus; i++)
+		each[i] = &vm->vcpus[i].kstats;
+	return each;
+}
+
 static void vm_print_stats(struct vm *vm)
 {
 	struct vcpu_stats sum = { 0 };
 	struct bus *buses[] = { &vm->pio, &vm->mmio };
 	struct stats_hist io = { 0 }, mmio = { 0 };
+	struct kvm_stats **each;
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;
@@ -388,6 +415,10 @@ static void vm_print_stats(struct vm *vm)
 		pthread_rwlock_unlock(&bus->lock);
 		fprintf(stderr, "stats: %s unhandled %" PRIu64 "\n", bus->name, bus->unhandled);
 	}
+	each = vm_vcpu_kstats(vm);
+	if (each)
+		kvm_stats_print_all(stderr, &vm->kvm.stats, each, vm->nr_vcpus);
+	free(each);
 }
 
 /*

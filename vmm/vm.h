@@ -44,6 +44,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;	/* its power button, which SIGTERM presses */
 	int serial_in_fd, serial_out_fd, debugcon_fd;
 
+	uint32_t exits_disabled;	/* --cpu-pm: KVM_X86_DISABLE_EXITS_* in effect */
 	unsigned int resets;		/* guest resets rebooted in place */
 	/* What the firmware may boot from, for the "bootorder" file. */
 	struct boot_device boot_devices[BOOT_MAX_DEVICES];
@@ -77,6 +78,9 @@ int vm_request_powerdown(struct vm *vm);
 /* The control socket's view of this VM (vmm/vm_control.c): ops->opaque is
  * vm, which need not be created yet. */
 void vm_control_ops(struct vm *vm, struct control_ops *ops);
+/* Each vCPU's KVM stats (vmm/kvm_stats.h), for kvm_stats_*_all(); NULL
+ * when there are none. Free it. */
+struct kvm_stats **vm_vcpu_kstats(struct vm *vm);
 static inline bool vm_stopping(const struct vm *vm)
 {
 	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_STOP_NONE;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lib/json.h"
 #include "lib/stats.h"
@@ -106,6 +107,7 @@ static int vmc_stats(void *opaque, struct json_out *o)
 	struct vm *vm = opaque;
 	struct vcpu_stats sum = { 0 };
 	struct stats_hist io = { 0 }, mmio = { 0 };
+	struct kvm_stats **each;
 
 	for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;
@@ -151,6 +153,11 @@ static int vmc_stats(void *opaque, struct json_out *o)
 	bus_json(o, &vm->pio);
 	bus_json(o, &vm->mmio);
 	json_out_close(o, '}');
+
+	each = vm_vcpu_kstats(vm);
+	if (each)
+		kvm_stats_json_all(o, &vm->kvm.stats, each, vm->nr_vcpus);
+	free(each);
 	return 0;
 }
 

@@ -7,13 +7,17 @@
  * One difference from isa-debug-exit on purpose: QEMU exits with status
  * (v << 1) | 1, so that a guest can never fake a clean exit; minivmm
  * reports VM_STOP_TESTDEV with code v & 0xff and its exit status is v
- * (README.md, Command line), which is what our payloads check.
+ * (README.md, Command line), which is what our payloads check. With
+ * testdev_configure(qemu_exit) it is QEMU's encoding, for runners
+ * written against QEMU (--testdev exit=qemu).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "devices/legacy/testdev.h"
 
@@ -25,6 +29,9 @@ struct testdev {
 	const struct vm_ops *ops;
 	uint32_t scratch;		/* the 0xE0 / 0xE8 register */
 	uint8_t mem[TESTDEV_MMIO_SIZE];	/* the MMIO scratch window */
+	uint32_t irq_raised;		/* IRQ-port lines this device asserts */
+	const struct guest_mem *ram;	/* for the flush-page port; NULL: ignored */
+	bool qemu_exit;			/* exit status (v << 1) | 1 */
 	struct bus *pio, *mmio;
 	bool attached;
 };
@@ -76,9 +83,15 @@ static const struct bus_dev_ops testdev_scratch_ops = {
 };
 
 /*
- * pc-testdev's "flush page" makes QEMU mprotect() the page the guest
- * named, to shake out stale TLB entries in QEMU's own softmmu. KVM has no
- * such TLB, so there is nothing to flush.
+ * pc-testdev's "flush page": the guest writes a guest-physical address,
+ * and the page holding it is mprotect()ed to PROT_NONE and back, as QEMU
+ * does. Each mprotect() changes the protection of the host mapping, which
+ * runs the kernel's MMU notifiers (invalidate_range_start): KVM drops its
+ * stage-2 (EPT/NPT) entries for that page, so the guest's next access to
+ * it faults into KVM, which maps it again. That is what tests of KVM's MMU
+ * (kvm-unit-tests) use it for. An address outside guest RAM is ignored,
+ * and so is a page of a hugetlb mapping (mprotect() of 4 KiB inside a
+ * huge page fails: the mapping stays as it was).
  */
 static void testdev_flush_read(void *opaque, uint64_t offset, void *data,
 			       unsigned int len)
@@ -89,11 +102,58 @@ static void testdev_flush_read(void *opaque, uint64_t offset, void *data,
 static void testdev_flush_write(void *opaque, uint64_t offset,
 				const void *data, unsigned int len)
 {
+	struct testdev *td = opaque;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t gpa = bus_data_get(data, len) & ~(page - 1);
+	void *hva;
+
+	if (offset || !td->ram || guest_mem_ptr(td->ram, gpa, page, &hva))
+		return;
+	if (!mprotect(hva, page, PROT_NONE))
+		mprotect(hva, page, PROT_READ | PROT_WRITE);
 }
 
 static const struct bus_dev_ops testdev_flush_ops = {
 	.read = testdev_flush_read,
 	.write = testdev_flush_write,
+};
+
+/*
+ * pc-testdev's IRQ ports: a write at TESTDEV_PORT_IRQ + n drives GSI n
+ * (ISA IRQ n at the PIC and IOAPIC pin n for n < 16, IOAPIC pin n above)
+ * high for a non-zero value and low for zero, until written again. Only
+ * transitions reach set_irq_line, where the VM ORs this device's level
+ * with every other source of that GSI (devices/irq.h, irq_wired_or), so
+ * a test raising the UART's line does not lower it for the UART. Reads
+ * return 0. A wider access at n drives line n alone.
+ */
+static void testdev_irq_read(void *opaque, uint64_t offset, void *data,
+			     unsigned int len)
+{
+	memset(data, 0, len);
+}
+
+static void testdev_irq_write(void *opaque, uint64_t offset, const void *data,
+			      unsigned int len)
+{
+	struct testdev *td = opaque;
+	bool level = bus_data_get(data, len) != 0;
+	uint32_t bit;
+
+	if (offset >= TESTDEV_NR_IRQ)
+		return;
+	bit = 1u << offset;
+	pthread_mutex_lock(&td->lock);
+	if (level != !!(td->irq_raised & bit)) {
+		td->irq_raised ^= bit;
+		td->ops->set_irq_line(td->ops->vm, (unsigned int)offset, level);
+	}
+	pthread_mutex_unlock(&td->lock);
+}
+
+static const struct bus_dev_ops testdev_irq_ops = {
+	.read = testdev_irq_read,
+	.write = testdev_irq_write,
 };
 
 /* isa-debug-exit: any write at any width ends the run; reads return 0. */
@@ -109,7 +169,9 @@ static void testdev_exit_write(void *opaque, uint64_t offset,
 	struct testdev *td = opaque;
 	uint64_t v = bus_data_get(data, len);
 
-	td->ops->request_stop(td->ops->vm, VM_STOP_TESTDEV, (int)(v & 0xff));
+	/* QEMU's status is 8 bits of (v << 1) | 1, as exit() keeps them. */
+	td->ops->request_stop(td->ops->vm, VM_STOP_TESTDEV,
+			      td->qemu_exit ? (int)(((v << 1) | 1) & 0xff) : (int)(v & 0xff));
 }
 
 static const struct bus_dev_ops testdev_exit_ops = {
@@ -166,6 +228,11 @@ static void testdev_dev_reset(struct device *dev)
 	pthread_mutex_lock(&td->lock);
 	td->scratch = 0;
 	memset(td->mem, 0, sizeof(td->mem));
+	/* Every line it raised goes low (one transition each). */
+	for (unsigned int n = 0; n < TESTDEV_NR_IRQ; n++)
+		if (td->irq_raised & (1u << n))
+			td->ops->set_irq_line(td->ops->vm, n, 0);
+	td->irq_raised = 0;
 	pthread_mutex_unlock(&td->lock);
 }
 
@@ -184,7 +251,7 @@ struct testdev *testdev_create(const struct vm_ops *ops)
 	struct testdev *td;
 	int ret;
 
-	if (!ops || !ops->request_stop) {
+	if (!ops || !ops->request_stop || !ops->set_irq_line) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -202,6 +269,12 @@ free_td:
 	free(td);
 	errno = ret;
 	return NULL;
+}
+
+void testdev_configure(struct testdev *td, const struct guest_mem *mem, bool qemu_exit)
+{
+	td->ram = mem;
+	td->qemu_exit = qemu_exit;
 }
 
 int testdev_attach(struct testdev *td, struct bus *pio, struct bus *mmio)
@@ -226,15 +299,21 @@ int testdev_attach(struct testdev *td, struct bus *pio, struct bus *mmio)
 			   &testdev_exit_ops, td, "isa-debug-exit");
 	if (ret)
 		goto unregister_bytes;
+	ret = bus_register(pio, TESTDEV_PORT_IRQ, TESTDEV_NR_IRQ,
+			   &testdev_irq_ops, td, "pc-testdev-irq");
+	if (ret)
+		goto unregister_exit;
 	ret = bus_register(mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE,
 			   &testdev_mem_ops, td, "pc-testdev-mem");
 	if (ret)
-		goto unregister_exit;
+		goto unregister_irq;
 	td->pio = pio;
 	td->mmio = mmio;
 	td->attached = true;
 	return 0;
 
+unregister_irq:
+	bus_unregister(pio, TESTDEV_PORT_IRQ);
 unregister_exit:
 	bus_unregister(pio, TESTDEV_PORT_EXIT);
 unregister_bytes:
@@ -253,6 +332,7 @@ void testdev_destroy(struct testdev *td)
 	device_unregister(&td->dev);
 	if (td->attached) {
 		bus_unregister(td->mmio, TESTDEV_MMIO_BASE);
+		bus_unregister(td->pio, TESTDEV_PORT_IRQ);
 		bus_unregister(td->pio, TESTDEV_PORT_EXIT);
 		bus_unregister(td->pio, TESTDEV_PORT_BYTES);
 		bus_unregister(td->pio, TESTDEV_PORT_FLUSH);

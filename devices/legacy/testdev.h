@@ -5,9 +5,13 @@
  * "-device isa-debug-exit,iobase=0xf4,iosize=0x4":
  *
  *   PIO  0xE0-0xE3  32-bit scratch register, byte-lane accurate
- *   PIO  0xE4-0xE7  "flush page" (accepted, ignored)
+ *   PIO  0xE4-0xE7  "flush page": write a guest-physical address; KVM
+ *                   drops its mapping of that page (see testdev.c)
  *   PIO  0xE8-0xEB  byte-granular view of the same scratch register
  *   PIO  0xF4-0xF7  exit: writing v stops the VM, exit status v & 0xff
+ *                   (QEMU's (v << 1) | 1 with testdev_configure(qemu_exit))
+ *   PIO  0x2000-0x2017  IRQ lines: a write of non-zero / zero at
+ *                   0x2000 + n raises / lowers GSI n
  *   MMIO 0xFF000000 + 64 KiB scratch memory, accesses of 1/2/4/8 bytes
  */
 #ifndef MINIVMM_LEGACY_TESTDEV_H
@@ -15,11 +19,14 @@
 
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "lib/memory.h"
 
 #define TESTDEV_PORT_SCRATCH	0xE0
 #define TESTDEV_PORT_FLUSH	0xE4
 #define TESTDEV_PORT_BYTES	0xE8
 #define TESTDEV_PORT_EXIT	0xF4
+#define TESTDEV_PORT_IRQ	0x2000
+#define TESTDEV_NR_IRQ		24	/* the IOAPIC's pins */
 #define TESTDEV_MMIO_BASE	0xFF000000ull
 #define TESTDEV_MMIO_SIZE	0x10000ull
 
@@ -27,6 +34,9 @@ struct testdev;
 
 /* NULL (errno set) on failure. ops must outlive the device. */
 struct testdev *testdev_create(const struct vm_ops *ops);
+/* Optional: mem for the flush-page port (NULL: writes there are
+ * ignored); qemu_exit for isa-debug-exit's status encoding. */
+void testdev_configure(struct testdev *td, const struct guest_mem *mem, bool qemu_exit);
 /* Registers every range above; on failure none stays registered. */
 int testdev_attach(struct testdev *td, struct bus *pio, struct bus *mmio);
 /* Unregisters the ranges (so call it before bus_exit()) and frees. */

@@ -769,6 +769,25 @@ def vfio_seeds():
     write("vfio", "host-short", s)
 
 
+# ---- fuzz_testdev -----------------------------------------------------------
+(T_PIO_READ, T_PIO_WRITE, T_IRQ, T_FLUSH, T_MMIO, T_EXIT, T_RESET, T_MODE) = range(8)
+
+
+def testdev_seeds():
+    # What latency.bin and kvm-unit-tests do: raise and lower IRQ lines,
+    # flush pages, scratch registers, MMIO scratch, an exit in each mode.
+    s = b""
+    for line in (10, 4, 16, 23, 0):
+        s += u8(T_IRQ) + u8(line) + u8(1)
+    s += u8(T_IRQ) + u8(10) + u8(0) + u8(T_IRQ) + u8(4) + u8(1)
+    s += u8(T_FLUSH) + u32(0x1234) + u8(T_FLUSH) + u32(0xfffff) + u8(T_RESET)
+    s += u8(T_PIO_WRITE) + u16(0x0000) + u8(2) + u64(0x11223344)
+    s += u8(T_PIO_READ) + u16(0x0200) + u8(0) + u8(T_PIO_WRITE) + u16(0x0400 | 0x16) + u8(2) + u64(1)
+    s += u8(T_MMIO) + u16(0x100) + u8(3) + u64(0x0123456789abcdef)
+    s += u8(T_EXIT) + u8(2) + u32(0) + u8(T_MODE) + u8(T_EXIT) + u8(0) + u32(0x80)
+    write("testdev", "irq-flush-exit", s)
+
+
 def main():
     pci_seeds()
     fw_cfg_seeds()
@@ -782,6 +801,7 @@ def main():
     control_seeds()
     ahci_seeds()
     vfio_seeds()
+    testdev_seeds()
 
 
 if __name__ == "__main__":

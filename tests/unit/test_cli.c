@@ -365,6 +365,55 @@ static void test_control_and_daemon_options(void **state)
 	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--daemonize=yes"), -EINVAL);
 }
 
+/* --halt-poll NS and --cpu-pm on|off (docs/latency.md). */
+static void test_latency_options(void **state)
+{
+	static struct vm_config c;
+
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd"), 0);
+	assert_int_equal(c.halt_poll_ns, -1);	/* KVM's default */
+	assert_false(c.cpu_pm);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "0"), 0);
+	assert_int_equal(c.halt_poll_ns, 0);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "200000"), 0);
+	assert_int_equal(c.halt_poll_ns, 200000);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "4294967295"), 0);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "4294967296"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "+5"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", "10us"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--halt-poll", ""), -EINVAL);
+
+	/* --cpu-pm on: each vCPU on a host CPU of its own */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpus", "2", "--pin", "2,3", "--cpu-pm", "on"), 0);
+	assert_true(c.cpu_pm);
+	assert_int_equal(PARSE(&c, "--cpu-pm", "on", "--pin", "5", "--ovmf", "o.fd"), 0);
+	assert_true(c.cpu_pm);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpu-pm", "off"), 0);
+	assert_false(c.cpu_pm);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpu-pm", "on"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpus", "2", "--pin", "3,3", "--cpu-pm", "on"),
+			 -EINVAL);
+	/* a list longer than --cpus: only the vCPUs' entries must differ */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpus", "2", "--pin", "1,2,1", "--cpu-pm", "on"), 0);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpu-pm", "yes", "--pin", "1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--cpu-pm"), -EINVAL);
+
+	/* --testdev [exit=qemu|minivmm], as a separate word or after = */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev"), 0);
+	assert_true(c.testdev);
+	assert_false(c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev", "exit=qemu"), 0);
+	assert_true(c.testdev && c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--testdev=exit=qemu", "--ovmf", "o.fd"), 0);
+	assert_true(c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--testdev", "exit=minivmm", "--ovmf", "o.fd"), 0);
+	assert_false(c.testdev_qemu_exit);
+	assert_int_equal(PARSE(&c, "--testdev", "--ovmf", "o.fd"), 0);	/* next option: not its value */
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev", "exit=bochs"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--ovmf", "o.fd", "--testdev=qemu"), -EINVAL);
+}
+
 /* --tpm, --tpm socket=PATH (the value as the next word too), mistakes. */
 static void test_tpm_option(void **state)
 {
@@ -416,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_reset_and_shutdown_options),
 		cmocka_unit_test(test_vfio_options),
 		cmocka_unit_test(test_parse_is_repeatable),
+		cmocka_unit_test(test_latency_options),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -38,6 +38,21 @@ static void log_sink(void *opaque, bool level)
 	log->level = level;
 }
 
+/* vmm/kvm.c's OR of the sources of one GSI (each reports transitions). */
+static void test_gsi_wired_or(void **state)
+{
+	unsigned int n = 0;
+
+	assert_false(irq_wired_or(&n, false));	/* nothing asserted: ignored */
+	assert_int_equal(n, 0);
+	assert_true(irq_wired_or(&n, true));	/* UART raises: tell KVM */
+	assert_false(irq_wired_or(&n, true));	/* test device too: already high */
+	assert_false(irq_wired_or(&n, false));	/* UART lowers: testdev still holds it */
+	assert_int_equal(n, 1);
+	assert_true(irq_wired_or(&n, false));	/* the last one: KVM lowers */
+	assert_int_equal(n, 0);
+}
+
 static void test_line_wired_or(void **state)
 {
 	struct sink_log log = { 0 };
@@ -227,6 +242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_wired_or),
+		cmocka_unit_test(test_gsi_wired_or),
 		cmocka_unit_test_setup_teardown(test_intx_raised_while_root_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx_raised_during_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx_concurrent, setup, teardown),

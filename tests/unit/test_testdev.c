@@ -13,6 +13,7 @@
 #include "devices/bus.h"
 #include "devices/legacy/testdev.h"
 #include "lib/log.h"
+#include "tests/unit/fake_mem.h"
 #include "tests/unit/fake_vm.h"
 
 #define MEM	TESTDEV_MMIO_BASE
@@ -106,6 +107,7 @@ static void test_byte_view(void **state)
 	assert_int_equal(pin(f, 0xea, 2), 0x0102);
 }
 
+/* Without guest RAM (testdev_configure not called): accepted, ignored. */
 static void test_flush_page(void **state)
 {
 	struct fixture *f = *state;
@@ -114,6 +116,84 @@ static void test_flush_page(void **state)
 	pout(f, 0xe4, 1, 0);
 	assert_int_equal(pin(f, 0xe4, 4), 0);
 	assert_int_equal(f->fvm.nr_stops, 0);
+}
+
+/*
+ * With guest RAM: the page is mprotect()ed to nothing and back (what
+ * makes KVM drop its mapping), so it stays readable and writable with
+ * its contents; an address past RAM, a byte write and the page's other
+ * offsets are harmless.
+ */
+static void test_flush_page_ram(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_mem mem;
+	uint32_t *p;
+
+	assert_int_equal(fake_mem_init(&mem, 4 * 4096), 0);
+	testdev_configure(f->td, &mem, false);
+	p = gpa(&mem, 0x1000);
+	p[0] = 0xdeadbeef;
+	pout(f, 0xe4, 4, 0x1234);		/* inside page 0x1000 */
+	assert_int_equal(p[0], 0xdeadbeef);
+	p[1] = 0x5a5a5a5a;			/* writable again */
+	pout(f, 0xe4, 4, 0x3fff);		/* the last page */
+	pout(f, 0xe4, 4, 0x4000);		/* past RAM: ignored */
+	pout(f, 0xe4, 4, 0xfffff000);
+	pout(f, 0xe5, 1, 0x10);			/* not at the port's start */
+	pout(f, 0xe4, 1, 0x10);			/* page 0, a byte's worth */
+	assert_int_equal(p[1], 0x5a5a5a5a);
+	*(volatile uint32_t *)gpa(&mem, 0x3ffc) = 1;
+	assert_int_equal(f->fvm.nr_stops, 0);
+	testdev_configure(f->td, NULL, false);
+	fake_mem_free(&mem);
+}
+
+/* pc-testdev's IRQ ports: one GSI per port, level as written, only
+ * transitions passed on; reset lowers what is still raised. */
+static void test_irq_ports(void **state)
+{
+	struct fixture *f = *state;
+
+	pout(f, 0x2000 + 10, 1, 1);
+	assert_int_equal(f->fvm.irq_level[10], 1);
+	assert_int_equal(f->fvm.irq_raises[10], 1);
+	pout(f, 0x2000 + 10, 1, 0xff);		/* still high: nothing new */
+	assert_int_equal(f->fvm.irq_raises[10], 1);
+	pout(f, 0x2000 + 10, 1, 0);
+	assert_int_equal(f->fvm.irq_level[10], 0);
+	pout(f, 0x2000 + 10, 1, 0);		/* already low */
+	pout(f, 0x2000 + 23, 1, 1);		/* the last IOAPIC pin */
+	assert_int_equal(f->fvm.irq_level[23], 1);
+	pout(f, 0x2000 + 0, 2, 0x100);		/* wider: line 0 alone, non-zero */
+	assert_int_equal(f->fvm.irq_level[0], 1);
+	assert_int_equal(f->fvm.irq_level[1], 0);
+	assert_int_equal(pin(f, 0x2000 + 23, 1), 0);	/* reads 0 */
+	assert_int_equal(bus_write(&f->pio, 0x2000 + 24, &(uint8_t){ 1 }, 1), -ENOENT);
+	device_list_reset(&f->fvm.devices);
+	assert_int_equal(f->fvm.irq_level[0], 0);
+	assert_int_equal(f->fvm.irq_level[23], 0);
+	assert_int_equal(f->fvm.irq_raises[23], 1);
+	pout(f, 0x2000 + 23, 1, 1);		/* usable again after reset */
+	assert_int_equal(f->fvm.irq_raises[23], 2);
+}
+
+/* --testdev exit=qemu: isa-debug-exit's (v << 1) | 1. */
+static void test_exit_qemu(void **state)
+{
+	struct fixture *f = *state;
+
+	static const uint64_t v[][2] = {
+		{ 0, 1 }, { 0x10, 0x21 },
+		{ 0x80, 0x01 },			/* 0x101: exit() keeps 8 bits */
+	};
+
+	testdev_configure(f->td, NULL, true);
+	for (unsigned int i = 0; i < 3; i++) {
+		f->fvm.nr_stops = 0;		/* the first request wins: start over */
+		pout(f, 0xf4, 4, v[i][0]);
+		assert_int_equal(f->fvm.stop_code, v[i][1]);
+	}
 }
 
 static void test_exit(void **state)
@@ -258,7 +338,7 @@ static void test_attach_conflict(void **state)
 	assert_int_equal(pio.nr_ranges, 0);
 	assert_int_equal(bus_unregister(&mmio, MEM + 0x1000), 0);
 	assert_int_equal(testdev_attach(td, &pio, &mmio), 0);
-	assert_int_equal(pio.nr_ranges, 4);
+	assert_int_equal(pio.nr_ranges, 5);
 	assert_int_equal(testdev_attach(td, &pio, &mmio), -EBUSY);
 	testdev_destroy(td);
 	assert_int_equal(pio.nr_ranges + mmio.nr_ranges, 0);
@@ -273,6 +353,9 @@ int main(void)
 		T(test_scratch_lanes),
 		T(test_byte_view),
 		T(test_flush_page),
+		T(test_flush_page_ram),
+		T(test_irq_ports),
+		T(test_exit_qemu),
 		T(test_exit),
 		T(test_exit_widths),
 		T(test_mmio_scratch),
