@@ -158,6 +158,7 @@ hv_fio() {
 	fi
 	kill "$pid" 2> /dev/null || true
 	wait "$pid" 2> /dev/null || true
+	grep -a "MINIVMM-GUEST: kernel" "$serial" | tr -d '\r' | sed "s/^/bench: $vmm $mode fio: /" >&2
 	if [[ -n $ok ]]; then
 		fio_results "$vmm" "hvfio-$mode" "$serial" >> "$results"
 	else
