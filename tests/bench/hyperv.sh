@@ -85,17 +85,18 @@ hv_wait_line() {
 	grep -aq "$2" "$1" 2> /dev/null
 }
 
-# hv_exits PID: KVM's count of exits of the VM of process PID (L1's debugfs).
+# hv_exits PID: KVM's count of exits of the VM of process PID (L1's debugfs),
+# nothing if it has none (gone).
 hv_exits() {
 	local d
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 	d=$(echo /sys/kernel/debug/kvm/"$1"-*)
-	[[ -f $d/exits ]] && cat "$d/exits"
+	if [[ -f $d/exits ]]; then cat "$d/exits" 2> /dev/null || true; fi
 }
 
 # hv_idle VMM MODE RESULTS (in L1): boot the idle guest, count its exits.
 hv_idle() {
-	local vmm=$1 mode=$2 results=$3 out=$MINIVMM_L1_OUT serial pid e0 e1
+	local vmm=$1 mode=$2 results=$3 out=$MINIVMM_L1_OUT serial pid e0='' e1=''
 	serial=$out/$vmm.idle-$mode.serial
 	rm -f "$serial"
 	hv_cmd "$vmm" "$mode" "$serial"
@@ -107,11 +108,13 @@ hv_idle() {
 	fi
 	"${CMD[@]}" < /dev/null > "$out/$vmm.idle-$mode.log" 2>&1 &
 	pid=$!
-	if hv_wait_line "$serial" "MINIVMM-GUEST: IDLE" "$pid" 3000 && e0=$(hv_exits "$pid"); then
+	if hv_wait_line "$serial" "MINIVMM-GUEST: IDLE" "$pid" 3000 && [[ -n $(hv_exits "$pid") ]]; then
 		sleep 1		# the console's last line out
 		e0=$(hv_exits "$pid")
 		sleep "$HV_IDLE_WINDOW"
 		e1=$(hv_exits "$pid")
+	fi
+	if [[ -n ${e0:-} && -n ${e1:-} ]]; then
 		echo "$vmm idle-exits-$mode $(( (e1 - e0) / HV_IDLE_WINDOW ))" >> "$results"
 		grep -a "MINIVMM-GUEST: IDLE" "$serial" | tr -d '\r' | sed "s/^/bench: $vmm $mode: /" >&2
 	else
@@ -124,7 +127,7 @@ hv_idle() {
 # hv_fio VMM MODE RESULTS (in L1): boot the fio guest, count its exits while
 # fio runs, keep its IOPS.
 hv_fio() {
-	local vmm=$1 mode=$2 results=$3 out=$MINIVMM_L1_OUT serial pid e0 e1 i ok=
+	local vmm=$1 mode=$2 results=$3 out=$MINIVMM_L1_OUT serial pid e0='' e1='' i ok=''
 	serial=$out/$vmm.hvfio-$mode.serial
 	[[ -b /dev/vda ]] || { echo "bench: no /dev/vda in L1 for the fio exits rows" >&2; return; }
 	rm -f "$serial"
@@ -140,13 +143,13 @@ hv_fio() {
 	"${CMD[@]}" < /dev/null > "$out/$vmm.hvfio-$mode.log" 2>&1 &
 	pid=$!
 	# The job's start, then its ramp_time (rr-qd1.fio: 2 s) and fio's start-up.
-	if hv_wait_line "$serial" "MINIVMM-GUEST: fio rr-qd1" "$pid" 3000 && hv_exits "$pid" > /dev/null; then
+	if hv_wait_line "$serial" "MINIVMM-GUEST: fio rr-qd1" "$pid" 3000 && [[ -n $(hv_exits "$pid") ]]; then
 		sleep 2.5
 		e0=$(hv_exits "$pid")
 		sleep "$HV_FIO_WINDOW"
 		e1=$(hv_exits "$pid")
 		# Inside the job only if its result line is not out yet.
-		if [[ -n $e1 ]] && ! grep -aq "^MINIVMM-FIO rr-qd1" "$serial"; then
+		if [[ -n $e0 && -n $e1 ]] && ! grep -aq "^MINIVMM-FIO rr-qd1" "$serial"; then
 			ok=1
 			echo "$vmm fio-exits-$mode $(( (e1 - e0) / HV_FIO_WINDOW ))" >> "$results"
 		else
@@ -158,7 +161,7 @@ hv_fio() {
 	fi
 	kill "$pid" 2> /dev/null || true
 	wait "$pid" 2> /dev/null || true
-	grep -a "MINIVMM-GUEST: kernel" "$serial" | tr -d '\r' | sed "s/^/bench: $vmm $mode fio: /" >&2
+	{ grep -a "MINIVMM-GUEST: kernel" "$serial" 2> /dev/null || true; } | tr -d '\r' | sed "s/^/bench: $vmm $mode fio: /" >&2
 	if [[ -n $ok ]]; then
 		fio_results "$vmm" "hvfio-$mode" "$serial" >> "$results"
 	else
