@@ -31,9 +31,9 @@
 #                                  tests/bench/virtio-blk.sh
 #   nvme-fio-*                     the same fio jobs on an NVMe controller passed
 #                                  through with VFIO: see tests/bench/vfio-nvme.sh
-#   idle-exits-*                   KVM exits per second of an idle Linux guest on
-#                                  Hyper-V's interface and on KVM's: see
-#                                  tests/bench/hyperv.sh
+#   idle-exits-*, fio-exits-*      KVM exits per second of a Linux guest, idle
+#                                  and under fio, on Hyper-V's interface and
+#                                  on KVM's: see tests/bench/hyperv.sh
 #
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, the order
