@@ -10,9 +10,11 @@
 # "can't claim" and moves no BAR; the guest writes a tag into the first and
 # last page of each BAR 2 through sysfs resource2 mmap, and L0 finds the tags in
 # the backing files. The root port in front of the NVMe reports the NVMe's own
-# link: L1's QEMU gives its emulated endpoints no link worth the name (the NVMe
-# on L1's root bus is an integrated endpoint, LNKCAP 0, which minivmm presents
-# as x1 2.5 GT/s), so this shows the port following the device's values; other
+# link: L1's QEMU (10.0) gives its emulated endpoints no link worth the name
+# (the NVMe on L1's root bus is an integrated endpoint, LNKCAP 0, which minivmm
+# presents as x1 2.5 GT/s; behind a pcie-root-port with x-speed/x-width it
+# still reports x1 2.5 GT/s, as only QEMU's CXL type 3 device takes a link of
+# its own), so this shows the port following the device's values; other
 # speeds and widths are tests/unit/test_vfio_gpu.c's. Measured 2026-12-04: OVMF
 # put the 32 GiB BAR at 0xE0_0000_0000, the 2 GiB one at 0xE8_0000_0000 (and
 # the virtio disk's BAR 4 at 0xE8_8000_0000); PCI0's rebuilt 64-bit window was
