@@ -15,6 +15,7 @@
 #include "devices/pflash.h"
 #include "firmware/ovmf.h"
 #include "lib/log.h"
+#include "lib/sysfs.h"
 #include "lib/memory.h"
 
 const char *ovmf_state_dir(char *buf, size_t len)
@@ -30,25 +31,6 @@ const char *ovmf_state_dir(char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s/.local/state/minivmm", getenv("HOME") ? getenv("HOME") : ".");
 	return buf;
-}
-
-/* mkdir -p, 0700: variables can hold secrets (e.g. boot passwords). */
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 static int copy_file(const char *from, const char *to)
@@ -196,7 +178,7 @@ static int ovmf_resolve_vars(struct ovmf *o, const char *code, const char *vars_
 		       from == vars_template ? "; --secure-boot's is for OVMF_CODE_4M.fd: give --ovmf-vars too" : "");
 		return -EINVAL;
 	}
-	ret = mkdir_p(dir);
+	ret = host_mkdir_p(dir, 0700, 0700);
 	if (!ret)
 		ret = copy_file(from, o->vars_path);
 	if (ret) {

@@ -64,35 +64,13 @@ int host_bind_state_load(const struct host_env *env, const char *bdf, struct hos
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char path[HOST_PATH_MAX];
-	int ret;
-
-	ret = host_path(path, sizeof(path), "%s", dir);
-	if (ret)
-		return ret;
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	/* Only root changes drivers; the records need no other reader. */
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int state_save(const struct host_env *env, const char *bdf, const struct host_bind_rec *rec)
 {
 	char path[HOST_PATH_MAX], tmp[HOST_PATH_MAX];
 	FILE *f;
 	int ret;
 
-	ret = mkdir_p(env->statedir);
+	ret = host_mkdir_p(env->statedir, 0755, 0700);
 	if (!ret)
 		ret = state_file(env, bdf, path, sizeof(path));
 	if (!ret)
@@ -129,7 +107,7 @@ static int state_lock(const struct host_env *env)
 	char path[HOST_PATH_MAX];
 	int fd, ret;
 
-	ret = mkdir_p(env->statedir);
+	ret = host_mkdir_p(env->statedir, 0755, 0700);
 	if (!ret)
 		ret = host_path(path, sizeof(path), "%s/.lock", env->statedir);
 	if (ret) {

@@ -27,6 +27,27 @@ int host_path(char *buf, size_t len, const char *fmt, ...)
 	return 0;
 }
 
+int host_mkdir_p(const char *path, unsigned int parent_mode, unsigned int mode)
+{
+	char tmp[HOST_PATH_MAX];
+	int ret;
+
+	ret = host_path(tmp, sizeof(tmp), "%s", path);
+	if (ret)
+		return ret;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, parent_mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int host_read_str(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

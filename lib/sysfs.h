@@ -35,6 +35,12 @@ int host_link_name(const char *path, char *buf, size_t len);
 /* strcpy that fails with -ENAMETOOLONG instead of overflowing or cutting. */
 int host_copy(char *dst, size_t len, const char *src);
 
+/*
+ * mkdir -p: the missing parents with parent_mode, the last directory with
+ * mode (0700 where it will hold secrets: variable stores, TPM seeds).
+ */
+int host_mkdir_p(const char *path, unsigned int parent_mode, unsigned int mode);
+
 bool host_exists(const char *path);
 bool host_is_dir(const char *path);
 

@@ -39,6 +39,7 @@
 
 #include "devices/tpm/swtpm.h"
 #include "lib/log.h"
+#include "lib/sysfs.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -329,26 +330,6 @@ static const struct tpm_backend_ops swtpm_ops = {
 	.destroy = swtpm_destroy,
 };
 
-/* mkdir -p, 0700: the TPM's state holds its seeds and keys. */
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* The child's ends of the two socket pairs on fds 3 and 4. */
 static int swtpm_spawn(struct swtpm *s, const struct swtpm_params *p, int ctrl, int data)
 {
@@ -423,7 +404,7 @@ static int swtpm_start(struct swtpm *s, const struct swtpm_params *p)
 {
 	int ctrl[2], data[2], ret;
 
-	ret = mkdir_p(p->state_dir);
+	ret = host_mkdir_p(p->state_dir, 0700, 0700);
 	if (ret) {
 		pr_err("--tpm: cannot create the TPM state directory %s: %s (set MINIVMM_STATE_DIR to a writable directory)",
 		       p->state_dir, strerror(-ret));
