@@ -23,6 +23,15 @@
 #define LAYOUT_DEBUGCON_PORT	0x402	/* OVMF's debug log (QEMU isa-debugcon) */
 #define LAYOUT_FW_CFG_PORT	0x510	/* selector; data 0x511, DMA 0x514 */
 
+/* ---- Test device (--testdev; QEMU's pc-testdev + isa-debug-exit) -------- */
+#define LAYOUT_TESTDEV_SCRATCH_PORT	0xE0	/* 32-bit scratch register */
+#define LAYOUT_TESTDEV_FLUSH_PORT	0xE4	/* flush page */
+#define LAYOUT_TESTDEV_BYTES_PORT	0xE8	/* the scratch register, bytewise */
+#define LAYOUT_TESTDEV_EXIT_PORT	0xF4	/* isa-debug-exit */
+#define LAYOUT_TESTDEV_IRQ_PORT		0x2000	/* 0x2000 + n: GSI n's level */
+#define LAYOUT_TESTDEV_MMIO_BASE	0xFF000000ull	/* 64 KiB scratch memory */
+#define LAYOUT_TESTDEV_MMIO_SIZE	0x10000ull
+
 /* ---- ICH9 ------------------------------------------------------------- */
 /* Where OVMF programs PMBASE on q35; the LPC bridge decodes 128 bytes. */
 #define LAYOUT_PM_BASE		0x600

@@ -28,7 +28,7 @@ struct testdev {
 	pthread_mutex_t lock;
 	const struct vm_ops *ops;
 	uint32_t scratch;		/* the 0xE0 / 0xE8 register */
-	uint8_t mem[TESTDEV_MMIO_SIZE];	/* the MMIO scratch window */
+	uint8_t mem[LAYOUT_TESTDEV_MMIO_SIZE];	/* the MMIO scratch window */
 	uint32_t irq_raised;		/* IRQ-port lines this device asserts */
 	const struct guest_mem *ram;	/* for the flush-page port; NULL: ignored */
 	bool qemu_exit;			/* exit status (v << 1) | 1 */
@@ -119,7 +119,7 @@ static const struct bus_dev_ops testdev_flush_ops = {
 };
 
 /*
- * pc-testdev's IRQ ports: a write at TESTDEV_PORT_IRQ + n drives GSI n
+ * pc-testdev's IRQ ports: a write at LAYOUT_TESTDEV_IRQ_PORT + n drives GSI n
  * (ISA IRQ n at the PIC and IOAPIC pin n for n < 16, IOAPIC pin n above)
  * high for a non-zero value and low for zero, until written again. Only
  * transitions reach set_irq_line, where the VM ORs this device's level
@@ -186,8 +186,8 @@ static const struct bus_dev_ops testdev_exit_ops = {
  */
 static bool testdev_mem_ok(uint64_t offset, unsigned int len)
 {
-	return len <= 8 && len <= TESTDEV_MMIO_SIZE &&
-	       offset <= TESTDEV_MMIO_SIZE - len;
+	return len <= 8 && len <= LAYOUT_TESTDEV_MMIO_SIZE &&
+	       offset <= LAYOUT_TESTDEV_MMIO_SIZE - len;
 }
 
 static void testdev_mem_read(void *opaque, uint64_t offset, void *data,
@@ -283,27 +283,27 @@ int testdev_attach(struct testdev *td, struct bus *pio, struct bus *mmio)
 
 	if (td->attached)
 		return -EBUSY;
-	ret = bus_register(pio, TESTDEV_PORT_SCRATCH, TESTDEV_PORT_LEN,
+	ret = bus_register(pio, LAYOUT_TESTDEV_SCRATCH_PORT, TESTDEV_PORT_LEN,
 			   &testdev_scratch_ops, td, "pc-testdev");
 	if (ret)
 		return ret;
-	ret = bus_register(pio, TESTDEV_PORT_FLUSH, TESTDEV_PORT_LEN,
+	ret = bus_register(pio, LAYOUT_TESTDEV_FLUSH_PORT, TESTDEV_PORT_LEN,
 			   &testdev_flush_ops, td, "pc-testdev-flush-page");
 	if (ret)
 		goto unregister_scratch;
-	ret = bus_register(pio, TESTDEV_PORT_BYTES, TESTDEV_PORT_LEN,
+	ret = bus_register(pio, LAYOUT_TESTDEV_BYTES_PORT, TESTDEV_PORT_LEN,
 			   &testdev_scratch_ops, td, "pc-testdev-byte");
 	if (ret)
 		goto unregister_flush;
-	ret = bus_register(pio, TESTDEV_PORT_EXIT, TESTDEV_PORT_LEN,
+	ret = bus_register(pio, LAYOUT_TESTDEV_EXIT_PORT, TESTDEV_PORT_LEN,
 			   &testdev_exit_ops, td, "isa-debug-exit");
 	if (ret)
 		goto unregister_bytes;
-	ret = bus_register(pio, TESTDEV_PORT_IRQ, TESTDEV_NR_IRQ,
+	ret = bus_register(pio, LAYOUT_TESTDEV_IRQ_PORT, TESTDEV_NR_IRQ,
 			   &testdev_irq_ops, td, "pc-testdev-irq");
 	if (ret)
 		goto unregister_exit;
-	ret = bus_register(mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE,
+	ret = bus_register(mmio, LAYOUT_TESTDEV_MMIO_BASE, LAYOUT_TESTDEV_MMIO_SIZE,
 			   &testdev_mem_ops, td, "pc-testdev-mem");
 	if (ret)
 		goto unregister_irq;
@@ -313,15 +313,15 @@ int testdev_attach(struct testdev *td, struct bus *pio, struct bus *mmio)
 	return 0;
 
 unregister_irq:
-	bus_unregister(pio, TESTDEV_PORT_IRQ);
+	bus_unregister(pio, LAYOUT_TESTDEV_IRQ_PORT);
 unregister_exit:
-	bus_unregister(pio, TESTDEV_PORT_EXIT);
+	bus_unregister(pio, LAYOUT_TESTDEV_EXIT_PORT);
 unregister_bytes:
-	bus_unregister(pio, TESTDEV_PORT_BYTES);
+	bus_unregister(pio, LAYOUT_TESTDEV_BYTES_PORT);
 unregister_flush:
-	bus_unregister(pio, TESTDEV_PORT_FLUSH);
+	bus_unregister(pio, LAYOUT_TESTDEV_FLUSH_PORT);
 unregister_scratch:
-	bus_unregister(pio, TESTDEV_PORT_SCRATCH);
+	bus_unregister(pio, LAYOUT_TESTDEV_SCRATCH_PORT);
 	return ret;
 }
 
@@ -331,12 +331,12 @@ void testdev_destroy(struct testdev *td)
 		return;
 	device_unregister(&td->dev);
 	if (td->attached) {
-		bus_unregister(td->mmio, TESTDEV_MMIO_BASE);
-		bus_unregister(td->pio, TESTDEV_PORT_IRQ);
-		bus_unregister(td->pio, TESTDEV_PORT_EXIT);
-		bus_unregister(td->pio, TESTDEV_PORT_BYTES);
-		bus_unregister(td->pio, TESTDEV_PORT_FLUSH);
-		bus_unregister(td->pio, TESTDEV_PORT_SCRATCH);
+		bus_unregister(td->mmio, LAYOUT_TESTDEV_MMIO_BASE);
+		bus_unregister(td->pio, LAYOUT_TESTDEV_IRQ_PORT);
+		bus_unregister(td->pio, LAYOUT_TESTDEV_EXIT_PORT);
+		bus_unregister(td->pio, LAYOUT_TESTDEV_BYTES_PORT);
+		bus_unregister(td->pio, LAYOUT_TESTDEV_FLUSH_PORT);
+		bus_unregister(td->pio, LAYOUT_TESTDEV_SCRATCH_PORT);
 	}
 	pthread_mutex_destroy(&td->lock);
 	free(td);

@@ -13,22 +13,18 @@
  *   PIO  0x2000-0x2017  IRQ lines: a write of non-zero / zero at
  *                   0x2000 + n raises / lowers GSI n
  *   MMIO 0xFF000000 + 64 KiB scratch memory, accesses of 1/2/4/8 bytes
+ *
+ * The addresses are lib/layout.h's LAYOUT_TESTDEV_*.
  */
 #ifndef MINIVMM_LEGACY_TESTDEV_H
 #define MINIVMM_LEGACY_TESTDEV_H
 
 #include "devices/bus.h"
 #include "devices/device.h"
+#include "lib/layout.h"
 #include "lib/memory.h"
 
-#define TESTDEV_PORT_SCRATCH	0xE0
-#define TESTDEV_PORT_FLUSH	0xE4
-#define TESTDEV_PORT_BYTES	0xE8
-#define TESTDEV_PORT_EXIT	0xF4
-#define TESTDEV_PORT_IRQ	0x2000
 #define TESTDEV_NR_IRQ		24	/* the IOAPIC's pins */
-#define TESTDEV_MMIO_BASE	0xFF000000ull
-#define TESTDEV_MMIO_SIZE	0x10000ull
 
 struct testdev;
 

@@ -65,11 +65,11 @@ static void check_lines(struct state *s)
 
 static void model_irq_write(struct state *s, uint64_t port, uint64_t v, unsigned int len)
 {
-	uint64_t n = port - TESTDEV_PORT_IRQ;
+	uint64_t n = port - LAYOUT_TESTDEV_IRQ_PORT;
 	bool level;
 
 	/* Only an access that starts inside 0x2000-0x2017 reaches the device. */
-	if (port < TESTDEV_PORT_IRQ || n >= TESTDEV_NR_IRQ || n + len > TESTDEV_NR_IRQ)
+	if (port < LAYOUT_TESTDEV_IRQ_PORT || n >= TESTDEV_NR_IRQ || n + len > TESTDEV_NR_IRQ)
 		return;
 	level = (len >= 8 ? v : v & ((1ULL << (8 * len)) - 1)) != 0;
 	if (level && !s->line[n])
@@ -94,7 +94,7 @@ static void run_op(struct state *s, struct fz *f)
 		len = fz_width(fz_u8(f));
 		len = len > 4 ? 4 : len;
 		v = fz_u64(f);
-		if (port >= TESTDEV_PORT_EXIT && port < TESTDEV_PORT_EXIT + 4)
+		if (port >= LAYOUT_TESTDEV_EXIT_PORT && port < LAYOUT_TESTDEV_EXIT_PORT + 4)
 			break;	/* OP_EXIT checks the exit port */
 		model_irq_write(s, port, v, len);
 		fz_bus_write(&s->pio, port, v, len);
@@ -103,8 +103,8 @@ static void run_op(struct state *s, struct fz *f)
 		unsigned int n = fz_u8(f) % TESTDEV_NR_IRQ;
 
 		v = fz_u8(f) & 3;	/* mostly 0 and small values */
-		model_irq_write(s, TESTDEV_PORT_IRQ + n, v, 1);
-		fz_bus_write(&s->pio, TESTDEV_PORT_IRQ + n, v, 1);
+		model_irq_write(s, LAYOUT_TESTDEV_IRQ_PORT + n, v, 1);
+		fz_bus_write(&s->pio, LAYOUT_TESTDEV_IRQ_PORT + n, v, 1);
 		break;
 	}
 	case OP_FLUSH: {
@@ -112,7 +112,7 @@ static void run_op(struct state *s, struct fz *f)
 		uint8_t *p = s->mem.base + (a < RAM_SIZE ? (a & ~4095u) : 0);
 		uint8_t before = p[17];
 
-		fz_bus_write(&s->pio, TESTDEV_PORT_FLUSH, a, 4);
+		fz_bus_write(&s->pio, LAYOUT_TESTDEV_FLUSH_PORT, a, 4);
 		FZ_CHECK(p[17] == before, "flush page changed RAM at %#x", a);
 		p[17] = (uint8_t)(before + 1);	/* still writable */
 		break;
@@ -122,9 +122,9 @@ static void run_op(struct state *s, struct fz *f)
 
 		len = fz_width(fz_u8(f));
 		v = fz_u64(f);
-		off = off > TESTDEV_MMIO_SIZE - len ? TESTDEV_MMIO_SIZE - len : off;
-		fz_bus_write(&s->mmio, TESTDEV_MMIO_BASE + off, v, len);
-		back = fz_bus_read(&s->mmio, TESTDEV_MMIO_BASE + off, len);
+		off = off > LAYOUT_TESTDEV_MMIO_SIZE - len ? LAYOUT_TESTDEV_MMIO_SIZE - len : off;
+		fz_bus_write(&s->mmio, LAYOUT_TESTDEV_MMIO_BASE + off, v, len);
+		back = fz_bus_read(&s->mmio, LAYOUT_TESTDEV_MMIO_BASE + off, len);
 		if (len < 8)
 			v &= (1ULL << (8 * len)) - 1;
 		FZ_CHECK(back == v, "MMIO scratch at %#lx read %#lx, wrote %#lx", (unsigned long)off,
@@ -141,7 +141,7 @@ static void run_op(struct state *s, struct fz *f)
 			v &= (1ULL << (8 * len)) - 1;
 		want = s->qemu_exit ? (int)(((v << 1) | 1) & 0xff) : (int)(v & 0xff);
 		s->fvm.nr_stops = 0;
-		fz_bus_write(&s->pio, TESTDEV_PORT_EXIT, v, len);
+		fz_bus_write(&s->pio, LAYOUT_TESTDEV_EXIT_PORT, v, len);
 		FZ_CHECK(s->fvm.nr_stops == 1 && s->fvm.stop_code == want,
 			 "exit write %#lx: stop code %d, expected %d", (unsigned long)v,
 			 s->fvm.stop_code, want);

@@ -16,8 +16,8 @@
 #include "tests/unit/fake_mem.h"
 #include "tests/unit/fake_vm.h"
 
-#define MEM	TESTDEV_MMIO_BASE
-#define MEMSZ	TESTDEV_MMIO_SIZE
+#define MEM	LAYOUT_TESTDEV_MMIO_BASE
+#define MEMSZ	LAYOUT_TESTDEV_MMIO_SIZE
 
 struct fixture {
 	struct fake_vm fvm;
