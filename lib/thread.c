@@ -59,3 +59,36 @@ bool vmm_thread_vcpu_cpus(cpu_set_t *set)
 		*set = vcpu_cpus;
 	return vcpu_cpus_set;
 }
+
+/* Set by the main thread before any other thread exists. */
+static void (*enter_hook)(enum vmm_thread_type type);
+static void (*uring_test_done)(int res);
+static bool uring_test_armed;
+
+void vmm_thread_set_enter_hook(void (*hook)(enum vmm_thread_type type))
+{
+	enter_hook = hook;
+}
+
+void vmm_thread_enter(enum vmm_thread_type type)
+{
+	if (enter_hook)
+		enter_hook(type);
+}
+
+void vmm_thread_set_uring_test(void (*done)(int res))
+{
+	uring_test_done = done;
+	uring_test_armed = done != NULL;
+}
+
+bool vmm_thread_uring_test_pending(void)
+{
+	return uring_test_armed && __atomic_exchange_n(&uring_test_armed, false, __ATOMIC_ACQ_REL);
+}
+
+void vmm_thread_uring_test_done(int res)
+{
+	if (uring_test_done)
+		uring_test_done(res);
+}

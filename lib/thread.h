@@ -40,4 +40,37 @@ int vmm_thread_set_io_cpus(const int *cpus, unsigned int nr);
  */
 bool vmm_thread_vcpu_cpus(cpu_set_t *set);
 
+/*
+ * What a thread is, for its confinement (vmm/seccomp.c keeps a filter per
+ * type). Every minivmm thread names its type first thing, before it runs
+ * anything the guest influences.
+ */
+enum vmm_thread_type {
+	VMM_THREAD_MAIN,	/* event loop, control socket, reset, teardown */
+	VMM_THREAD_VCPU,	/* KVM_RUN and the device models behind exits */
+	VMM_THREAD_IO,		/* a virtio-blk queue or an AHCI port */
+	VMM_THREAD_TIMER,	/* the RTC's interrupt thread */
+	VMM_THREAD_TPM,		/* the TPM CRB's command worker */
+	VMM_THREAD_TYPES
+};
+
+/*
+ * Called by a new thread before anything else: installs its type's filter
+ * when the VMM confines itself (vmm_thread_set_enter_hook; a no-op in unit
+ * tests and with --seccomp off). A thread that cannot be confined ends the
+ * process there.
+ */
+void vmm_thread_enter(enum vmm_thread_type type);
+void vmm_thread_set_enter_hook(void (*hook)(enum vmm_thread_type type));
+
+/*
+ * Test mode (--test-forbidden io:uring-openat): true once, on the first
+ * I/O thread that asks, which then forges an openat SQE on its ring and
+ * reports the result with vmm_thread_uring_test_done (which ends the
+ * process).
+ */
+bool vmm_thread_uring_test_pending(void);
+void vmm_thread_set_uring_test(void (*done)(int res));
+void vmm_thread_uring_test_done(int res);
+
 #endif

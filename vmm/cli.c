@@ -26,6 +26,7 @@ enum {
 	OPT_VFIO, OPT_GPU, OPT_HV_VENDOR_ID, OPT_NO_REBOOT, OPT_SHUTDOWN_TIMEOUT, OPT_BOOT,
 	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
 	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_PIN_IO, OPT_HALT_POLL, OPT_CPU_PM,
+	OPT_TEST_FORBIDDEN,
 };
 
 static const struct option cli_options[] = {
@@ -54,6 +55,8 @@ static const struct option cli_options[] = {
 	{ "name",      required_argument, NULL, OPT_NAME },
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
+	/* test only, not in --help (docs/security-seccomp.md) */
+	{ "test-forbidden", required_argument, NULL, OPT_TEST_FORBIDDEN },
 	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "cdrom",     required_argument, NULL, OPT_CDROM },
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
@@ -804,6 +807,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			cfg->shutdown_timeout = (unsigned int)s;
 			break;
 		}
+		case OPT_TEST_FORBIDDEN:
+			cfg->test_forbidden = arg;	/* checked by vmm/seccomp.c */
+			break;
 		case OPT_SECCOMP:
 			if (!strcmp(arg, "on")) {
 				cfg->no_seccomp = false;

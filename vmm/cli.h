@@ -96,6 +96,7 @@ struct vm_config {
 	const char *serial_number;
 	const char *dump_acpi;		/* --dump-acpi: write the tables here */
 	bool no_seccomp;		/* --seccomp off */
+	const char *test_forbidden;	/* --test-forbidden THREAD:CALL (tests only) */
 	/* --disk and --cdrom, in command-line order; AHCI devices take
 	 * ports 0-5 in that order (docs/ahci.md) */
 	struct disk_config disks[CLI_MAX_DISKS];

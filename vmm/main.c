@@ -79,6 +79,7 @@ static void setup_signals_remove_files(const struct control *ctl, const struct d
 static int run_vm(const struct vm_config *cfg)
 {
 	struct seccomp_extra extra;
+	struct seccomp_test test = { .call = SECCOMP_TEST_NONE };
 	struct control_ops ops;
 	struct control *ctl = NULL;
 	struct daemon d;
@@ -86,6 +87,8 @@ static int run_vm(const struct vm_config *cfg)
 	int status = 1, ret;
 
 	daemon_init(&d);
+	if (cfg->test_forbidden && seccomp_test_parse(cfg->test_forbidden, &test))
+		return 1;
 	if (cfg->daemonize) {
 		ret = daemon_fork(&d, &status);
 		if (ret)
@@ -102,6 +105,9 @@ static int run_vm(const struct vm_config *cfg)
 		goto close_control;
 	if (daemon_open_stdio(&d, cfg))
 		goto remove_pidfile;
+	/* Before vm_create: devices start threads, each confines itself. */
+	if (!cfg->no_seccomp && seccomp_prepare(&test))
+		goto close_stdio;
 	if (vm_create(&vm, cfg))
 		goto close_stdio;
 

@@ -482,6 +482,7 @@ static void *vcpu_thread(void *arg)
 	uint64_t t0;
 	sigset_t set;
 
+	vmm_thread_enter(VMM_THREAD_VCPU);
 	/* Only this thread takes the kick signal; SIGINT/SIGTERM go to the
 	 * main thread's signalfd. */
 	sigemptyset(&set);

@@ -577,6 +577,7 @@ static void *port_thread(void *arg)
 	struct ahci_port *p = arg;
 	int ret;
 
+	vmm_thread_enter(VMM_THREAD_IO);
 	for (;;) {
 		if (!p->stopping)
 			port_fetch(p);
@@ -718,6 +719,8 @@ int ahci_port_io_setup(struct ahci_port *p)
 	ret = blk_io_watch(&p->io, p->kick_fd, TAG_KICK);
 	if (!ret)
 		ret = blk_io_watch(&p->io, p->stop_fd, TAG_STOP);
+	if (!ret)
+		ret = blk_io_enable(&p->io);
 	if (ret)
 		goto exit_io;
 	p->io_up = true;

@@ -4,9 +4,19 @@
  * file picks the opcode, keeps an operation going until all of it is done
  * (short transfers, the fallbacks) and reports each one exactly once.
  *
- * Rings are created by the thread that uses them and used by it alone:
- * one io_uring_enter submits everything a round produced and waits for
- * the next completion or wake-up.
+ * Rings are used by one thread at a time: one io_uring_enter submits
+ * everything a round produced and waits for the next completion or
+ * wake-up.
+ *
+ * A ring is the one way past seccomp (its SQEs are system calls seccomp
+ * never sees), so each is locked down before it runs anything
+ * (io_uring_register(2), IORING_REGISTER_RESTRICTIONS): created disabled
+ * (IORING_SETUP_R_DISABLED), its files registered (the image's two fds,
+ * then the watched eventfds), every SQE required to name a registered
+ * file (IOSQE_FIXED_FILE) and to be one of the opcodes prep() and
+ * arm_watch() use, no register operation allowed afterwards; then
+ * enabled (blk_io_enable). An openat, connect or read of another fd
+ * forged on the ring completes with -EACCES.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,13 +28,28 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "devices/block/blk_io.h"
 #include "lib/log.h"
+#include "lib/thread.h"
 
 #define ZERO_BUF_SIZE	(1u << 20)
 #define EVENT_BIT	1ULL		/* user_data: ops are pointers, events odd */
+#define TEST_UD		(~0ULL)		/* user_data of the test mode's forged SQE */
+
+/* The registered file table: the image, its buffered twin, the watches. */
+#define FILE_DIRECT	0
+#define FILE_BUFFERED	1
+#define FILE_WATCH0	2
+#define NR_FILES	(FILE_WATCH0 + BLK_IO_MAX_WATCH)
+
+/* Every opcode prep() and arm_watch() use, and nothing else. */
+static const uint8_t ring_opcodes[] = {
+	IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED,
+	IORING_OP_FSYNC, IORING_OP_FALLOCATE, IORING_OP_POLL_ADD,
+};
 
 static const uint8_t zero_buf[ZERO_BUF_SIZE] __attribute__((aligned(4096)));
 
@@ -188,14 +213,14 @@ int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entrie
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
 		0,
 	};
-	int fds[2] = { f->fd, f->fd_buffered };
+	int fds[NR_FILES];
 	int ret = -EINVAL;
 
 	memset(io, 0, sizeof(*io));
 	io->file = f;
 	for (unsigned int i = 0; i < sizeof(try_flags) / sizeof(try_flags[0]); i++) {
 		struct io_uring_params p = {
-			.flags = try_flags[i] | IORING_SETUP_CQSIZE,
+			.flags = try_flags[i] | IORING_SETUP_CQSIZE | IORING_SETUP_R_DISABLED,
 			.cq_entries = 2 * entries,
 		};
 
@@ -209,8 +234,19 @@ int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entrie
 		       ret == -ENOMEM ? " (raise RLIMIT_MEMLOCK: ulimit -l)" : "");
 		return ret;
 	}
-	/* Registered files: no fd table lookup and refcount per request. */
-	io->fixed_files = !io_uring_register_files(&io->ring, fds, 2);
+	/* Registered files: no fd table lookup and refcount per request, and
+	 * the only files the ring's SQEs may name (the restrictions). */
+	for (unsigned int i = 0; i < NR_FILES; i++)
+		fds[i] = -1;	/* sparse: the watches come later */
+	fds[FILE_DIRECT] = f->fd;
+	fds[FILE_BUFFERED] = f->fd_buffered;
+	ret = io_uring_register_files(&io->ring, fds, NR_FILES);
+	if (ret) {
+		pr_err("io_uring: cannot register the image's files: %s", strerror(-ret));
+		io_uring_queue_exit(&io->ring);
+		return ret;
+	}
+	io->fixed_files = true;
 	/* No malloc here: this runs in a fresh I/O thread under seccomp, and
 	 * a thread's first malloc may make glibc open files. */
 	if (nr_bufs) {
@@ -225,6 +261,42 @@ int blk_io_init(struct blk_io *io, const struct blk_file *f, unsigned int entrie
 		}
 	}
 	return 0;
+}
+
+static int register_op(struct blk_io *io, unsigned int op, const void *arg, unsigned int nr)
+{
+	return syscall(__NR_io_uring_register, io->ring.ring_fd, op, arg, nr) < 0 ? -errno : 0;
+}
+
+int blk_io_enable(struct blk_io *io)
+{
+	struct io_uring_restriction r[sizeof(ring_opcodes) + 2];
+	unsigned int n = 0;
+	int ret;
+
+	memset(r, 0, sizeof(r));
+	for (unsigned int i = 0; i < sizeof(ring_opcodes); i++) {
+		r[n].opcode = IORING_RESTRICTION_SQE_OP;
+		r[n++].sqe_op = ring_opcodes[i];
+	}
+	r[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	r[n++].sqe_flags = IOSQE_FIXED_FILE;
+	r[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	r[n++].sqe_flags = 0;
+	/* No IORING_RESTRICTION_REGISTER_OP: no register operation is
+	 * allowed once the ring runs (files, buffers are all in). */
+	/* The system call itself: Debian 12's liburing 2.3 declares
+	 * io_uring_register_restrictions and io_uring_enable_rings but its
+	 * shared library does not export them. */
+	ret = register_op(io, IORING_REGISTER_RESTRICTIONS, r, n);
+	if (!ret)
+		ret = register_op(io, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (ret)
+		pr_err("io_uring: cannot restrict the ring to its operations: %s (Linux 5.10 or later needed)",
+		       strerror(-ret));
+	else
+		io->enabled = true;
+	return ret;
 }
 
 void blk_io_exit(struct blk_io *io)
@@ -261,7 +333,8 @@ static int fixed_buf(const struct blk_io *io, const struct iovec *v)
 static void prep(struct blk_io *io, struct blk_io_op *op, struct io_uring_sqe *sqe)
 {
 	const struct blk_file *f = io->file;
-	int fd = io->fixed_files ? (op->buffered ? 1 : 0) : (op->buffered ? f->fd_buffered : f->fd);
+	int fd = io->fixed_files ? (op->buffered ? FILE_BUFFERED : FILE_DIRECT) :
+				   (op->buffered ? f->fd_buffered : f->fd);
 	uint64_t off = op->offset + op->done;
 	int buf;
 
@@ -337,15 +410,23 @@ static int arm_watch(struct blk_io *io, unsigned int i)
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_poll_multishot(sqe, io->watch[i].fd, POLLIN);
+	io_uring_prep_poll_multishot(sqe, FILE_WATCH0 + (int)i, POLLIN);
+	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, (uint64_t)i << 1 | EVENT_BIT);
 	return 0;
 }
 
 int blk_io_watch(struct blk_io *io, int fd, uint64_t tag)
 {
+	int ret;
+
 	if (io->nr_watch == BLK_IO_MAX_WATCH)
 		return -ENOSPC;
+	if (io->enabled)
+		return -EBUSY;	/* the file table is closed */
+	ret = io_uring_register_files_update(&io->ring, FILE_WATCH0 + io->nr_watch, &fd, 1);
+	if (ret < 0)
+		return ret;
 	io->watch[io->nr_watch].fd = fd;
 	io->watch[io->nr_watch].tag = tag;
 	return arm_watch(io, io->nr_watch++);
@@ -407,6 +488,21 @@ static bool complete(struct blk_io *io, struct blk_io_op *op, int res)
 	return true;
 }
 
+/*
+ * Test mode (--test-forbidden io:uring-openat): what an attacker holding
+ * the ring would try, an openat SQE on a plain path. The restrictions
+ * refuse it with -EACCES; blk_io_run hands the result over.
+ */
+static void forge_openat(struct blk_io *io)
+{
+	struct io_uring_sqe *sqe = get_sqe(io);
+
+	if (!sqe)
+		return;
+	io_uring_prep_openat(sqe, AT_FDCWD, "/etc/passwd", O_RDONLY, 0);
+	io_uring_sqe_set_data64(sqe, TEST_UD);
+}
+
 int blk_io_run(struct blk_io *io, unsigned int min, blk_io_done_fn done,
 	       blk_io_event_fn ev, void *arg)
 {
@@ -414,6 +510,8 @@ int blk_io_run(struct blk_io *io, unsigned int min, blk_io_done_fn done,
 	unsigned int head, seen = 0;
 	int reported = 0, ret;
 
+	if (vmm_thread_uring_test_pending())
+		forge_openat(io);
 	ret = min ? io_uring_submit_and_wait(&io->ring, min) : io_uring_submit_and_get_events(&io->ring);
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 		return ret;
@@ -421,6 +519,10 @@ int blk_io_run(struct blk_io *io, unsigned int min, blk_io_done_fn done,
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 
 		seen++;
+		if (ud == TEST_UD) {
+			vmm_thread_uring_test_done(cqe->res);
+			continue;
+		}
 		if (ud & EVENT_BIT) {
 			unsigned int i = (unsigned int)(ud >> 1);
 

@@ -79,6 +79,7 @@ struct blk_io {
 	const struct blk_file *file;
 	unsigned int inflight;		/* operations submitted, not completed */
 	bool fixed_files;
+	bool enabled;			/* restricted and running (blk_io_enable) */
 	const struct iovec *bufs;	/* registered buffers (the caller's array) */
 	unsigned int nr_bufs;
 	uint64_t submitted, completed, resubmitted;	/* statistics */
@@ -102,8 +103,15 @@ void blk_io_exit(struct blk_io *io);
 /* Queue an operation (sent on the next blk_io_wait). -EBUSY if the
  * submission ring is full even after submitting what was queued. */
 int blk_io_queue(struct blk_io *io, struct blk_io_op *op);
-/* Watch fd for POLLIN until blk_io_exit; each readiness reports tag. */
+/* Watch fd for POLLIN until blk_io_exit; each readiness reports tag.
+ * Before blk_io_enable only (fd joins the ring's registered files). */
 int blk_io_watch(struct blk_io *io, int fd, uint64_t tag);
+/*
+ * Lock the ring down to the opcodes the engine uses on its registered
+ * files (IORING_REGISTER_RESTRICTIONS) and start it: after blk_io_watch,
+ * before the first blk_io_queue or blk_io_run. 0 or -errno.
+ */
+int blk_io_enable(struct blk_io *io);
 
 /*
  * Submit what is queued, wait until at least min completions are there

@@ -405,6 +405,7 @@ static void *rtc_thread(void *opaque)
 	struct timespec ts;
 	int64_t wait;
 
+	vmm_thread_enter(VMM_THREAD_TIMER);
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping) {
 		int64_t now = rtc_now(r);

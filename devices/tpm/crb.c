@@ -321,6 +321,7 @@ static void *crb_worker(void *opaque)
 {
 	struct tpm_crb *c = opaque;
 
+	vmm_thread_enter(VMM_THREAD_TPM);
 	pthread_mutex_lock(&c->lock);
 	while (!c->quit) {
 		if (c->pending)

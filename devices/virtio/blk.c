@@ -363,6 +363,7 @@ static void *queue_thread(void *arg)
 	struct vblk *b = q->blk;
 	int ret;
 
+	vmm_thread_enter(VMM_THREAD_IO);
 	/* Buffers made available before DRIVER_OK (§3.1.1) are served now. */
 	q->kicked = true;
 	for (;;) {
@@ -581,6 +582,8 @@ static int queue_io_setup(struct vblk *b, struct vblk_queue *q)
 	ret = blk_io_watch(&q->io, q->kick_fd, TAG_KICK);
 	if (!ret)
 		ret = blk_io_watch(&q->io, q->stop_fd, TAG_STOP);
+	if (!ret)
+		ret = blk_io_enable(&q->io);
 	if (ret)
 		goto exit_io;
 	q->io_up = true;

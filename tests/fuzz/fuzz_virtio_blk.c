@@ -138,7 +138,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	memset(canary_ref, CANARY, sizeof(canary_ref));
 	fill_holes();
 	if (open_image(&file_rw, false) || open_image(&file_ro, true) || blk_io_init(&io_rw, &file_rw, 64, NULL, 0) ||
-	    blk_io_init(&io_ro, &file_ro, 64, NULL, 0)) {
+	    blk_io_init(&io_ro, &file_ro, 64, NULL, 0) || blk_io_enable(&io_rw) ||
+	    blk_io_enable(&io_ro)) {
 		fprintf(stderr, "fuzz_virtio_blk: cannot set up the image or io_uring\n");
 		abort();
 	}

@@ -103,12 +103,17 @@ static void on_event(void *arg, uint64_t tag)
 	((struct fixture *)arg)->events += tag;
 }
 
+/* test_watch joins an eventfd to the ring before enabling it. */
+static bool start_disabled;
+
 static void start(struct fixture *f, bool readonly, bool direct)
 {
 	assert_int_equal(blk_file_open(&f->file, f->path, readonly, direct), 0);
 	assert_int_equal(f->file.size, SIZE);
 	assert_int_equal(blk_io_init(&f->io, &f->file, 32, NULL, 0), 0);
 	f->io_up = true;
+	if (!start_disabled)
+		assert_int_equal(blk_io_enable(&f->io), 0);
 }
 
 /* Submit op and run the ring until it completes; returns op->res. */
@@ -286,6 +291,7 @@ static void test_fixed_buffers(void **state)
 	assert_int_equal(blk_file_open(&f->file, f->path, false, false), 0);
 	assert_int_equal(blk_io_init(&f->io, &f->file, 8, &reg, 1), 0);
 	f->io_up = true;
+	assert_int_equal(blk_io_enable(&f->io), 0);
 	assert_int_equal(f->io.nr_bufs, 1);
 	assert_int_equal(run_one(f, &op), 0);
 	file_bytes(f, 12288, want, sizeof(want));
@@ -318,8 +324,13 @@ static void test_watch(void **state)
 	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	uint64_t one = 1, v;
 
+	start_disabled = true;
 	start(f, false, false);
+	start_disabled = false;
 	assert_int_equal(blk_io_watch(&f->io, efd, 5), 0);
+	assert_int_equal(blk_io_enable(&f->io), 0);
+	/* The file table is closed once the ring runs. */
+	assert_int_equal(blk_io_watch(&f->io, efd, 6), -EBUSY);
 	for (unsigned int round = 1; round <= 3; round++) {
 		assert_int_equal(write(efd, &one, sizeof(one)), 8);
 		while (f->events < 5 * round)
@@ -328,6 +339,55 @@ static void test_watch(void **state)
 	}
 	assert_int_equal(f->events, 15);
 	close(efd);
+}
+
+/* One SQE straight on the ring, its completion's result. */
+static int forged(struct fixture *f, struct io_uring_sqe *sqe)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	io_uring_sqe_set_data64(sqe, 42);
+	assert_int_equal(io_uring_submit(&f->io.ring), 1);
+	assert_int_equal(io_uring_wait_cqe(&f->io.ring, &cqe), 0);
+	assert_int_equal(cqe->user_data, 42);
+	res = cqe->res;
+	io_uring_cqe_seen(&f->io.ring, cqe);
+	return res;
+}
+
+/*
+ * The restrictions (blk_io_enable): what an attacker holding the ring
+ * would submit is refused by the kernel, what the engine submits works.
+ */
+static void test_restricted(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[512];
+	struct iovec v = { buf, sizeof(buf) };
+	struct io_uring_sqe *sqe;
+	int fd = f->file.fd;
+
+	start(f, false, false);
+	sqe = io_uring_get_sqe(&f->io.ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, "/etc/passwd", O_RDONLY, 0);
+	assert_int_equal(forged(f, sqe), -EACCES);
+	/* An allowed opcode on an fd outside the registered table. */
+	sqe = io_uring_get_sqe(&f->io.ring);
+	io_uring_prep_readv(sqe, fd, &v, 1, 0);
+	assert_int_equal(forged(f, sqe), -EACCES);
+	/* An allowed opcode with a flag the engine never sets. */
+	sqe = io_uring_get_sqe(&f->io.ring);
+	io_uring_prep_readv(sqe, 0, &v, 1, 0);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_ASYNC;
+	assert_int_equal(forged(f, sqe), -EACCES);
+	/* The same read as the engine makes it: on fixed file 0. */
+	sqe = io_uring_get_sqe(&f->io.ring);
+	io_uring_prep_readv(sqe, 0, &v, 1, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	assert_int_equal(forged(f, sqe), (int)sizeof(buf));
+	/* No register operation once enabled: no new files. */
+	assert_int_equal(io_uring_register_files_update(&f->io.ring, 3, &fd, 1), -EACCES);
 }
 
 static void test_open_errors(void **state)
@@ -413,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fixed_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_write_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restricted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_unlocks_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
