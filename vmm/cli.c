@@ -55,7 +55,7 @@ static const struct option cli_options[] = {
 	{ "name",      required_argument, NULL, OPT_NAME },
 	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "seccomp",   required_argument, NULL, OPT_SECCOMP },
-	/* test only, not in --help (docs/security-seccomp.md) */
+	/* test only, not in --help (docs/seccomp.md) */
 	{ "test-forbidden", required_argument, NULL, OPT_TEST_FORBIDDEN },
 	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "cdrom",     required_argument, NULL, OPT_CDROM },

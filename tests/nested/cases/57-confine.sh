@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 57-confine: the per-thread seccomp filters and the io_uring restrictions
 # hold on real KVM (inside L1). With the test-only --test-forbidden
-# THREAD:CALL (docs/security-seccomp.md), the chosen thread, once confined,
+# THREAD:CALL (docs/seccomp.md), the chosen thread, once confined,
 # makes a call its filter refuses — openat, execve, or an ioctl not on its
 # list (TIOCSTI) — on the main thread (right after confinement), a vCPU
 # thread (a long-mode payload) and a virtio-blk I/O thread (OVMF starting
