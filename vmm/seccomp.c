@@ -202,6 +202,8 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	/* teardown: DMA maps and groups let go (devices/vfio/container.c) */
 	IOCTL(VFIO_IOMMU_UNMAP_DMA, M),
 	IOCTL(VFIO_GROUP_UNSET_CONTAINER, M),
+	/* ... and KVM's VFIO device (KVM_DEV_VFIO_GROUP_DEL, vmm/kvm.c) */
+	IOCTL(KVM_SET_DEVICE_ATTR, M),
 	/* the terminal back to how it was (vm.c, terminal_restore) */
 	IOCTL(TCGETS, M),
 	IOCTL(TCSETS, M),

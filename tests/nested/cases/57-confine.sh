@@ -12,7 +12,7 @@
 # ends with 96. Then the same payloads with the filters on and no test mode
 # pass: 4 vCPUs rebooted in place three times (the main thread's reset
 # ioctls, vCPU threads re-created under its filter).
-# nested-seconds: 150
+# nested-seconds: 35
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
