@@ -29,9 +29,9 @@ check_dropped() {
 	local pid=$1 id=$2 gid=$3 t s
 	for t in /proc/"$pid"/task/*; do
 		s=$(cat "$t/status")
-		grep -q "^Uid:[[:space:]]*$id[[:space:]]*$id[[:space:]]*$id[[:space:]]*$id$" <<< "$s" ||
+		grep -q "^Uid:[[:space:]]*${id}[[:space:]]*${id}[[:space:]]*${id}[[:space:]]*${id}$" <<< "$s" ||
 			fail "$t: $(grep ^Uid: <<< "$s")"
-		grep -q "^Gid:[[:space:]]*$gid[[:space:]]*$gid[[:space:]]*$gid[[:space:]]*$gid$" <<< "$s" ||
+		grep -q "^Gid:[[:space:]]*${gid}[[:space:]]*${gid}[[:space:]]*${gid}[[:space:]]*${gid}$" <<< "$s" ||
 			fail "$t: $(grep ^Gid: <<< "$s")"
 		grep -q "^Groups:[[:space:]]*$" <<< "$s" || fail "$t: $(grep ^Groups: <<< "$s")"
 		for c in CapInh CapPrm CapEff CapBnd CapAmb; do
