@@ -5,7 +5,8 @@
  *
  *   1. unshare(CLONE_NEWNS), / made private (no mount of ours reaches the
  *      host, none of the host's reaches us), chroot into the held DIR fd —
- *      these need CAP_SYS_ADMIN and CAP_SYS_CHROOT;
+ *      these need CAP_SYS_ADMIN and CAP_SYS_CHROOT, and reach only the
+ *      calling thread and those it starts later: no other may run yet;
  *   2. every capability out of the bounding set (PR_CAPBSET_DROP needs
  *      CAP_SETPCAP) and the ambient set cleared;
  *   3. setgroups(0), setresgid, setresuid — in this order: once the uid is
@@ -37,6 +38,21 @@
 #include "vmm/privdrop.h"
 
 /* ---- the real system calls ----------------------------------------------------- */
+
+static int sys_nr_threads(void)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+	int n = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
 
 static int sys_unshare(int flags)
 {
@@ -103,6 +119,7 @@ static int sys_getresgid(gid_t *r, gid_t *e, gid_t *s)
 }
 
 const struct privdrop_sys privdrop_sys_real = {
+	.nr_threads = sys_nr_threads,
 	.unshare = sys_unshare,
 	.make_root_private = sys_make_root_private,
 	.chroot_fd = sys_chroot_fd,
@@ -346,6 +363,13 @@ int privdrop_apply(const struct privdrop *p, const struct privdrop_sys *sys)
 	if (!privdrop_active(p))
 		return 0;
 	if (p->chroot_fd >= 0) {
+		/* unshare(CLONE_NEWNS) and chroot reach the calling thread
+		 * (and those it starts later) only: one started before would
+		 * keep the host's root. */
+		ret = sys->nr_threads();
+		if (ret != 1)
+			return step(ret < 0 ? ret : -EBUSY,
+				    "--chroot: a thread started before the chroot (only one may run then)");
 		if ((ret = step(sys->unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")) ||
 		    (ret = step(sys->make_root_private(), "making / private in the new mount namespace")) ||
 		    (ret = step(sys->chroot_fd(p->chroot_fd), p->chroot_dir)))

@@ -27,6 +27,7 @@ struct privdrop {
  * can record them and make any one fail (tests/unit/test_privdrop.c).
  */
 struct privdrop_sys {
+	int (*nr_threads)(void);		/* this process's; -errno if unknown */
 	int (*unshare)(int flags);
 	int (*make_root_private)(void);		/* mount --make-rprivate / */
 	int (*chroot_fd)(int dir_fd);		/* fchdir + chroot(".") + chdir("/") */

@@ -182,6 +182,13 @@ static int record(const char *what)
 	return n_calls == fail_at ? -EIO : 0;
 }
 
+static int threads = 1;
+
+static int f_nr_threads(void)
+{
+	return threads;
+}
+
 static int f_unshare(int flags)
 {
 	assert_int_equal(flags, CLONE_NEWNS);
@@ -259,7 +266,7 @@ static int f_getresgid(gid_t *r, gid_t *e, gid_t *s)
 }
 
 static const struct privdrop_sys fake = {
-	.unshare = f_unshare, .make_root_private = f_private, .chroot_fd = f_chroot,
+	.nr_threads = f_nr_threads, .unshare = f_unshare, .make_root_private = f_private, .chroot_fd = f_chroot,
 	.prctl = f_prctl, .setgroups_none = f_setgroups, .setresgid = f_setresgid,
 	.setresuid = f_setresuid, .capset_none = f_capset, .setuid = f_setuid,
 	.getresuid = f_getresuid, .getresgid = f_getresgid,
@@ -315,6 +322,13 @@ static void test_drop_order(void **state)
 	assert_int_equal(apply(&p, 0), 0);
 	assert_non_null(strstr(calls, "bset62 "));
 	capbset_limit = 41;
+	/* A second thread before the chroot: refused before anything. */
+	threads = 2;
+	assert_int_equal(apply(&p, 0), -EBUSY);
+	assert_string_equal(calls, "");
+	threads = -ENOENT;	/* no /proc: cannot tell, refused */
+	assert_int_equal(apply(&p, 0), -ENOENT);
+	threads = 1;
 	/* --chroot alone: no user change, no check of it. */
 	assert_int_equal(apply(&chroot_only, 0), 0);
 	assert_string_equal(calls, "unshare private chroot bset0 bset40 ambient capset nnp ");
