@@ -410,6 +410,10 @@ static void test_real_drop(void **state)
 	if (geteuid() != 0 || !getpwnam("nobody"))
 		skip();
 	assert_int_equal(drop_in_child("nobody", NULL, NULL), 0);
+	/* ThreadSanitizer runs a thread of its own (in the child too): a
+	 * chroot is then refused, rightly. */
+	if (privdrop_sys_real.nr_threads() != 1)
+		return;
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(stat(dir, &root), 0);
 	assert_int_equal(drop_in_child("nobody", dir, &root), 0);
