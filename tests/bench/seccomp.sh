@@ -4,10 +4,10 @@
 # them) cost on the two hottest paths, minivmm with `--seccomp on` against
 # `--seccomp off` in the same L1 run:
 #
-#   sc-pio / sc-mmio-write / sc-mmio-read   the exit round trips of
+#   sc-pio-MODE, sc-mmio-write-MODE, sc-mmio-read-MODE   the exit round trips of
 #                                 tests/guest/bench.bin (TSC cycles in the
 #                                 guest, 100000 each), as the pio rows
-#   scfio-rr-qd1-iops / -lat-us   the fio guest of tests/bench/virtio-blk.sh,
+#   scfio-MODE-rr-qd1-iops / -lat-us   the fio guest of tests/bench/virtio-blk.sh,
 #                                 its 4 KiB random read at QD 1 on L1's
 #                                 /dev/vda (direct=on): every request crosses
 #                                 a filtered io_uring_enter and an eventfd write
@@ -60,21 +60,21 @@ sc_bench() {
 	for m in "${modes[@]}"; do sc_fio "$m" "$2"; done
 }
 
-# sc_row KEY LABEL: KEY-on's and KEY-off's means (minivmm) and on / off.
+# sc_row ON-KEY OFF-KEY LABEL: the two keys' means (minivmm) and on / off.
 sc_row() {
 	local on off
-	on=$(bench_mean minivmm "$1-on"); off=$(bench_mean minivmm "$1-off")
-	printf '%-38s %14s %14s %8s\n' "$2" "$on" "$off" "$(bench_ratio "$on" "$off")"
+	on=$(bench_mean minivmm "$1"); off=$(bench_mean minivmm "$2")
+	printf '%-38s %14s %14s %8s\n' "$3" "$on" "$off" "$(bench_ratio "$on" "$off")"
 }
 
 sc_bench_rows() {
 	printf '\n%s\n' "confinement: minivmm --seccomp on vs off, same L1 run"
 	printf '%-38s %14s %14s %8s\n' "row" "seccomp on" "seccomp off" "on/off"
-	sc_row sc-pio "PIO exit round trip (cycles)"
-	sc_row sc-mmio-write "MMIO write round trip (cycles)"
-	sc_row sc-mmio-read "MMIO read round trip (cycles)"
-	sc_row scfio-rr-qd1-iops "fio 4k randread QD1 (IOPS)"
-	sc_row scfio-rr-qd1-lat-us "fio 4k randread QD1 latency (us)"
+	sc_row sc-pio-on sc-pio-off "PIO exit round trip (cycles)"
+	sc_row sc-mmio-write-on sc-mmio-write-off "MMIO write round trip (cycles)"
+	sc_row sc-mmio-read-on sc-mmio-read-off "MMIO read round trip (cycles)"
+	sc_row scfio-on-rr-qd1-iops scfio-off-rr-qd1-iops "fio 4k randread QD1 (IOPS)"
+	sc_row scfio-on-rr-qd1-lat-us scfio-off-rr-qd1-lat-us "fio 4k randread QD1 latency (us)"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
