@@ -62,10 +62,10 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/fw_cfg_opt.c firmware/e820.c firmware/smbios.c \
                  firmware/bootorder.c firmware/acpi_tables.c
-HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
+HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/check_user.c host/groups.c host/inuse.c host/bind.c
 VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
-                 vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c
+                 vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c vmm/privdrop.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
 ALL_OBJS      := $(ALL_SRCS:.c=.o)
 

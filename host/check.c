@@ -515,6 +515,7 @@ void host_check(const struct host_env *env, const struct host_check_opts *o,
 	host_check_hugepages(env, o->memory, o->hugepage, r);
 	host_check_memlock(env, o->memory, r);
 	host_check_ovmf(env, o->ovmf, r);
+	host_check_user(env, o, r);
 }
 
 /* ---- CLI -------------------------------------------------------------------- */
@@ -523,7 +524,10 @@ static void check_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: minivmm check [--gpu BDF]... [--vfio BDF]... [--memory SIZE [--hugepages 1G|2M]]\n"
-		"                     [--ovmf FILE] [--sysfs DIR] [--procfs DIR] [--devfs DIR] [--datadir DIR]\n"
+		"                     [--ovmf FILE] [--user NAME] [--sysfs DIR] [--procfs DIR] [--devfs DIR]\n"
+		"                     [--datadir DIR]\n"
+		"  --user NAME: also what NAME needs to run minivmm without root (run by\n"
+		"  another user than root: that user's needs, always)\n"
 		"  BDF: 65:00.0, 0000:65:00.0, or 65:00 for every function of the slot\n"
 		"  SIZE: 8G, 512M, or a number of MiB\n"
 		"  exit status 0 only when the VM described could start on this host\n");
@@ -539,6 +543,7 @@ int host_check_main(int argc, char **argv)
 		{ "hugepages", 1, NULL, HOST_OPT_HUGEPAGES },
 		{ "ovmf", 1, NULL, HOST_OPT_OVMF },
 		{ "datadir", 1, NULL, HOST_OPT_DATADIR },
+		{ "user", 1, NULL, HOST_OPT_USER },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct host_check_opts o = { 0 };
@@ -590,6 +595,9 @@ int host_check_main(int argc, char **argv)
 			break;
 		case HOST_OPT_DATADIR:
 			env.datadir = optarg;
+			break;
+		case HOST_OPT_USER:
+			o.user = optarg;
 			break;
 		case HOST_OPT_HELP:
 			check_usage(stdout);

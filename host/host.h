@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "lib/host_env.h"
 
@@ -32,7 +33,8 @@ enum { HOST_EXIT_OK = 0, HOST_EXIT_FAIL = 1, HOST_EXIT_USAGE = 2 };
  */
 enum { HOST_OPT_SYSFS = 0x100, HOST_OPT_PROCFS, HOST_OPT_DEVFS, HOST_OPT_DATADIR,
        HOST_OPT_STATE, HOST_OPT_FORCE, HOST_OPT_GPU, HOST_OPT_VFIO,
-       HOST_OPT_MEMORY, HOST_OPT_HUGEPAGES, HOST_OPT_OVMF, HOST_OPT_HELP };
+       HOST_OPT_MEMORY, HOST_OPT_HUGEPAGES, HOST_OPT_OVMF, HOST_OPT_HELP,
+       HOST_OPT_USER };
 #define HOST_ENV_LONGOPTS                                              \
 	{ "sysfs", 1, NULL, HOST_OPT_SYSFS },                          \
 	{ "procfs", 1, NULL, HOST_OPT_PROCFS },                        \
@@ -67,6 +69,8 @@ struct host_check_opts {
 	uint64_t memory;		/* guest RAM in bytes; 0: not given */
 	uint64_t hugepage;		/* 2M or 1G in bytes; 0: no hugepages */
 	const char *ovmf;		/* --ovmf FILE; NULL: look in datadir */
+	const char *user;		/* --user NAME: what NAME needs without root;
+					 * NULL: this process's user (not root) */
 };
 
 /* Runs every check below; the VM can start when r->n_fail == 0. */
@@ -88,6 +92,12 @@ void host_check_memlock(const struct host_env *env, uint64_t memory,
 			struct host_report *r);
 void host_check_ovmf(const struct host_env *env, const char *file,
 		     struct host_report *r);
+/* What a user other than root needs to run minivmm (host/check_user.c). */
+void host_check_user(const struct host_env *env, const struct host_check_opts *o,
+		     struct host_report *r);
+/* Whether uid, in groups, may open a node with this stat read-write. */
+struct stat;
+bool host_user_may_rw(const struct stat *st, uid_t uid, const gid_t *groups, int n_groups);
 
 
 /* Which IOMMU the CPU vendor implies: for the kernel parameter in fixes. */

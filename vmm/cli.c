@@ -27,6 +27,7 @@ enum {
 	OPT_CONTROL, OPT_DAEMONIZE, OPT_PIDFILE, OPT_LOG, OPT_CDROM, OPT_TPM,
 	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_PIN_IO, OPT_HALT_POLL, OPT_CPU_PM,
 	OPT_TEST_FORBIDDEN,
+	OPT_USER, OPT_GROUP, OPT_CHROOT,
 };
 
 static const struct option cli_options[] = {
@@ -73,6 +74,9 @@ static const struct option cli_options[] = {
 	{ "tpm",       optional_argument, NULL, OPT_TPM },
 	{ "halt-poll", required_argument, NULL, OPT_HALT_POLL },
 	{ "cpu-pm",    required_argument, NULL, OPT_CPU_PM },
+	{ "user",      required_argument, NULL, OPT_USER },
+	{ "group",     required_argument, NULL, OPT_GROUP },
+	{ "chroot",    required_argument, NULL, OPT_CHROOT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -158,6 +162,11 @@ void cli_usage(void)
 "  --dump-acpi DIR      also write the ACPI tables served to the firmware to DIR\n"
 "  --seccomp on|off     confine the running VMM to its system calls and drop all\n"
 "                       capabilities once set up (default on)\n"
+"  --user NAME|UID      once set up, run as this user: no root, no capabilities\n"
+"                       (docs/security.md)\n"
+"  --group NAME|GID     with --user: this group instead of the user's own\n"
+"  --chroot DIR         once set up, chroot into DIR (an existing folder; an\n"
+"                       empty one will do) in a mount namespace of its own\n"
 "  --control PATH       a control socket (mode 0600) for minivmm ctl: one JSON\n"
 "                       request per line, one reply per line (docs/control.md)\n"
 "  --daemonize          run in the background once the VM runs (start-up errors\n"
@@ -586,6 +595,27 @@ static int cli_check_cpu_pm(const struct vm_config *cfg)
 	return 0;
 }
 
+/*
+ * --user, --group and --chroot (vmm/privdrop.c; the user database is read
+ * when the VM starts, not here). What cannot work together is refused.
+ */
+static int cli_check_privdrop(const struct vm_config *cfg)
+{
+	if (cfg->group && !cfg->user) {
+		pr_err("--group '%s' without --user (give the user too: --user NAME --group %s)",
+		       cfg->group, cfg->group);
+		return -EINVAL;
+	}
+	/* The TPM's worker thread exists before the drop; a chroot (and a
+	 * mount namespace) reaches only the thread that makes it and those
+	 * it starts afterwards. */
+	if (cfg->chroot_dir && cfg->tpm) {
+		pr_err("--chroot with --tpm: the TPM's worker thread starts before the chroot and would keep the host's root (leave out --chroot, or --tpm)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	const char *pin = NULL;
@@ -682,6 +712,22 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_LOG:
 			if (cli_path("log", arg, &cfg->log))
 				return -EINVAL;
+			break;
+		case OPT_USER:
+		case OPT_GROUP:
+			if (!*arg) {
+				pr_err("--%s '': give a name or a number (e.g. --user nobody)",
+				       opt == OPT_USER ? "user" : "group");
+				return -EINVAL;
+			}
+			*(opt == OPT_USER ? &cfg->user : &cfg->group) = arg;
+			break;
+		case OPT_CHROOT:
+			if (!*arg) {
+				pr_err("--chroot '': give a folder (an empty one will do)");
+				return -EINVAL;
+			}
+			cfg->chroot_dir = arg;
 			break;
 		case OPT_TPM: {
 			bool consumed;
@@ -916,5 +962,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no firmware to boot (give --ovmf /usr/share/ovmf/OVMF.fd, --secure-boot, or --firmware FILE)");
 		return -EINVAL;
 	}
+	if (cli_check_privdrop(cfg))
+		return -EINVAL;
 	return cli_check_daemonize(cfg, serial_given);
 }

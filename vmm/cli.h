@@ -127,6 +127,9 @@ struct vm_config {
 	bool daemonize;			/* --daemonize */
 	const char *pidfile;		/* --pidfile */
 	const char *log;		/* --log: minivmm's messages once the VM runs */
+	const char *user;		/* --user: NAME or UID to run as once set up */
+	const char *group;		/* --group: NAME or GID (default: the user's) */
+	const char *chroot_dir;		/* --chroot: DIR to chroot into once set up */
 	const char *sysfs_root;		/* for tests: where /sys is */
 };
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/host.h"
 #include "lib/log.h"
@@ -13,6 +14,7 @@
 #include "vmm/control.h"
 #include "vmm/ctl.h"
 #include "vmm/daemon.h"
+#include "vmm/privdrop.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
@@ -82,6 +84,7 @@ static int run_vm(const struct vm_config *cfg)
 	struct seccomp_test test = { .call = SECCOMP_TEST_NONE };
 	struct control_ops ops;
 	struct control *ctl = NULL;
+	struct privdrop pd;
 	struct daemon d;
 	struct vm vm;
 	int status = 1, ret;
@@ -89,6 +92,15 @@ static int run_vm(const struct vm_config *cfg)
 	daemon_init(&d);
 	if (cfg->test_forbidden && seccomp_test_parse(cfg->test_forbidden, &test))
 		return 1;
+	/* --user, --chroot: refused before anything exists, dropped once
+	 * everything is open (vm_run); the files removed at exit must be
+	 * removable by the user dropped to. */
+	if (privdrop_init(&pd, cfg->user, cfg->group, cfg->chroot_dir, geteuid()) ||
+	    privdrop_check_removable(&pd, "--control", cfg->control) ||
+	    privdrop_check_removable(&pd, "--pidfile", cfg->pidfile)) {
+		privdrop_release(&pd);
+		return 1;
+	}
 	if (cfg->daemonize) {
 		ret = daemon_fork(&d, &status);
 		if (ret)
@@ -117,6 +129,7 @@ static int run_vm(const struct vm_config *cfg)
 	daemon_seccomp(&d, &extra);
 	vm.control = ctl;
 	vm.seccomp_extra = &extra;
+	vm.privdrop = &pd;
 	vm.running = daemon_running;
 	vm.running_opaque = &d;
 	status = vm_run(&vm);
@@ -130,6 +143,7 @@ close_control:
 	setup_daemon = NULL;
 	control_close(ctl);
 out:
+	privdrop_release(&pd);
 	/* Nobody waits for a daemon that ran: its log says how it ended.
 	 * (One that failed to start told its waiting parent.) */
 	if (d.ran)

@@ -27,6 +27,7 @@
 #include "vmm/control.h"
 #include "vmm/kvm_latency.h"
 #include "vmm/machine.h"
+#include "vmm/privdrop.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
@@ -675,8 +676,12 @@ int vm_run(struct vm *vm)
 	if (vm->cfg->serial == SERIAL_STDIO)
 		terminal_raw();
 
-	/* Everything is open and mapped: from here on the VMM only runs. */
-	if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine(vm->seccomp_extra))) {
+	/* Everything is open and mapped: from here on the VMM only runs,
+	 * as the --user asked for (with or without the filter). */
+	if (privdrop_apply(vm->privdrop, &privdrop_sys_real)) {
+		ret = -EPERM;
+		vm_request_stop(vm, VM_STOP_ERROR, 0);
+	} else if (!vm->cfg->no_seccomp && (caps_drop_all() || seccomp_confine(vm->seccomp_extra))) {
 		ret = -EPERM;
 		vm_request_stop(vm, VM_STOP_ERROR, 0);
 	}

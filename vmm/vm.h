@@ -18,6 +18,7 @@
 struct control;
 struct control_ops;
 struct seccomp_extra;
+struct privdrop;
 struct uart;
 struct acpi_pm;
 
@@ -62,6 +63,7 @@ struct vm {
 	/* Set by main.c after vm_create, each optional (NULL: none). */
 	struct control *control;	/* --control: polled by the main loop */
 	const struct seccomp_extra *seccomp_extra;	/* what the options add to the filter */
+	const struct privdrop *privdrop;	/* --user, --chroot: dropped before the filter */
 	void (*running)(void *opaque);	/* the vCPUs run (--daemonize detaches here) */
 	void *running_opaque;
 };

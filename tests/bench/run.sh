@@ -34,6 +34,10 @@
 #   idle-exits-*, fio-exits-*      KVM exits per second of a Linux guest, idle
 #                                  and under fio, on Hyper-V's interface and
 #                                  on KVM's: see tests/bench/hyperv.sh
+#   sc-*, scfio-*                  what the confinement costs: the exit round
+#                                  trips and the virtio-blk fio QD 1 job with
+#                                  --seccomp on vs off (minivmm alone, ratio
+#                                  on/off): see tests/bench/seccomp.sh
 #
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, the order
@@ -66,6 +70,7 @@ source tests/bench/vfio-nvme.sh
 source tests/bench/sata.sh
 source tests/bench/install.sh
 source tests/bench/hyperv.sh
+source tests/bench/seccomp.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -171,6 +176,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		for v in $order; do bench_ovmf "$v"; done
 		bench_core || for v in $pair; do vfio_bench "$v" "$results"; done
 		for v in $order; do vblk_bench "$v" "$results"; done
+		sc_bench minivmm "$results"
 		bench_core || for v in $pair; do sata_bench "$v" "$results"; done
 		bench_core || for v in $order; do install_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
@@ -230,6 +236,7 @@ if [[ -n ${BENCH_BASE:-} ]]; then
 fi
 make -s minivmm guest
 vblk_bench_prepare "$artifacts/out"
+sc_bench_prepare "$artifacts/out"
 bench_core || vnvme_bench_prepare "$artifacts/out"
 bench_core || sata_bench_prepare "$artifacts/out"
 bench_core || install_bench_prepare "$artifacts/out"
@@ -262,6 +269,7 @@ bench_core || sata_bench_rows
 bench_core || install_bench_rows
 bench_core || vnvme_bench_rows
 bench_core || hv_bench_rows
+sc_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 [[ -z ${BENCH_BASE_DESC:-} ]] ||

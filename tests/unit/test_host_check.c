@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "host/host.h"
 #include "tests/unit/fakesys/fakesys.h"
@@ -528,6 +531,97 @@ static void test_check_main_exit_status(void **state)
 	assert_int_equal(fs_run_main(host_check_main, NULL, 0, 2, stray), 2);
 }
 
+/* ---- a user other than root (host/check_user.c) ----------------------------- */
+
+static void test_user_may_rw(void **state)
+{
+	struct stat st = { .st_mode = S_IFCHR | 0660, .st_uid = 0, .st_gid = 36 };
+	gid_t kvm[] = { 100, 36 }, none[] = { 100 };
+
+	assert_true(host_user_may_rw(&st, 0, NULL, 0));		/* root */
+	assert_true(host_user_may_rw(&st, 1000, kvm, 2));	/* in group kvm */
+	assert_false(host_user_may_rw(&st, 1000, none, 1));
+	st.st_mode = S_IFCHR | 0600;
+	assert_false(host_user_may_rw(&st, 1000, kvm, 2));
+	st.st_uid = 1000;
+	assert_true(host_user_may_rw(&st, 1000, none, 1));	/* chowned to the user */
+	st.st_mode = S_IFCHR | 0066;	/* the owner class decides */
+	assert_false(host_user_may_rw(&st, 1000, kvm, 2));
+	st.st_uid = 0;
+	st.st_mode = S_IFCHR | 0666;
+	assert_true(host_user_may_rw(&st, 1000, none, 1));	/* /dev/net/tun */
+	st.st_mode = S_IFCHR | 0664;
+	assert_false(host_user_may_rw(&st, 1000, none, 1));
+}
+
+static void test_user_needs(void **state)
+{
+	struct fakesys *fs = *state;
+	const char *gpus[] = { "01:00" };
+	struct host_check_opts o = { .gpus = gpus, .n_gpus = 1, .memory = 8 * GiB,
+				     .user = "nobody" };
+	char path[512];
+	struct passwd *pw = getpwnam("nobody");
+
+	if (!pw)
+		skip();
+	ready_with_gpu(fs);
+	fs_write(fs, "dev/net/tun", "");
+	fs_write(fs, "dev/vhost-net", "");
+	snprintf(path, sizeof(path), "%s/kvm", fs->dev);
+	assert_int_equal(chmod(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/vfio/1", fs->dev);
+	assert_int_equal(chmod(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/vfio/vfio", fs->dev);
+	if (fs_exists(fs, "dev/vfio/vfio"))
+		assert_int_equal(chmod(path, 0666), 0);
+	snprintf(path, sizeof(path), "%s/net/tun", fs->dev);
+	assert_int_equal(chmod(path, 0666), 0);
+	snprintf(path, sizeof(path), "%s/vhost-net", fs->dev);
+	assert_int_equal(chmod(path, 0600), 0);
+	host_check_user(&fs->env, &o, &fs->rep);
+	assert_out(fs, "what user nobody needs to run minivmm without root");
+	assert_out(fs, "FAIL user nobody: cannot open");
+	assert_out(fs, "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"");
+	assert_out(fs, "usermod -aG kvm nobody");
+	assert_out(fs, "/vfio/1, the IOMMU group of 01:00");
+	assert_out(fs, "fix: until the next bind or reboot: chown nobody ");
+	assert_out(fs, "SUBSYSTEM==\"vfio\", KERNEL==\"1\", OWNER=\"nobody\"");
+	assert_out(fs, "RLIMIT_MEMLOCK must be at least 9437184 KiB");
+	assert_out(fs, "fix: echo 'nobody - memlock 9437184' > /etc/security/limits.d/90-minivmm.conf");
+	assert_out(fs, "/net/tun (network devices; the tap itself must be nobody's: ip tuntap add dev tap0 mode tap user nobody)");
+	assert_out(fs, "WARN user nobody: cannot open");
+	assert_out(fs, "KERNEL==\"vhost-net\", GROUP=\"kvm\"");
+	if (fs->rep.n_fail != 2 || fs->rep.n_warn != 1)
+		fprintf(stderr, "%s", fs_output(fs));
+	assert_int_equal(fs->rep.n_fail, 2);
+	assert_int_equal(fs->rep.n_warn, 1);
+
+	/* Granted as the fixes say (as root: chown), all is OK. */
+	if (geteuid() != 0)
+		return;
+	fs_clear_output(fs);
+	host_report_init(&fs->rep, fs->rep.out);
+	snprintf(path, sizeof(path), "%s/kvm", fs->dev);
+	assert_int_equal(chmod(path, 0666), 0);
+	snprintf(path, sizeof(path), "%s/vfio/1", fs->dev);
+	assert_int_equal(chown(path, pw->pw_uid, (gid_t)-1), 0);
+	snprintf(path, sizeof(path), "%s/vhost-net", fs->dev);
+	assert_int_equal(chmod(path, 0666), 0);
+	host_check_user(&fs->env, &o, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 0);
+	assert_int_equal(fs->rep.n_warn, 0);
+	assert_out(fs, "/vfio/1 (IOMMU group of 01:00)");
+
+	/* An unknown user: one FAIL. */
+	fs_clear_output(fs);
+	host_report_init(&fs->rep, fs->rep.out);
+	o.user = "no-such-user-minivmm";
+	host_check_user(&fs->env, &o, &fs->rep);
+	assert_int_equal(fs->rep.n_fail, 1);
+	assert_out(fs, "FAIL user no-such-user-minivmm: no such user");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fs_test_setup, fs_test_teardown)
 
 int main(void)
@@ -551,6 +645,7 @@ int main(void)
 		T(test_memlock_cap_ipc_lock),
 		T(test_ovmf_found), T(test_ovmf_missing), T(test_ovmf_named),
 		T(test_check_ready_host), T(test_check_main_exit_status),
+		cmocka_unit_test(test_user_may_rw), T(test_user_needs),
 	};
 
 	return cmocka_run_group_tests_name("host_check", tests, NULL, NULL);
