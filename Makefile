@@ -101,7 +101,7 @@ FORCE:
 # sysfs); a test uses the ones it needs.
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:.c=)
-UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fake_kvm.o tests/unit/fakesys/fakesys.o
+UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fake_vhost.o tests/unit/fake_kvm.o tests/unit/fakesys/fakesys.o
 UNIT_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 tests/unit/libfakes.a: $(UNIT_FAKES)

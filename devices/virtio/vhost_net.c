@@ -247,19 +247,20 @@ static struct vhost_memory *mem_table(const struct guest_mem *mem)
 
 /* A ring part [gpa, gpa+len) aligned to align and wholly in one RAM region:
  * its host address. The guest chose gpa; vhost would refuse a part outside
- * the table too, but only with -EFAULT and at its own time. */
+ * the table too, but only with -EFAULT and at its own time. Warned once: a
+ * guest can repeat this at will. */
 static int ring_part(const struct vhost_net *vn, const struct guest_mem *mem, unsigned int q,
 		     const char *what, uint64_t gpa, uint64_t len, uint64_t align, uint64_t *hva)
 {
 	void *p;
 
 	if (gpa & (align - 1)) {
-		pr_warn("%s: queue %u: the %s ring at %#llx is not %llu-byte aligned (virtio 1.2 §2.7); refusing the queue",
+		pr_warn_once("%s: queue %u: the %s ring at %#llx is not %llu-byte aligned (virtio 1.2 §2.7); refusing the queue",
 			vn->name, q, what, (unsigned long long)gpa, (unsigned long long)align);
 		return -EINVAL;
 	}
 	if (guest_mem_ptr(mem, gpa, len, &p)) {
-		pr_warn("%s: queue %u: the %s ring at %#llx (+%llu) is not in guest RAM; refusing the queue",
+		pr_warn_once("%s: queue %u: the %s ring at %#llx (+%llu) is not in guest RAM; refusing the queue",
 			vn->name, q, what, (unsigned long long)gpa, (unsigned long long)len);
 		return -EFAULT;
 	}
@@ -278,7 +279,7 @@ static int start_vring(struct vhost_net *vn, const struct vhost_net_config *cfg,
 	int ret;
 
 	if (!n || n & (n - 1)) {
-		pr_warn("%s: queue %u: size %llu is not a power of two (virtio 1.2 §2.7); refusing the queue",
+		pr_warn_once("%s: queue %u: size %llu is not a power of two (virtio 1.2 §2.7); refusing the queue",
 			vn->name, q, (unsigned long long)n);
 		return -EINVAL;
 	}
