@@ -55,7 +55,8 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
                  devices/vfio/quirks.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c \
-                 devices/virtio/vhost_net.c devices/virtio/vhost_sys.c
+                 devices/virtio/net.c devices/virtio/net_user.c
+DEVICE_SRCS   += devices/virtio/vhost_net.c devices/virtio/vhost_sys.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
 DEVICE_SRCS   += devices/tpm/crb.c devices/tpm/swtpm.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
