@@ -70,7 +70,8 @@ static void close_fds(struct vhost_net *vn)
 }
 
 int vhost_net_open(struct vhost_net *vn, const struct vhost_ops *ops, const char *name,
-		   unsigned int nr_pairs)
+		   unsigned int nr_pairs, void (*notify)(void *opaque, unsigned int q),
+		   void *opaque)
 {
 	uint64_t features = 0;
 	int ret;
@@ -81,6 +82,8 @@ int vhost_net_open(struct vhost_net *vn, const struct vhost_ops *ops, const char
 	vn->ops = ops;
 	vn->name = name;
 	vn->nr_pairs = nr_pairs;
+	vn->notify = notify;
+	vn->opaque = opaque;
 	vn->stop_fd = -1;
 	for (unsigned int p = 0; p < VHOST_NET_MAX_PAIRS; p++)
 		vn->fds[p] = -1;
@@ -256,43 +259,46 @@ static int ring_part(const struct vhost_net *vn, const struct guest_mem *mem, un
 
 	if (gpa & (align - 1)) {
 		pr_warn_once("%s: queue %u: the %s ring at %#llx is not %llu-byte aligned (virtio 1.2 §2.7); refusing the queue",
-			vn->name, q, what, (unsigned long long)gpa, (unsigned long long)align);
+			     vn->name, q, what, (unsigned long long)gpa, (unsigned long long)align);
 		return -EINVAL;
 	}
 	if (guest_mem_ptr(mem, gpa, len, &p)) {
 		pr_warn_once("%s: queue %u: the %s ring at %#llx (+%llu) is not in guest RAM; refusing the queue",
-			vn->name, q, what, (unsigned long long)gpa, (unsigned long long)len);
+			     vn->name, q, what, (unsigned long long)gpa, (unsigned long long)len);
 		return -EFAULT;
 	}
 	*hva = (uint64_t)(uintptr_t)p;
 	return 0;
 }
 
-static int start_vring(struct vhost_net *vn, const struct vhost_net_config *cfg, unsigned int q)
+/* The ring's addresses, checked before vhost hears of the pair. */
+static int ring_addr(const struct vhost_net *vn, const struct guest_mem *mem, unsigned int q,
+		     const struct vhost_net_queue *vq, struct vhost_vring_addr *addr)
 {
-	const struct vhost_net_queue *vq = &cfg->queues[q];
-	int fd = vn->fds[q / 2];
-	unsigned int idx = q % 2;
-	uint64_t n = vq->size;
-	struct vhost_vring_addr addr = { .index = idx };
-	uint64_t desc, avail, used;
+	uint64_t n = vq->size, desc = 0, avail = 0, used = 0;
 	int ret;
 
 	if (!n || n & (n - 1)) {
 		pr_warn_once("%s: queue %u: size %llu is not a power of two (virtio 1.2 §2.7); refusing the queue",
-			vn->name, q, (unsigned long long)n);
+			     vn->name, q, (unsigned long long)n);
 		return -EINVAL;
 	}
-	ret = ring_part(vn, cfg->mem, q, "descriptor", vq->desc, 16 * n, DESC_ALIGN, &desc);
+	ret = ring_part(vn, mem, q, "descriptor", vq->desc, 16 * n, DESC_ALIGN, &desc);
 	if (!ret)
-		ret = ring_part(vn, cfg->mem, q, "available", vq->avail, 6 + 2 * n, AVAIL_ALIGN, &avail);
+		ret = ring_part(vn, mem, q, "available", vq->avail, 6 + 2 * n, AVAIL_ALIGN, &avail);
 	if (!ret)
-		ret = ring_part(vn, cfg->mem, q, "used", vq->used, 6 + 8 * n, USED_ALIGN, &used);
-	if (ret)
-		return ret;
-	addr.desc_user_addr = desc;
-	addr.avail_user_addr = avail;
-	addr.used_user_addr = used;
+		ret = ring_part(vn, mem, q, "used", vq->used, 6 + 8 * n, USED_ALIGN, &used);
+	*addr = (struct vhost_vring_addr){ .index = q % 2, .desc_user_addr = desc,
+					   .avail_user_addr = avail, .used_user_addr = used };
+	return ret;
+}
+
+static int start_vring(struct vhost_net *vn, unsigned int q, const struct vhost_net_queue *vq,
+		       const struct vhost_vring_addr *addr)
+{
+	int fd = vn->fds[q / 2];
+	unsigned int idx = q % 2;
+	int ret;
 
 	ret = vn->ops->set_vring_num(vn->ops->ctx, fd,
 				     &(struct vhost_vring_state){ .index = idx, .num = vq->size });
@@ -303,7 +309,7 @@ static int start_vring(struct vhost_net *vn, const struct vhost_net_config *cfg,
 				      &(struct vhost_vring_state){ .index = idx, .num = 0 });
 	if (ret)
 		return ret;
-	ret = vn->ops->set_vring_addr(vn->ops->ctx, fd, &addr);
+	ret = vn->ops->set_vring_addr(vn->ops->ctx, fd, addr);
 	if (ret)
 		return ret;
 	ret = vn->ops->set_vring_kick(vn->ops->ctx, fd,
@@ -316,7 +322,8 @@ static int start_vring(struct vhost_net *vn, const struct vhost_net_config *cfg,
 								   .fd = vn->vrings[q].call_fd });
 }
 
-static void stop_pair(struct vhost_net *vn, unsigned int p)
+/* Both rings without a backend, their indices saved. */
+static void unset_backends(struct vhost_net *vn, unsigned int p)
 {
 	int fd = vn->fds[p];
 
@@ -337,51 +344,18 @@ static void stop_pair(struct vhost_net *vn, unsigned int p)
 				strerror(-ret));
 		else
 			vn->vrings[2 * p + idx].last_avail = (uint16_t)s.num;
+		vn->vrings[2 * p + idx].call_fd = -1;
 	}
-	vn->pair_started[p] = false;
-	pr_debug("%s: vhost: queue pair %u stopped at avail %u (rx), %u (tx)", vn->name, p,
-		 vn->vrings[2 * p].last_avail, vn->vrings[2 * p + 1].last_avail);
 }
 
-static int start_pair(struct vhost_net *vn, const struct vhost_net_config *cfg,
-		      const struct vhost_memory *table, unsigned int p)
+static int set_up_pair(struct vhost_net *vn, unsigned int p, const struct vhost_net_pair *cfg,
+		       const struct vhost_vring_addr addr[2])
 {
 	int fd = vn->fds[p];
-	int ret;
-
-	ret = vn->ops->set_features(vn->ops->ctx, fd, vn->acked);
-	if (ret)
-		return ret;
-	ret = vn->ops->set_mem_table(vn->ops->ctx, fd, table);
-	if (ret)
-		return ret;
-	for (unsigned int q = 2 * p; q < 2 * p + 2; q++) {
-		ret = start_vring(vn, cfg, q);
-		if (ret)
-			return ret;
-	}
-	vn->pair_started[p] = true;
-	for (unsigned int idx = 0; idx < 2; idx++) {
-		ret = vn->ops->set_backend(vn->ops->ctx, fd,
-					   &(struct vhost_vring_file){ .index = idx,
-								       .fd = cfg->tap_fds[p] });
-		if (ret) {
-			stop_pair(vn, p);
-			return ret;
-		}
-	}
-	return 0;
-}
-
-int vhost_net_start(struct vhost_net *vn, const struct vhost_net_config *cfg)
-{
 	struct vhost_memory *table;
 	uint64_t acked;
-	unsigned int p;
 	int ret;
 
-	if (vn->running)
-		return -EBUSY;
 	/* Bit 27 is VIRTIO_F_ANY_LAYOUT to the driver and
 	 * VHOST_NET_F_VIRTIO_NET_HDR to vhost: never pass the driver's. */
 	acked = cfg->features & vn->features & ~VIRTIO_BIT(VHOST_NET_F_VIRTIO_NET_HDR);
@@ -395,51 +369,83 @@ int vhost_net_start(struct vhost_net *vn, const struct vhost_net_config *cfg)
 			vn->name, cfg->vnet_hdr_len, VHOST_NET_HDR_LEN);
 		return -EINVAL;
 	}
-	vn->acked = acked;
+	ret = vn->ops->set_features(vn->ops->ctx, fd, acked);
+	if (ret)
+		return ret;
+	vn->acked[p] = acked;
 	table = mem_table(cfg->mem);
 	if (!table)
 		return -ENOMEM;
-	vn->notify = cfg->notify;
-	vn->opaque = cfg->opaque;
-	for (p = 0; p < vn->nr_pairs; p++) {
-		if (!cfg->queues[2 * p].enabled || !cfg->queues[2 * p + 1].enabled) {
-			/* A pair the driver did not set up (fewer queues
-			 * than offered) stays with no backend. */
-			pr_debug("%s: vhost: queue pair %u not enabled by the driver", vn->name, p);
-			continue;
-		}
-		ret = start_pair(vn, cfg, table, p);
-		if (ret)
-			goto stop_pairs;
-	}
-	if (vn->notify) {
+	ret = vn->ops->set_mem_table(vn->ops->ctx, fd, table);
+	free(table);
+	if (ret)
+		return ret;
+	ret = start_vring(vn, 2 * p, &cfg->rx, &addr[0]);
+	if (!ret)
+		ret = start_vring(vn, 2 * p + 1, &cfg->tx, &addr[1]);
+	return ret;
+}
+
+int vhost_net_start_pair(struct vhost_net *vn, unsigned int p, const struct vhost_net_pair *cfg)
+{
+	struct vhost_vring_addr addr[2];
+	int ret;
+
+	if (p >= vn->nr_pairs)
+		return -EINVAL;
+	if (vn->pair_started[p])
+		return -EBUSY;
+	ret = ring_addr(vn, cfg->mem, 2 * p, &cfg->rx, &addr[0]);
+	if (!ret)
+		ret = ring_addr(vn, cfg->mem, 2 * p + 1, &cfg->tx, &addr[1]);
+	if (ret)
+		return ret;
+	if (!vn->forwarding && vn->notify) {
 		ret = start_forwarder(vn);
 		if (ret)
-			goto stop_pairs;
+			return ret;
 	}
-	free(table);
-	vn->running = true;
+	ret = set_up_pair(vn, p, cfg, addr);
+	if (ret)
+		goto stop_forwarder;
+	/* The tap last: this is what starts vhost serving the rings. */
+	for (unsigned int idx = 0; idx < 2; idx++) {
+		ret = vn->ops->set_backend(vn->ops->ctx, vn->fds[p],
+					   &(struct vhost_vring_file){ .index = idx,
+								       .fd = cfg->tap_fd });
+		if (ret) {
+			unset_backends(vn, p);
+			goto stop_forwarder;
+		}
+	}
+	vn->pair_started[p] = true;
+	vn->pairs_started++;
 	return 0;
 
-stop_pairs:
-	for (p = 0; p < vn->nr_pairs; p++)
-		if (vn->pair_started[p])
-			stop_pair(vn, p);
-	free(table);
+stop_forwarder:
+	for (unsigned int q = 2 * p; q < 2 * p + 2; q++)
+		vn->vrings[q].call_fd = -1;
+	if (!vn->pairs_started)
+		stop_forwarder(vn);
 	return ret;
+}
+
+void vhost_net_stop_pair(struct vhost_net *vn, unsigned int p)
+{
+	if (p >= vn->nr_pairs || !vn->pair_started[p])
+		return;
+	unset_backends(vn, p);
+	vn->pair_started[p] = false;
+	pr_debug("%s: vhost: queue pair %u stopped at avail %u (rx), %u (tx)", vn->name, p,
+		 vn->vrings[2 * p].last_avail, vn->vrings[2 * p + 1].last_avail);
+	if (!--vn->pairs_started)
+		stop_forwarder(vn);
 }
 
 void vhost_net_stop(struct vhost_net *vn)
 {
-	if (!vn->running)
-		return;
 	for (unsigned int p = 0; p < vn->nr_pairs; p++)
-		if (vn->pair_started[p])
-			stop_pair(vn, p);
-	stop_forwarder(vn);
-	for (unsigned int q = 0; q < nr_vrings(vn); q++)
-		vn->vrings[q].call_fd = -1;
-	vn->running = false;
+		vhost_net_stop_pair(vn, p);
 }
 
 int vhost_net_set_call(struct vhost_net *vn, unsigned int q, int call_fd)
@@ -449,7 +455,7 @@ int vhost_net_set_call(struct vhost_net *vn, unsigned int q, int call_fd)
 	if (q >= nr_vrings(vn))
 		return -EINVAL;
 	fd = call_fd >= 0 ? call_fd : vn->vrings[q].slow_fd;
-	if (!vn->running || !vn->pair_started[q / 2] || fd == vn->vrings[q].call_fd)
+	if (!vn->pair_started[q / 2] || fd == vn->vrings[q].call_fd)
 		return 0;
 	vn->vrings[q].call_fd = fd;
 	return vn->ops->set_vring_call(vn->ops->ctx, vn->fds[q / 2],

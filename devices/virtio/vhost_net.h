@@ -52,11 +52,12 @@ struct vhost_net {
 	unsigned int nr_pairs;
 	int fds[VHOST_NET_MAX_PAIRS];
 	uint64_t features;	/* what vhost offers (VHOST_GET_FEATURES) */
-	uint64_t acked;		/* what it was given at the last start */
-	bool running;
+	uint64_t acked[VHOST_NET_MAX_PAIRS];	/* given at the pair's last start */
 	bool pair_started[VHOST_NET_MAX_PAIRS];
+	unsigned int pairs_started;
 	struct vhost_net_vring vrings[2 * VHOST_NET_MAX_PAIRS];
-	/* the forwarder of queues with no MSI-X vector */
+	/* the forwarder of queues with no MSI-X vector: runs while a pair
+	 * does, and calls notify(opaque, virtqueue) */
 	void (*notify)(void *opaque, unsigned int q);
 	void *opaque;
 	int stop_fd;
@@ -66,33 +67,32 @@ struct vhost_net {
 
 /* One virtqueue as the driver configured it (virtio_pci_queue). */
 struct vhost_net_queue {
-	bool enabled;
 	uint16_t size;
 	uint64_t desc, avail, used;	/* guest physical */
 	int kick_fd;			/* the queue's ioeventfd */
 	int call_fd;			/* its MSI-X vector's eventfd, -1: none */
 };
 
-struct vhost_net_config {
+/* What a queue pair is started with. */
+struct vhost_net_pair {
 	const struct guest_mem *mem;
 	uint64_t features;		/* negotiated with the driver */
 	unsigned int vnet_hdr_len;	/* the tap's (IFF_VNET_HDR), 0: none */
-	const int *tap_fds;		/* one per queue pair */
-	const struct vhost_net_queue *queues;	/* 2 per pair: rx, tx */
-	/* Interrupt the driver for queue q (INTx or a missing vector):
-	 * called on the forwarder thread. */
-	void (*notify)(void *opaque, unsigned int q);
-	void *opaque;
+	int tap_fd;			/* the pair's tap queue */
+	struct vhost_net_queue rx, tx;
 };
 
 /*
  * Open /dev/vhost-net once per queue pair, VHOST_SET_OWNER, read the
- * features. -errno (-ENOENT: no such device, the vhost_net module is not
- * loaded; -EACCES/-EPERM: not permitted); vhost_net_error() words it.
+ * features. notify(opaque, q) interrupts the driver for virtqueue q (INTx
+ * or no vector); it is called on the forwarder thread. -errno (-ENOENT:
+ * no such device, the vhost_net module is not loaded; -EACCES/-EPERM: not
+ * permitted); vhost_net_error() words it.
  */
 int vhost_net_open(struct vhost_net *vn, const struct vhost_ops *ops, const char *name,
-		   unsigned int nr_pairs);
-/* Stop if running, close everything. Harmless on a zeroed or closed vn. */
+		   unsigned int nr_pairs, void (*notify)(void *opaque, unsigned int q),
+		   void *opaque);
+/* Stop every pair, close everything. Harmless on a zeroed or closed vn. */
 void vhost_net_close(struct vhost_net *vn);
 /* Why vhost_net_open() failed and what to do, for the one-line error. */
 const char *vhost_net_error(int err);
@@ -102,21 +102,24 @@ const char *vhost_net_error(int err);
 uint64_t vhost_net_offer(const struct vhost_net *vn, uint64_t device_features);
 
 /*
- * DRIVER_OK: hand every enabled queue pair to vhost. A ring that does not
- * lie in guest RAM, or is misaligned, is refused (-EFAULT/-EINVAL) and
- * nothing stays started. The kick and call fds and the taps must stay
- * open until vhost_net_stop().
+ * DRIVER_OK (or the driver asking for more pairs): hand pair p to vhost. A
+ * ring that does not lie in guest RAM, or is misaligned, is refused
+ * (-EFAULT/-EINVAL) and the pair is left stopped. The kick and call fds
+ * and the tap must stay open until the pair stops. -EBUSY if started.
  */
-int vhost_net_start(struct vhost_net *vn, const struct vhost_net_config *cfg);
+int vhost_net_start_pair(struct vhost_net *vn, unsigned int p, const struct vhost_net_pair *cfg);
 /*
- * Device reset, reboot or exit: VHOST_NET_SET_BACKEND -1 on every ring
- * (vhost finishes what it had in flight and touches no guest memory
- * afterwards), VHOST_GET_VRING_BASE saves where each stopped, the
- * forwarder ends. Must come before guest RAM is unmapped.
+ * Device reset, reboot, exit, fewer pairs: VHOST_NET_SET_BACKEND -1 on
+ * both rings (vhost finishes what it had in flight and touches no guest
+ * memory for them afterwards), VHOST_GET_VRING_BASE saves where each
+ * stopped; the last pair to stop ends the forwarder. Must come before
+ * guest RAM is unmapped. Nothing if p is not started.
  */
+void vhost_net_stop_pair(struct vhost_net *vn, unsigned int p);
+/* Every pair. */
 void vhost_net_stop(struct vhost_net *vn);
-/* Virtqueue q's MSI-X vector changed (or was masked away): its call fd is
- * now call_fd (-1: the forwarder). 0 or -errno. */
+/* Virtqueue q's MSI-X vector changed, or MSI-X was switched on or off: its
+ * call fd is now call_fd (-1: the forwarder). 0 or -errno. */
 int vhost_net_set_call(struct vhost_net *vn, unsigned int q, int call_fd);
 
 #endif

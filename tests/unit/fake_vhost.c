@@ -23,6 +23,7 @@ static int failing(struct fake_vhost *fv, enum fvh_op op)
 		fv->fail_after--;
 		return 0;
 	}
+	fv->fail_op = FVH_NR_OPS;	/* once */
 	return -fv->fail_errno;
 }
 

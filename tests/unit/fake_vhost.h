@@ -36,7 +36,7 @@ struct fake_vhost {
 	struct vhost_ops ops;
 	uint64_t features;		/* what GET_FEATURES answers */
 	int open_errno;			/* > 0: open fails with it */
-	enum fvh_op fail_op;		/* fail this op ... */
+	enum fvh_op fail_op;		/* fail this op once ... */
 	unsigned int fail_after;	/* ... after this many successes */
 	int fail_errno;			/* (0: nothing fails) */
 	unsigned int vring_base[FVH_MAX_FDS][2];	/* GET_VRING_BASE's answer */

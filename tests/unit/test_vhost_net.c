@@ -4,8 +4,8 @@
  * fake /dev/vhost-net (tests/unit/fake_vhost.c): the open sequence and its
  * errors, the feature offer and the features handed to vhost (the vnet
  * header either way), the exact ioctl sequence of a start and of a stop,
- * the memory table, rings outside guest RAM or misaligned refused with
- * nothing left started, a changed vector re-binding the call fd, and the
+ * pairs stopped alone, the memory table, rings outside guest RAM or
+ * misaligned refused before vhost hears of them, a changed vector re-binding the call fd, and the
  * forwarder turning a call on a queue without a vector into a notify.
  */
 #include <errno.h>
@@ -41,11 +41,35 @@ struct fx {
 	struct fake_vhost fv;
 	struct vhost_net vn;
 	struct guest_mem mem;
-	struct vhost_net_queue queues[2 * PAIRS];
-	int tap_fds[PAIRS];
-	struct vhost_net_config cfg;
+	struct vhost_net_pair pairs[PAIRS];
 	unsigned int notified[2 * PAIRS];
 };
+
+/* Virtqueue q's set-up: receiveq p is 2p, transmitq p 2p+1 (§5.1.2). */
+static struct vhost_net_queue *queue(struct fx *f, unsigned int q)
+{
+	return q % 2 ? &f->pairs[q / 2].tx : &f->pairs[q / 2].rx;
+}
+
+/* DRIVER_OK: every pair; the first error. */
+static int start_all(struct fx *f)
+{
+	for (unsigned int p = 0; p < PAIRS; p++) {
+		int ret = vhost_net_start_pair(&f->vn, p, &f->pairs[p]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void set_all(struct fx *f, unsigned int vnet_hdr_len, uint64_t features)
+{
+	for (unsigned int p = 0; p < PAIRS; p++) {
+		f->pairs[p].vnet_hdr_len = vnet_hdr_len;
+		f->pairs[p].features = features;
+	}
+}
 
 static void notify(void *opaque, unsigned int q)
 {
@@ -78,29 +102,20 @@ static int setup(void **state)
 	fake_vhost_init(&f->fv);
 	f->fv.features = VHOST_FEATURES;
 	mem_init(&f->mem);
+	for (unsigned int p = 0; p < PAIRS; p++)
+		f->pairs[p] = (struct vhost_net_pair){ .mem = &f->mem, .tap_fd = 300 + (int)p };
+	set_all(f, VHOST_NET_HDR_LEN, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_EVENT_IDX) |
+				       BIT(VNET_MRG_RXBUF) | BIT(VNET_CSUM));
 	for (unsigned int q = 0; q < 2 * PAIRS; q++) {
 		/* rx0 and tx0 low, the second pair's rings above 4 GiB */
 		uint64_t base = (q < 2 ? 0x10000 : MEM_4G + 0x10000) + (q % 2) * 0x8000;
 
-		f->queues[q] = (struct vhost_net_queue){
-			.enabled = true, .size = QSIZE,
-			.desc = base, .avail = base + 0x1000, .used = base + 0x2000,
+		*queue(f, q) = (struct vhost_net_queue){
+			.size = QSIZE, .desc = base, .avail = base + 0x1000, .used = base + 0x2000,
 			.kick_fd = 100 + (int)q, .call_fd = 200 + (int)q,
 		};
 	}
-	for (unsigned int p = 0; p < PAIRS; p++)
-		f->tap_fds[p] = 300 + (int)p;
-	f->cfg = (struct vhost_net_config){
-		.mem = &f->mem,
-		.features = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_EVENT_IDX) |
-			    BIT(VNET_MRG_RXBUF) | BIT(VNET_CSUM),
-		.vnet_hdr_len = VHOST_NET_HDR_LEN,
-		.tap_fds = f->tap_fds,
-		.queues = f->queues,
-		.notify = notify,
-		.opaque = f,
-	};
-	assert_int_equal(vhost_net_open(&f->vn, &f->fv.ops, "net0", PAIRS), 0);
+	assert_int_equal(vhost_net_open(&f->vn, &f->fv.ops, "net0", PAIRS, notify, f), 0);
 	*state = f;
 	return 0;
 }
@@ -150,7 +165,7 @@ static void test_open_missing_or_refused(void **state)
 		fake_vhost_init(&fv);
 		fv.features = VHOST_FEATURES;
 		fv.open_errno = errs[i];
-		assert_int_equal(vhost_net_open(&vn, &fv.ops, "net0", PAIRS), -errs[i]);
+		assert_int_equal(vhost_net_open(&vn, &fv.ops, "net0", PAIRS, NULL, NULL), -errs[i]);
 		assert_int_equal(fv.nr_open, 0);
 		assert_non_null(strstr(vhost_net_error(-errs[i]), "/dev/vhost-net"));
 		vhost_net_close(&vn);	/* harmless after a failed open */
@@ -169,7 +184,7 @@ static void test_open_second_pair_fails(void **state)
 	fv.fail_op = FVH_SET_OWNER;
 	fv.fail_after = 1;
 	fv.fail_errno = EBUSY;
-	assert_int_equal(vhost_net_open(&vn, &fv.ops, "net0", PAIRS), -EBUSY);
+	assert_int_equal(vhost_net_open(&vn, &fv.ops, "net0", PAIRS, NULL, NULL), -EBUSY);
 	assert_int_equal(fv.nr_open, 0);	/* the first pair's fd closed too */
 }
 
@@ -181,7 +196,7 @@ static void test_open_no_version_1(void **state)
 	(void)state;
 	fake_vhost_init(&fv);
 	fv.features = VHOST_FEATURES & ~BIT(VIRTIO_F_VERSION_1);
-	assert_int_equal(vhost_net_open(&vn, &fv.ops, "net0", 1), -EOPNOTSUPP);
+	assert_int_equal(vhost_net_open(&vn, &fv.ops, "net0", 1, NULL, NULL), -EOPNOTSUPP);
 	assert_int_equal(fv.nr_open, 0);
 }
 
@@ -216,8 +231,8 @@ static void test_features_vnet_hdr(void **state)
 	/* tap with a 12-byte vnet header: vhost passes the header through;
 	 * the driver's bit 27 (ANY_LAYOUT) must not reach vhost as
 	 * VHOST_NET_F_VIRTIO_NET_HDR; device-only bits stay out */
-	f->cfg.features |= BIT(27);
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	set_all(f, VHOST_NET_HDR_LEN, f->pairs[0].features | BIT(27));
+	assert_int_equal(start_all(f), 0);
 	c = fake_vhost_last(&f->fv, FVH_SET_FEATURES, fd_of(0), 0);
 	assert_non_null(c);
 	assert_true(c->value == (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_EVENT_IDX) |
@@ -225,16 +240,17 @@ static void test_features_vnet_hdr(void **state)
 	vhost_net_stop(&f->vn);
 
 	/* tap without a vnet header: vhost adds and strips it */
-	f->cfg.vnet_hdr_len = 0;
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	set_all(f, 0, f->pairs[0].features);
+	assert_int_equal(start_all(f), 0);
 	c = fake_vhost_last(&f->fv, FVH_SET_FEATURES, fd_of(1), 0);
 	assert_true(c->value & BIT(VHOST_NET_F_VIRTIO_NET_HDR));
 	vhost_net_stop(&f->vn);
 
 	/* a 10-byte header cannot carry virtio 1.x's */
-	f->cfg.vnet_hdr_len = 10;
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), -EINVAL);
-	assert_false(f->vn.running);
+	set_all(f, 10, f->pairs[0].features);
+	assert_int_equal(start_all(f), -EINVAL);
+	assert_false(f->vn.pair_started[0]);
+	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_BACKEND, -1), 2 * (2 * PAIRS) * 2);
 }
 
 /* ---- start and stop -------------------------------------------------------- */
@@ -248,8 +264,8 @@ static void test_start_sequence(void **state)
 	};
 	unsigned int i = f->fv.nr_log;
 
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
-	assert_true(f->vn.running);
+	assert_int_equal(start_all(f), 0);
+	assert_int_equal(f->vn.pairs_started, PAIRS);
 	for (unsigned int p = 0; p < PAIRS; p++) {
 		const struct fvh_call *c = &f->fv.log[i];
 
@@ -279,7 +295,9 @@ static void test_start_sequence(void **state)
 		i += 14;
 	}
 	assert_int_equal(f->fv.nr_log, i);
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), -EBUSY);
+	assert_int_equal(vhost_net_start_pair(&f->vn, 1, &f->pairs[1]), -EBUSY);
+	assert_int_equal(vhost_net_start_pair(&f->vn, PAIRS, &f->pairs[1]), -EINVAL);
+	assert_int_equal(f->fv.nr_log, i);
 }
 
 static void test_memory_table_and_addresses(void **state)
@@ -288,7 +306,7 @@ static void test_memory_table_and_addresses(void **state)
 	uintptr_t base = (uintptr_t)f->mem.base;
 	const struct fvh_call *c;
 
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	assert_int_equal(start_all(f), 0);
 	assert_int_equal(f->fv.nr_mem, 2);
 	assert_true(f->fv.mem[0].guest_phys_addr == 0);
 	assert_true(f->fv.mem[0].memory_size == LOW_SIZE);
@@ -313,13 +331,13 @@ static void test_stop_sequence(void **state)
 	struct fx *f = *state;
 	unsigned int i;
 
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	assert_int_equal(start_all(f), 0);
 	f->fv.vring_base[0][0] = 17;
 	f->fv.vring_base[0][1] = 42;
 	f->fv.vring_base[1][1] = 65535;
 	i = f->fv.nr_log;
 	vhost_net_stop(&f->vn);
-	assert_false(f->vn.running);
+	assert_int_equal(f->vn.pairs_started, 0);
 	for (unsigned int p = 0; p < PAIRS; p++) {
 		const struct fvh_call *c = &f->fv.log[i + 4 * p];
 
@@ -342,89 +360,103 @@ static void test_stop_sequence(void **state)
 	assert_int_equal(f->fv.nr_log, i + 4 * PAIRS);
 
 	/* a reset and a new DRIVER_OK: everything again, rings from 0 */
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	assert_int_equal(start_all(f), 0);
 	assert_int_equal(fake_vhost_last(&f->fv, FVH_SET_VRING_BASE, fd_of(0), 1)->value, 0);
 	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_BACKEND, -1), 2 * 2 * PAIRS + 2 * PAIRS);
 }
 
-static void test_disabled_pair_skipped(void **state)
+static void test_pairs_stop_alone(void **state)
 {
 	struct fx *f = *state;
 
-	f->queues[3].enabled = false;	/* the driver used one pair */
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
-	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_BACKEND, fd_of(0)), 2);
-	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_FEATURES, fd_of(1)), 0);
-	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_BACKEND, fd_of(1)), 0);
-	vhost_net_stop(&f->vn);
-	assert_int_equal(fake_vhost_count(&f->fv, FVH_GET_VRING_BASE, fd_of(1)), 0);
+	/* the driver goes from two pairs to one (VQ_PAIRS_SET) */
+	assert_int_equal(start_all(f), 0);
+	vhost_net_stop_pair(&f->vn, 1);
+	assert_int_equal(fake_vhost_count(&f->fv, FVH_GET_VRING_BASE, fd_of(1)), 2);
+	assert_int_equal(fake_vhost_count(&f->fv, FVH_GET_VRING_BASE, fd_of(0)), 0);
+	assert_true(f->vn.pair_started[0]);
+	assert_true(f->vn.forwarding);		/* pair 0 may still need it */
+	vhost_net_stop_pair(&f->vn, 1);		/* not started: nothing */
+	assert_int_equal(fake_vhost_count(&f->fv, FVH_GET_VRING_BASE, fd_of(1)), 2);
+	vhost_net_stop_pair(&f->vn, 0);
+	assert_false(f->vn.forwarding);
+	/* and back to two */
+	assert_int_equal(start_all(f), 0);
+	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_BACKEND, fd_of(1)), 2 + 2 + 2);
 }
 
 /* ---- hostile rings ---------------------------------------------------------- */
 
-/* The start fails with err and no ring is left with a backend. */
+/* Starting pair 1 fails with err before vhost hears of it. */
 static void assert_refused(struct fx *f, int err)
 {
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), err);
-	assert_false(f->vn.running);
-	/* every backend set was unset again */
-	for (unsigned int p = 0; p < PAIRS; p++) {
-		const struct fvh_call *last0 = fake_vhost_last(&f->fv, FVH_SET_BACKEND, fd_of(p), 0);
-		const struct fvh_call *last1 = fake_vhost_last(&f->fv, FVH_SET_BACKEND, fd_of(p), 1);
+	unsigned int calls = f->fv.nr_log;
 
-		assert_true(!last0 || last0->value == (uint64_t)-1);
-		assert_true(!last1 || last1->value == (uint64_t)-1);
-	}
+	assert_int_equal(vhost_net_start_pair(&f->vn, 1, &f->pairs[1]), err);
+	assert_false(f->vn.pair_started[1]);
+	assert_int_equal(f->fv.nr_log, calls);
 }
 
 static void test_bad_ring_gpas(void **state)
 {
 	struct fx *f = *state;
-	struct vhost_net_queue good = f->queues[3];
+	struct vhost_net_queue good = *queue(f, 3);
 
+	assert_int_equal(vhost_net_start_pair(&f->vn, 0, &f->pairs[0]), 0);
 	/* past the end of RAM */
-	f->queues[3].desc = MEM_4G + HIGH_SIZE;
+	queue(f, 3)->desc = MEM_4G + HIGH_SIZE;
 	assert_refused(f, -EFAULT);
 	/* straddling the end of a region */
-	f->queues[3] = good;
-	f->queues[3].used = LOW_SIZE - 0x800;	/* 6 + 8 * 256 bytes do not fit */
+	*queue(f, 3) = good;
+	queue(f, 3)->used = LOW_SIZE - 0x800;	/* 6 + 8 * 256 bytes do not fit */
 	assert_refused(f, -EFAULT);
 	/* in the hole below 4 GiB */
-	f->queues[3] = good;
-	f->queues[3].avail = MEM_4G - 0x1000;
+	*queue(f, 3) = good;
+	queue(f, 3)->avail = MEM_4G - 0x1000;
 	assert_refused(f, -EFAULT);
 	/* wrapping around */
-	f->queues[3] = good;
-	f->queues[3].desc = UINT64_MAX - 0xfff;
+	*queue(f, 3) = good;
+	queue(f, 3)->desc = UINT64_MAX - 0xfff;
 	assert_refused(f, -EFAULT);
 	/* misaligned (§2.7: 16, 2, 4) */
-	f->queues[3] = good;
-	f->queues[3].desc += 8;
+	*queue(f, 3) = good;
+	queue(f, 3)->desc += 8;
 	assert_refused(f, -EINVAL);
-	f->queues[3] = good;
-	f->queues[3].used += 2;
+	*queue(f, 3) = good;
+	queue(f, 3)->used += 2;
 	assert_refused(f, -EINVAL);
-	/* not a power of two */
-	f->queues[3] = good;
-	f->queues[3].size = 100;
+	/* not a power of two, or none */
+	*queue(f, 3) = good;
+	queue(f, 3)->size = 100;
 	assert_refused(f, -EINVAL);
-	/* none of these reached vhost's ring set-up for that queue */
-	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_VRING_ADDR, fd_of(1)), 7);	/* rx1 only */
-	/* and a good start still works afterwards */
-	f->queues[3] = good;
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	queue(f, 3)->size = 0;
+	assert_refused(f, -EINVAL);
+	/* the RX ring is checked as well */
+	*queue(f, 3) = good;
+	queue(f, 2)->used = MEM_4G + HIGH_SIZE - 8;
+	assert_refused(f, -EFAULT);
+	/* pair 0 was not disturbed, and good rings still start */
+	assert_true(f->vn.pair_started[0]);
+	queue(f, 2)->used = MEM_4G + 0x12000;
+	assert_int_equal(vhost_net_start_pair(&f->vn, 1, &f->pairs[1]), 0);
 }
 
 static void test_kernel_refuses_backend(void **state)
 {
 	struct fx *f = *state;
+	const struct fvh_call *c;
 
-	/* the second pair's tap is refused: the first pair is stopped again */
+	/* pair 0's TX ring refuses the tap: RX gets its backend unset again */
 	f->fv.fail_op = FVH_SET_BACKEND;
-	f->fv.fail_after = 3;
+	f->fv.fail_after = 1;
 	f->fv.fail_errno = EBADF;
-	assert_refused(f, -EBADF);
-	f->fv.fail_errno = 0;
+	assert_int_equal(vhost_net_start_pair(&f->vn, 0, &f->pairs[0]), -EBADF);
+	assert_false(f->vn.pair_started[0]);
+	c = fake_vhost_last(&f->fv, FVH_SET_BACKEND, fd_of(0), 0);
+	assert_true(c->value == (uint64_t)-1);
+	assert_false(f->vn.forwarding);
+	/* and the next DRIVER_OK works */
+	assert_int_equal(vhost_net_start_pair(&f->vn, 0, &f->pairs[0]), 0);
 }
 
 /* ---- interrupts --------------------------------------------------------------- */
@@ -439,7 +471,7 @@ static void test_vector_change_rebinds_call(void **state)
 	assert_int_equal(vhost_net_set_call(&f->vn, 1, 555), 0);
 	assert_int_equal(fake_vhost_count(&f->fv, FVH_SET_VRING_CALL, -1), 0);
 
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	assert_int_equal(start_all(f), 0);
 	calls = fake_vhost_count(&f->fv, FVH_SET_VRING_CALL, -1);
 	/* tx1 moves to another vector */
 	assert_int_equal(vhost_net_set_call(&f->vn, 3, 777), 0);
@@ -468,8 +500,8 @@ static void test_forwarder_without_vector(void **state)
 	uint64_t one = 1;
 	int slow;
 
-	f->queues[2].call_fd = -1;	/* rx1 without MSI-X: INTx */
-	assert_int_equal(vhost_net_start(&f->vn, &f->cfg), 0);
+	queue(f, 2)->call_fd = -1;	/* rx1 without MSI-X: INTx */
+	assert_int_equal(start_all(f), 0);
 	c = fake_vhost_last(&f->fv, FVH_SET_VRING_CALL, fd_of(1), 0);
 	slow = (int)c->value;
 	assert_int_equal(slow, f->vn.vrings[2].slow_fd);
@@ -495,7 +527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_table_and_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_sequence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disabled_pair_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pairs_stop_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ring_gpas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_refuses_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vector_change_rebinds_call, setup, teardown),
