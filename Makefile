@@ -55,17 +55,18 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
                  devices/vfio/quirks.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c \
-                 devices/virtio/net.c devices/virtio/net_user.c
-DEVICE_SRCS   += devices/virtio/vhost_net.c devices/virtio/vhost_sys.c
+                 devices/virtio/net.c devices/virtio/net_user.c devices/net/tap.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
 DEVICE_SRCS   += devices/tpm/crb.c devices/tpm/swtpm.c
+# the vhost-net back end of virtio-net (docs/networking.md)
+DEVICE_SRCS   += devices/virtio/vhost_net.c devices/virtio/vhost_sys.c devices/virtio/net_vhost.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/fw_cfg_opt.c firmware/e820.c firmware/smbios.c \
                  firmware/bootorder.c firmware/acpi_tables.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/groups.c host/inuse.c host/bind.c
-VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
+VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
                  vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
