@@ -34,6 +34,7 @@
 #include "devices/net/tap.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
+#include "devices/virtio/vhost_net.h"
 #include "firmware/acpi.h"
 #include "firmware/acpi_tables.h"
 #include "firmware/fw_cfg.h"
@@ -284,12 +285,22 @@ static int machine_nics(struct vm *vm, struct pci_root *root)
 		struct vnet *nic;
 		int ret;
 
-		if (nc->vhost == NET_VHOST_MODE_ON) {
-			pr_err("--net %s: vhost=on: this minivmm has no vhost-net back end (drop vhost=on)",
-			       nc->ifname);
-			return -EINVAL;
-		}
 		snprintf(name, sizeof(name), "virtio-net%u", i & 0xff);
+		/* vhost-net unless vhost=off; opened now, before seccomp. */
+		p.backend = &net_user_backend;
+		if (nc->vhost != NET_VHOST_MODE_OFF) {
+			ret = net_vhost_probe();
+			if (!ret) {
+				p.backend = &net_vhost_backend;
+			} else if (nc->vhost == NET_VHOST_MODE_ON) {
+				pr_err("--net %s: vhost=on: %s (or vhost=off)", nc->ifname,
+				       vhost_net_error(ret));
+				return ret;
+			} else {
+				pr_info("%s: no vhost-net: %s; the userspace data path serves it",
+					name, vhost_net_error(ret));
+			}
+		}
 		if (nc->has_mac)
 			memcpy(mac, nc->mac, 6);
 		else
@@ -319,7 +330,7 @@ static int machine_nics(struct vm *vm, struct pci_root *root)
 		pr_info("%s: %s %s at 00:%02x.0, MAC %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair(s), %s data path",
 			name, nc->kind == NET_BACKEND_TAP ? "tap" : nc->kind == NET_BACKEND_BRIDGE ?
 			"bridge port" : "macvtap", tap.ifname, slot, mac[0], mac[1], mac[2], mac[3],
-			mac[4], mac[5], p.queues, net_user_backend.name);
+			mac[4], mac[5], p.queues, p.backend->name);
 	}
 	return 0;
 }

@@ -106,7 +106,8 @@ static struct net_vring vring_of(struct vnet *n, unsigned int index)
 
 	return (struct net_vring){
 		.index = index, .size = q->size, .desc = q->desc, .avail = q->driver,
-		.used = q->device, .kick_fd = q->kick_fd, .call_fd = -1,
+		.used = q->device, .kick_fd = q->kick_fd,
+		.call_fd = n->be_ops->kernel_signals ? virtio_pci_queue_irqfd(&n->vp, index) : -1,
 	};
 }
 
@@ -447,12 +448,32 @@ static void vnet_config_write(void *opaque, uint64_t off, const void *data, unsi
 	 * CTRL_MAC_ADDR_SET); nothing else is writable. */
 }
 
+/* A queue's MSI-X vector, or MSI-X, changed while active: a back end the
+ * kernel signals for follows it (vp->lock held, then n->lock). */
+static void vnet_queue_vector(void *opaque, unsigned int vq)
+{
+	struct vnet *n = opaque;
+	int ret;
+
+	if (!n->be_ops->set_call)
+		return;
+	pthread_mutex_lock(&n->lock);
+	if (vq < 2 * n->pairs_on) {
+		ret = n->be_ops->set_call(n->be, vq, virtio_pci_queue_irqfd(&n->vp, vq));
+		if (ret)
+			pr_warn("%s: queue %u: cannot follow its new MSI-X vector: %s", n->name, vq,
+				strerror(-ret));
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
 static const struct virtio_dev_ops vnet_dev_ops = {
 	.config_read = vnet_config_read,
 	.config_write = vnet_config_write,
 	.set_features = vnet_set_features,
 	.activate = vnet_activate,
 	.reset = vnet_reset,
+	.queue_vector = vnet_queue_vector,
 };
 
 /* ---- creation ------------------------------------------------------------ */
@@ -542,21 +563,25 @@ struct vnet *vnet_create(const struct vm_ops *ops, const struct guest_mem *mem,
 		.dev_ops = &vnet_dev_ops,
 		.opaque = n,
 	};
-	ret = virtio_pci_init(&n->vp, ops, &vpp);
-	if (ret)
-		goto close_stop;
+	/* The back end first: what it can serve decides the offer. */
 	env = (struct net_backend_env){
 		.name = n->name, .mem = mem, .tap_fds = n->tap_fds, .nr_pairs = n->nr_pairs,
 		.dev = n, .notify = be_notify, .needs_reset = be_needs_reset,
 	};
 	ret = n->be_ops->create(&env, &n->be);
 	if (ret)
-		goto exit_vp;
+		goto close_stop;
+	if (n->be_ops->offer)
+		vpp.features = n->be_ops->offer(n->be, vpp.features);
+	vpp.msix_external = n->be_ops->kernel_signals;
+	ret = virtio_pci_init(&n->vp, ops, &vpp);
+	if (ret)
+		goto destroy_be;
 	device_register(ops, &n->dev, n->name, &vnet_device_ops);
 	return n;
 
-exit_vp:
-	virtio_pci_exit(&n->vp);
+destroy_be:
+	n->be_ops->destroy(n->be);
 close_stop:
 	close(n->ctrl_stop_fd);
 free_fds:

@@ -145,8 +145,16 @@ struct net_queue_stats {
 
 struct net_backend_ops {
 	const char *name;		/* "userspace", "vhost" */
+	/* The host kernel signals the queues' call fds (vhost): the device
+	 * makes its MSI-X vectors MSI_VECTOR_EXTERNAL (devices/msi_vector.h),
+	 * fills net_vring.call_fd with the vector's eventfd and calls
+	 * set_call when a vector moves. */
+	bool kernel_signals;
 	/* Set up (no thread runs yet); *be is passed to every other hook. */
 	int (*create)(const struct net_backend_env *env, void **be);
+	/* The device's feature offer, less what the back end cannot serve
+	 * (NULL: all of it). Called once, after create. */
+	uint64_t (*offer)(void *be, uint64_t features);
 	/* Serve pair p with the negotiated features (VIRTIO_BIT(...)). -errno
 	 * puts the device into DEVICE_NEEDS_RESET. */
 	int (*start_pair)(void *be, unsigned int p, const struct net_vring *rx,
@@ -154,6 +162,9 @@ struct net_backend_ops {
 	/* Stop pair p (a no-op if not started): when it returns no thread of
 	 * the back end touches the pair's rings or guest memory any more. */
 	void (*stop_pair)(void *be, unsigned int p);
+	/* kernel_signals: virtqueue vq of a started pair is now signalled
+	 * through call_fd (-1: none; env->notify then). NULL: never. */
+	int (*set_call)(void *be, unsigned int vq, int call_fd);
 	/* Counters of pair p since creation (rx: frames into the guest). */
 	void (*stats)(void *be, unsigned int p, struct net_queue_stats *rx,
 		      struct net_queue_stats *tx);
@@ -162,6 +173,10 @@ struct net_backend_ops {
 };
 
 extern const struct net_backend_ops net_user_backend;	/* net_user.c */
+extern const struct net_backend_ops net_vhost_backend;	/* net_vhost.c */
+/* Whether /dev/vhost-net opens here (before seccomp): 0 or -errno, which
+ * vhost_net_error() (devices/virtio/vhost_net.h) words. */
+int net_vhost_probe(void);
 
 /* ---- the device -------------------------------------------------------- */
 

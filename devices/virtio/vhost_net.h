@@ -34,7 +34,7 @@
 #include "devices/virtio/vhost_ops.h"
 #include "lib/memory.h"
 
-#define VHOST_NET_MAX_PAIRS	16
+#define VHOST_NET_MAX_PAIRS	64	/* VNET_MAX_PAIRS */
 
 /* The virtio-net header with VIRTIO_F_VERSION_1 (§5.1.6: num_buffers is
  * always there): what the tap must be set to (TUNSETVNETHDRSZ). */
