@@ -177,6 +177,10 @@ extern const struct net_backend_ops net_vhost_backend;	/* net_vhost.c */
 /* Whether /dev/vhost-net opens here (before seccomp): 0 or -errno, which
  * vhost_net_error() (devices/virtio/vhost_net.h) words. */
 int net_vhost_probe(void);
+/* For the unit tests: the vhost interface net_vhost_backend and the probe
+ * use (devices/virtio/vhost_ops.h; NULL: the real /dev/vhost-net). */
+struct vhost_ops;
+void net_vhost_use_ops(const struct vhost_ops *ops);
 
 /* ---- the device -------------------------------------------------------- */
 

@@ -12,6 +12,19 @@
 #include "devices/virtio/net.h"
 #include "devices/virtio/vhost_net.h"
 
+/* The vhost interface in use: the real one unless a unit test gave a fake. */
+static const struct vhost_ops *vhost_ops_in_use;
+
+void net_vhost_use_ops(const struct vhost_ops *ops)
+{
+	vhost_ops_in_use = ops;
+}
+
+static const struct vhost_ops *ops_in_use(void)
+{
+	return vhost_ops_in_use ? vhost_ops_in_use : vhost_sys_ops();
+}
+
 struct vhost_be {
 	struct vhost_net vn;
 	struct net_backend_env env;
@@ -32,7 +45,7 @@ static int vhost_create(const struct net_backend_env *env, void **be)
 	if (!nv)
 		return -ENOMEM;
 	nv->env = *env;
-	ret = vhost_net_open(&nv->vn, vhost_sys_ops(), env->name, env->nr_pairs, vhost_notify, nv);
+	ret = vhost_net_open(&nv->vn, ops_in_use(), env->name, env->nr_pairs, vhost_notify, nv);
 	if (ret) {
 		free(nv);
 		return ret;
@@ -108,7 +121,7 @@ const struct net_backend_ops net_vhost_backend = {
 
 int net_vhost_probe(void)
 {
-	const struct vhost_ops *ops = vhost_sys_ops();
+	const struct vhost_ops *ops = ops_in_use();
 	int fd = ops->open(ops->ctx);
 
 	if (fd < 0)
