@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# 56-net: virtio-net on the userspace data path (docs/networking.md), inside L1
+# 56-net: virtio-net (docs/networking.md), inside L1
 # only (a tap, a bridge and 10.0.56.0/24, 10.0.57.0/24 private to it; no
 # internet). Guest A (2 vCPUs) has a card on the tap tap56 (queues=2) and one
 # on the bridge br56 (a tap of minivmm's); guest B, a second minivmm, has one
-# card on br56. Before booting Linux, A's startup.nsh runs `ifconfig -l` in the
-# UEFI shell: OVMF's own network stack (VirtioNetDxe) lists both cards by MAC.
+# card on br56. The tap card runs the userspace data path (vhost=off), the
+# bridge cards the default (vhost-net; 59-vhost checks that path). Before
+# booting Linux, A's startup.nsh runs `ifconfig -l` in the UEFI shell: OVMF's own network stack (VirtioNetDxe) lists both cards by MAC.
 # Then Linux in A pings L1 over the tap, fetches a file from L1 from each vCPU
 # (so both queue pairs carry traffic: minivmm's per-pair counters say so) and
 # serves one that L1 fetches; both checked by sha256 against the originals. B
@@ -44,7 +45,7 @@ if in_l1; then
 
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --cpus 2 --verbose \
 		--disk "path=$O/esp-a.img,readonly=on" \
-		--net "tap=tap56,queues=2,mac=$MAC_A" --net "bridge=br56,mac=$MAC_A2,queues=1" \
+		--net "tap=tap56,queues=2,mac=$MAC_A,vhost=off" --net "bridge=br56,mac=$MAC_A2,queues=1" \
 		--serial "file:$O/serial-a.txt" < /dev/null > "$O/minivmm-a.log" 2>&1 &
 	pid_a=$!
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 256M --cpus 1 --verbose \
