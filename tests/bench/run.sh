@@ -34,6 +34,9 @@
 #   idle-exits-*, fio-exits-*      KVM exits per second of a Linux guest, idle
 #                                  and under fio, on Hyper-V's interface and
 #                                  on KVM's: see tests/bench/hyperv.sh
+#   net-*                          virtio-net, vhost=on and off: iperf3 each way,
+#                                  TCP request/response, VMM CPU per GiB: see
+#                                  tests/bench/net.sh
 #
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, the order
@@ -66,6 +69,7 @@ source tests/bench/vfio-nvme.sh
 source tests/bench/sata.sh
 source tests/bench/install.sh
 source tests/bench/hyperv.sh
+source tests/bench/net.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -175,6 +179,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		bench_core || for v in $order; do install_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
 		bench_core || for v in $pair; do hv_bench "$v" "$results"; done
+		bench_core || for v in $pair; do net_bench "$v" "$results"; done
 	done
 	cat "$results"
 	exit 0
@@ -234,6 +239,7 @@ bench_core || vnvme_bench_prepare "$artifacts/out"
 bench_core || sata_bench_prepare "$artifacts/out"
 bench_core || install_bench_prepare "$artifacts/out"
 bench_core || hv_bench_prepare "$artifacts/out"
+bench_core || net_bench_prepare "$artifacts/out"
 # The core rows need neither edu nor the NVMe (nor 6 GiB and hugepages).
 l1_args=$(vblk_bench_l1_args "$artifacts/out")
 bench_core || l1_args="$(vfio_bench_l1_args) $l1_args $(vnvme_bench_l1_args "$artifacts/out")"
@@ -262,6 +268,7 @@ bench_core || sata_bench_rows
 bench_core || install_bench_rows
 bench_core || vnvme_bench_rows
 bench_core || hv_bench_rows
+bench_core || net_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 [[ -z ${BENCH_BASE_DESC:-} ]] ||

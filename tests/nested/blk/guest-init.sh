@@ -62,6 +62,14 @@
 #                            waits (<= 120 s) for http://PEER:8056/done; with
 #                            minivmm.net_mac2 / net_ip2, that card is up too and
 #                            answers the peer on the bridge meanwhile
+#   minivmm.test=netbench    virtio-net benchmark (tests/bench/net.sh): the card
+#                            with MAC minivmm.net_mac gets minivmm.net_ip/24;
+#                            iperf3 to minivmm.net_peer for minivmm.netbench_s
+#                            seconds each way ("NETBENCH-BEGIN tx|rx" and
+#                            "-END" around each, for the host's CPU samples,
+#                            then "MINIVMM-NETBENCH tx|rx {iperf3 json}"), and
+#                            minivmm.rr_n 1-byte TCP round trips to PEER:8061
+#                            (tcprr: "netbench rr N median-us M p99-us P")
 #   minivmm.test=netpeer     the second guest on the bridge: net_mac/net_ip as
 #                            above, pings minivmm.net_peer (<= 120 s), fetches its
 #                            /pattern.bin and compares it with its own
@@ -396,6 +404,30 @@ t_netpeer() {
 	say "netpeer fetched pattern.bin from $peer byte for byte"
 }
 
+t_netbench() {
+	local peer secs n dir i=0
+	peer=$(param net_peer)
+	secs=$(param netbench_s)
+	n=$(param rr_n)
+	net_if "$(param net_mac)" "$(param net_ip)" > /dev/null
+	while ! ping -c 1 -W 1 "$peer" > /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 60 ] || fail "no answer from $peer"
+	done
+	for dir in tx rx; do
+		say "NETBENCH-BEGIN $dir"
+		if [ $dir = tx ]; then
+			iperf3 -c "$peer" -t "${secs:-10}" -i 0 -J > /tmp/$dir.json
+		else
+			iperf3 -c "$peer" -t "${secs:-10}" -i 0 -J -R > /tmp/$dir.json
+		fi || fail "iperf3 $dir: $(tail -3 /tmp/$dir.json)"
+		say "NETBENCH-END $dir"
+		echo "MINIVMM-NETBENCH $dir $(tr -d '\n\t' < /tmp/$dir.json)"
+	done
+	dir=$(tcprr client "$peer" 8061 "${n:-2000}") || fail "tcprr: $dir"
+	say "netbench $dir"
+}
+
 t_topology() {
 	local c n t
 	for c in /sys/devices/system/cpu/cpu[0-9]*; do
@@ -422,6 +454,7 @@ tpm) t_tpm ;;
 bar64) t_bar64 ;;
 net) t_net ;;
 netpeer) t_netpeer ;;
+netbench) t_netbench ;;
 *) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
 esac
 echo "MINIVMM-GUEST-DONE"
