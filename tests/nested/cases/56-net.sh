@@ -42,13 +42,16 @@ if in_l1; then
 	cp "$O/l1.bin" /tmp/www/l1.bin
 	busybox httpd -p 10.0.56.1:8056 -h /tmp/www
 
+	# --boot disk: a bootorder file, so OVMF connects the disk only and
+	# tries no network boot (minutes of DHCP timeouts per card) before
+	# the shell; startup.nsh connects the cards itself.
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --cpus 2 --verbose \
-		--disk "path=$O/esp-a.img,readonly=on" \
+		--boot disk --disk "path=$O/esp-a.img,readonly=on" \
 		--net "tap=tap56,queues=2,mac=$MAC_A" --net "bridge=br56,mac=$MAC_A2,queues=1" \
 		--serial "file:$O/serial-a.txt" < /dev/null > "$O/minivmm-a.log" 2>&1 &
 	pid_a=$!
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 256M --cpus 1 --verbose \
-		--disk "path=$O/esp-b.img,readonly=on" --net "bridge=br56,mac=$MAC_B" \
+		--boot disk --disk "path=$O/esp-b.img,readonly=on" --net "bridge=br56,mac=$MAC_B" \
 		--serial "file:$O/serial-b.txt" < /dev/null > "$O/minivmm-b.log" 2>&1 &
 	pid_b=$!
 	for ((i = 0; i < 60; i++)); do
@@ -116,7 +119,7 @@ blk_guest_files "$NESTED_OUT"
 BLK_EXTRA_MODULES=virtio_net blk_initramfs "$NESTED_OUT/initrd.img"
 head -c $((3 << 20)) /dev/urandom > "$NESTED_OUT/l1.bin"
 blk_esp "$NESTED_OUT/esp-a.img" 64 \
-	"$(printf 'ifconfig -l\n%s' "$(blk_startup_linux minivmm.test=net minivmm.net_mac=$MAC_A \
+	"$(printf 'connect -r\nifconfig -l\n%s' "$(blk_startup_linux minivmm.test=net minivmm.net_mac=$MAC_A \
 		minivmm.net_ip=10.0.56.2 minivmm.net_peer=10.0.56.1 minivmm.net_mac2=$MAC_A2 \
 		minivmm.net_ip2=10.0.57.2)")" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"
