@@ -257,7 +257,7 @@ FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
 # lib/log.c is left out for the harness's quiet logger (fuzz.c).
 FUZZ_LIB_SRCS := $(filter-out lib/log.c,$(LIB_SRCS)) $(DEVICE_SRCS) $(FIRMWARE_SRCS) \
-                 vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/control.c tests/unit/fake_vm.c \
+                 vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/control.c tests/unit/fake_vm.c \
                  tests/unit/fake_vfio.c $(FUZZ_DIR)/fuzz.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \

@@ -35,8 +35,8 @@ static int net_item(const char *arg, char *item, bool first, struct net_config *
 	char *val = strchr(item, '=');
 
 	if (!val) {
-		pr_err("--net %s: '%s' needs a value (write tap=NAME, bridge=BR or macvtap=IFACE first)",
-		       arg, item);
+		pr_err("--net %s: '%s' needs a value (%s)", arg, item,
+		       first ? "write tap=NAME, bridge=BR or macvtap=IFACE first" : "write KEY=VALUE");
 		return -EINVAL;
 	}
 	*val++ = '\0';

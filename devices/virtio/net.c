@@ -59,6 +59,7 @@ struct vnet {
 	struct vq ctrl_vq;
 	unsigned int ctrl_index;
 	int broken_logged;		/* atomic: one line per activation */
+	bool sync, ctrl_sync;		/* vnet_params.sync; its control queue is up */
 };
 
 /* ---- callbacks for the back end ----------------------------------------- */
@@ -320,6 +321,10 @@ static int ctrl_start(struct vnet *n)
 		      n->features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC));
 	if (ret)
 		return ret;
+	if (n->sync) {
+		n->ctrl_sync = true;
+		return 0;
+	}
 	/* As blk.c's queue threads: only synchronous signals. */
 	sigfillset(&all);
 	sigdelset(&all, SIGSYS);
@@ -343,6 +348,7 @@ static void ctrl_stop(struct vnet *n)
 {
 	uint64_t one = 1, cnt;
 
+	n->ctrl_sync = false;
 	if (!n->ctrl_running)
 		return;
 	if (write(n->ctrl_stop_fd, &one, sizeof(one)) < 0)
@@ -485,6 +491,20 @@ void vnet_rx_mode(struct vnet *n, struct vnet_rx_mode *m)
 	pthread_mutex_unlock(&n->lock);
 }
 
+struct virtio_pci *vnet_transport(struct vnet *n)
+{
+	return &n->vp;
+}
+
+void vnet_poll(struct vnet *n)
+{
+	if (n->ctrl_sync && !n->ctrl_vq.broken)
+		ctrl_drain(n);
+	for (unsigned int p = 0; p < n->pairs_on; p++)
+		if (n->be_ops->poll)
+			n->be_ops->poll(n->be, p);
+}
+
 void vnet_mac(struct vnet *n, uint8_t mac[6])
 {
 	pthread_mutex_lock(&n->lock);
@@ -530,6 +550,7 @@ struct vnet *vnet_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	n->mem = mem;
 	snprintf(n->name, sizeof(n->name), "%s", p->name ? p->name : "virtio-net");
 	n->nr_pairs = p->queues;
+	n->sync = p->sync;
 	n->ctrl_stop_fd = -1;
 	n->be_ops = p->backend ? p->backend : &net_user_backend;
 	if (n->nr_pairs > 1)
@@ -566,7 +587,7 @@ struct vnet *vnet_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	/* The back end first: what it can serve decides the offer. */
 	env = (struct net_backend_env){
 		.name = n->name, .mem = mem, .tap_fds = n->tap_fds, .nr_pairs = n->nr_pairs,
-		.dev = n, .notify = be_notify, .needs_reset = be_needs_reset,
+		.dev = n, .notify = be_notify, .needs_reset = be_needs_reset, .sync = n->sync,
 	};
 	ret = n->be_ops->create(&env, &n->be);
 	if (ret)

@@ -137,6 +137,9 @@ struct net_backend_env {
 	/* The driver broke a rule on virtqueue vq (why: one phrase): the
 	 * device goes into DEVICE_NEEDS_RESET (§2.1.2). Any thread. */
 	void (*needs_reset)(void *dev, unsigned int vq, const char *why);
+	/* Tests and fuzzing only: start no thread; the caller serves the
+	 * pairs with the poll hook (vnet_poll). */
+	bool sync;
 };
 
 struct net_queue_stats {
@@ -170,6 +173,9 @@ struct net_backend_ops {
 		      struct net_queue_stats *tx);
 	/* Every pair already stopped. */
 	void (*destroy)(void *be);
+	/* Optional, with env->sync: one pass of pair p's work (TX, then RX),
+	 * on the caller's thread. */
+	void (*poll)(void *be, unsigned int p);
 };
 
 extern const struct net_backend_ops net_user_backend;	/* net_user.c */
@@ -202,6 +208,7 @@ struct vnet_params {
 	unsigned int queues;		/* pairs, 1..VNET_MAX_PAIRS */
 	const int *tap_fds;		/* queues of them, set up by net_tap.c */
 	const struct net_backend_ops *backend;	/* NULL: net_user_backend */
+	bool sync;			/* tests, fuzzing: no threads, see vnet_poll */
 };
 
 struct vnet;
@@ -223,6 +230,11 @@ struct vnet_rx_mode {
 	unsigned int pairs;				/* pairs in use */
 };
 void vnet_rx_mode(struct vnet *n, struct vnet_rx_mode *m);
+/* The transport, for register access (virtio_pci_bar_read/write). */
+struct virtio_pci *vnet_transport(struct vnet *n);
+/* With vnet_params.sync: serve the control queue and every running pair
+ * once, on this thread (what their threads would do on a kick). */
+void vnet_poll(struct vnet *n);
 void vnet_mac(struct vnet *n, uint8_t mac[6]);
 
 /*

@@ -379,6 +379,8 @@ static int user_start_pair(void *opaque, unsigned int p, const struct net_vring 
 	pq->nr_popped = 0;
 	pq->popped_room = 0;
 	pq->rx_starved = pq->rx_notify = pq->tx_notify = false;
+	if (be->env.sync)
+		return 0;		/* user_poll serves it */
 	/* As blk.c's queue threads: only synchronous signals. */
 	sigfillset(&all);
 	sigdelset(&all, SIGSYS);
@@ -419,6 +421,20 @@ static void user_stop_pair(void *opaque, unsigned int p)
 	pq->nr_popped = 0;
 }
 
+static void user_poll(void *opaque, unsigned int p)
+{
+	struct user_be *be = opaque;
+	struct user_pair *pq = &be->pairs[p];
+
+	if (!pq->txq.broken)
+		tx_service(pq);
+	pq->rx_starved = false;
+	if (!pq->rxq.broken)
+		rx_service(pq);
+	notify(pq, &pq->rxq, pq->rx.index, &pq->rx_notify, &pq->rx_stats);
+	notify(pq, &pq->txq, pq->tx.index, &pq->tx_notify, &pq->tx_stats);
+}
+
 static void user_stats(void *opaque, unsigned int p, struct net_queue_stats *rx,
 		       struct net_queue_stats *tx)
 {
@@ -450,4 +466,5 @@ const struct net_backend_ops net_user_backend = {
 	.stop_pair = user_stop_pair,
 	.stats = user_stats,
 	.destroy = user_destroy,
+	.poll = user_poll,
 };

@@ -5,7 +5,8 @@
 # on the bridge br56 (a tap of minivmm's); guest B, a second minivmm, has one
 # card on br56. The tap card runs the userspace data path (vhost=off), the
 # bridge cards the default (vhost-net; 59-vhost checks that path). Before
-# booting Linux, A's startup.nsh runs `ifconfig -l` in the UEFI shell: OVMF's own network stack (VirtioNetDxe) lists both cards by MAC.
+# booting Linux, A's startup.nsh runs `ifconfig -l` in the UEFI shell: OVMF's
+# own network stack (VirtioNetDxe) lists both cards by MAC.
 # Then Linux in A pings L1 over the tap, fetches a file from L1 from each vCPU
 # (so both queue pairs carry traffic: minivmm's per-pair counters say so) and
 # serves one that L1 fetches; both checked by sha256 against the originals. B
@@ -43,13 +44,16 @@ if in_l1; then
 	cp "$O/l1.bin" /tmp/www/l1.bin
 	busybox httpd -p 10.0.56.1:8056 -h /tmp/www
 
+	# --boot disk: a bootorder file, so OVMF connects the disk only and
+	# tries no network boot (minutes of DHCP timeouts per card) before
+	# the shell; startup.nsh connects the cards itself.
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --cpus 2 --verbose \
-		--disk "path=$O/esp-a.img,readonly=on" \
+		--boot disk --disk "path=$O/esp-a.img,readonly=on" \
 		--net "tap=tap56,queues=2,mac=$MAC_A,vhost=off" --net "bridge=br56,mac=$MAC_A2,queues=1" \
 		--serial "file:$O/serial-a.txt" < /dev/null > "$O/minivmm-a.log" 2>&1 &
 	pid_a=$!
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 256M --cpus 1 --verbose \
-		--disk "path=$O/esp-b.img,readonly=on" --net "bridge=br56,mac=$MAC_B" \
+		--boot disk --disk "path=$O/esp-b.img,readonly=on" --net "bridge=br56,mac=$MAC_B" \
 		--serial "file:$O/serial-b.txt" < /dev/null > "$O/minivmm-b.log" 2>&1 &
 	pid_b=$!
 	for ((i = 0; i < 60; i++)); do
@@ -117,7 +121,7 @@ blk_guest_files "$NESTED_OUT"
 BLK_EXTRA_MODULES=virtio_net blk_initramfs "$NESTED_OUT/initrd.img"
 head -c $((3 << 20)) /dev/urandom > "$NESTED_OUT/l1.bin"
 blk_esp "$NESTED_OUT/esp-a.img" 64 \
-	"$(printf 'ifconfig -l\n%s' "$(blk_startup_linux minivmm.test=net minivmm.net_mac=$MAC_A \
+	"$(printf 'connect -r\nifconfig -l\n%s' "$(blk_startup_linux minivmm.test=net minivmm.net_mac=$MAC_A \
 		minivmm.net_ip=10.0.56.2 minivmm.net_peer=10.0.56.1 minivmm.net_mac2=$MAC_A2 \
 		minivmm.net_ip2=10.0.57.2)")" \
 	"$NESTED_OUT/vmlinuz" "$NESTED_OUT/initrd.img"
