@@ -7,8 +7,10 @@
 #
 #   minivmm --net tap=tapnb,mac=M,queues=2,vhost=on|off
 #   QEMU    -netdev tap,ifname=tapnb,script=no,downscript=no,queues=2,vhost=on|off
-#           -device virtio-net-pci,netdev=n0,mac=M,mq=on,vectors=6
+#           -device virtio-net-pci,netdev=n0,mac=M,mq=on,vectors=6,romfile=
 #
+# Both boot the disk only (minivmm --boot disk, QEMU bootindex=0 and no iPXE
+# ROM): no network boot attempts before the shell runs startup.nsh.
 # Both: stock OVMF.fd, 2 vCPUs, 512 MiB, two queue pairs. Rows, each for
 # vhost (on) and user (off):
 #   net-*-tx-mbits     iperf3 TCP guest -> L1, NET_BENCH_S seconds (Mbit/s)
@@ -72,7 +74,7 @@ net_bench_one() {
 	case $vmm in
 	minivmm|base)
 		"$(bench_minivmm "$vmm")" --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 \
-			--memory 512M --disk "path=$out/esp-net.img,readonly=on" \
+			--memory 512M --boot disk --disk "path=$out/esp-net.img,readonly=on" \
 			--net "tap=tapnb,mac=$NET_BENCH_MAC,queues=2,vhost=$mode" --verbose \
 			--serial "file:$serial" < /dev/null > "$out/$vmm.net-$key.log" 2>&1 &
 		;;
@@ -81,9 +83,9 @@ net_bench_one() {
 			-smp 2 -m 512M -nodefaults -display none -bios /usr/share/ovmf/OVMF.fd \
 			-serial "file:$serial" \
 			-drive "file=$out/esp-net.img,if=none,id=d1,format=raw,readonly=on" \
-			-device virtio-blk-pci,drive=d1 \
+			-device virtio-blk-pci,drive=d1,bootindex=0 \
 			-netdev "tap,id=n0,ifname=tapnb,script=no,downscript=no,queues=2,vhost=$mode" \
-			-device "virtio-net-pci,netdev=n0,mac=$NET_BENCH_MAC,mq=on,vectors=6" \
+			-device "virtio-net-pci,netdev=n0,mac=$NET_BENCH_MAC,mq=on,vectors=6,romfile=" \
 			< /dev/null > "$out/$vmm.net-$key.log" 2>&1 &
 		;;
 	esac

@@ -47,8 +47,10 @@ if in_l1; then
 	mkdir -p /tmp/www
 	cp "$O/l1.bin" /tmp/www/l1.bin
 	busybox httpd -p 10.0.59.1:8056 -h /tmp/www
+	# --boot disk: no network boot attempts (minutes of DHCP timeouts).
 	timeout 300 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --cpus 2 --verbose \
-		--disk "path=$O/esp.img,readonly=on" --net "tap=tap59,queues=2,mac=$MAC,vhost=on" \
+		--boot disk --disk "path=$O/esp.img,readonly=on" \
+		--net "tap=tap59,queues=2,mac=$MAC,vhost=on" \
 		--serial "file:$O/serial.txt" < /dev/null > "$O/minivmm.log" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 240; i++)); do
