@@ -42,7 +42,7 @@ net_bench_prepare() {
 		blk_esp "$out/esp-net.img" 96 "$(blk_startup_linux minivmm.test=netbench \
 			minivmm.net_mac=$NET_BENCH_MAC minivmm.net_ip=10.0.60.2 \
 			minivmm.net_peer=10.0.60.1 minivmm.netbench_s="$NET_BENCH_S" \
-			minivmm.rr_n="$NET_RR_N")" "$out/net.files/vmlinuz" "$out/net.files/initrd.img"
+			minivmm.rr_n="$NET_RR_N" loglevel=1)" "$out/net.files/vmlinuz" "$out/net.files/initrd.img"
 		rm -rf "$out/net.files"
 		gcc -static -O2 -o "$out/tcprr" tests/nested/blk/tcprr.c
 	)
@@ -115,25 +115,24 @@ net_bench_one() {
 		echo "$vmm net-$key-unfinished 1" >> "$results"
 		return
 	fi
-	grep -a '^MINIVMM-NETBENCH \|netbench rr' "$serial" | python3 -c '
-import json, sys
+	grep -a 'MINIVMM-GUEST: netbench ' "$serial" | python3 -c '
+import sys
 vmm, key, ticks, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 moved = 0
 for line in sys.stdin:
-    if "netbench rr" in line:
-        f = line.split()
-        print(vmm, "net-%s-rr-us" % key, f[f.index("median-us") + 1])
-        continue
-    _, d, blob = line.split(" ", 2)
+    f = line.split()
     try:
-        end = json.JSONDecoder().raw_decode(blob)[0]["end"]
-    except (ValueError, KeyError) as e:
-        print("bench: %s: an unreadable iperf3 result (%s)" % (vmm, e), file=sys.stderr)
-        continue
-    # what the receiver got: the guest (rx) or L1 (tx)
-    r = end["sum_received"]
-    print(vmm, "net-%s-%s-mbits" % (key, d), round(r["bits_per_second"] / 1e6, 1))
-    moved += r["bytes"]
+        if f[2] == "rr":
+            print(vmm, "net-%s-rr-us" % key, float(f[f.index("median-us") + 1]))
+        elif f[2] in ("tx", "rx"):
+            moved += int(f[f.index("bytes") + 1])
+            bps = float(f[f.index("bps") + 1])
+            print(vmm, "net-%s-%s-mbits" % (key, f[2]), round(bps / 1e6, 1))
+    except (ValueError, IndexError):
+        print("bench: %s: an unreadable result line: %s" % (vmm, line.strip()), file=sys.stderr)
+# the raw figures too, for a second look at the results file
+print(vmm, "net-%s-cpu-ticks" % key, ticks)
+print(vmm, "net-%s-bytes" % key, moved)
 if moved:
     print(vmm, "net-%s-cpu-s-gib" % key, round(ticks / hz / (moved / 2**30), 2))
 ' "$vmm" "$key" "$ticks" "$(getconf CLK_TCK)" >> "$results"

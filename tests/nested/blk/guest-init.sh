@@ -67,7 +67,8 @@
 #                            iperf3 to minivmm.net_peer for minivmm.netbench_s
 #                            seconds each way ("NETBENCH-BEGIN tx|rx" and
 #                            "-END" around each, for the host's CPU samples,
-#                            then "MINIVMM-NETBENCH tx|rx {iperf3 json}"), and
+#                            then "netbench tx|rx bytes B bps R": what the
+#                            receiver got), and
 #                            minivmm.rr_n 1-byte TCP round trips to PEER:8061
 #                            (tcprr: "netbench rr N median-us M p99-us P")
 #   minivmm.test=netpeer     the second guest on the bridge: net_mac/net_ip as
@@ -422,7 +423,10 @@ t_netbench() {
 			iperf3 -c "$peer" -t "${secs:-10}" -i 0 -J -R > /tmp/$dir.json
 		fi || fail "iperf3 $dir: $(tail -3 /tmp/$dir.json)"
 		say "NETBENCH-END $dir"
-		echo "MINIVMM-NETBENCH $dir $(tr -d '\n\t' < /tmp/$dir.json)"
+		# What the receiver got, from iperf3's JSON: a short line, which
+		# kernel messages are less likely to cut than the whole JSON.
+		say "netbench $dir $(tr -d ' \n\t' < /tmp/$dir.json | sed -n \
+			's/.*"sum_received":{[^}]*"bytes":\([0-9]*\),"bits_per_second":\([0-9.e+]*\).*/bytes \1 bps \2/p')"
 	done
 	dir=$(tcprr client "$peer" 8061 "${n:-2000}") || fail "tcprr: $dir"
 	say "netbench $dir"
