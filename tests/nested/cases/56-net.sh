@@ -22,6 +22,14 @@ MAC_B=52:54:00:57:00:03
 
 if in_l1; then
 	O=$MINIVMM_L1_OUT
+	# L1's initramfs loads tun, bridge and macvtap (tests/nested/prepare.sh);
+	# an L1 started from an initramfs built without them (the cache's
+	# current one is whichever tree prepared last) gets them from its
+	# kernel's tree here.
+	kroot=${MINIVMM_CACHE:-/var/cache/minivmm}/kernel-$(uname -r)/root
+	for m in tun bridge macvtap; do
+		[[ -d /sys/module/$m ]] || modprobe -d "$kroot" "$m" || fail "cannot load $m"
+	done
 	# Bad input first: one line each, before any guest runs.
 	ip tuntap add dev tap56s mode tap
 	for bad in "tap=nosuch56" "bridge=nosuch56" "tap=tap56,mac=01:00:5e:00:00:01" \
