@@ -23,6 +23,7 @@ packages=(
 	gnu-efi					# 48-install's CD loader (tests/nested/install/cdboot.c)
 	shim-signed grub-efi-amd64-signed	# 52-secure-boot: Debian's signed boot chain
 	sbsigntool				# sbverify: the test's kernel must be the signed one
+	iproute2				# ip tuntap / ip link in L1 (56-net)
 )
 
 missing=()

@@ -40,7 +40,9 @@
 #include "lib/log.h"
 #include "lib/thread.h"
 
-#define RX_IOV		4		/* segments kept per RX buffer */
+#define RX_IOV		24		/* segments kept per RX buffer: Linux
+					 * without MRG_RXBUF posts 64 KiB chains
+					 * of MAX_SKB_FRAGS + 2 pages */
 #define TX_IOV		VIRTQ_MAX_CHAIN
 #define BATCH		64		/* frames per direction per wake-up */
 #define HDR		sizeof(struct virtio_net_hdr_v1)
