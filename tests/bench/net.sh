@@ -142,6 +142,12 @@ if moved:
 net_bench() {
 	local vmm=$1 results=$2 out=$MINIVMM_L1_OUT
 	if [[ ! -e /sys/class/net/tapnb ]]; then
+		# as tests/nested/cases/59-vhost.sh: L1's initramfs may be
+		# another tree's
+		for m in tun vhost_net; do
+			[[ -d /sys/module/$m ]] ||
+				modprobe -d "${MINIVMM_CACHE:-/var/cache/minivmm}/kernel-$(uname -r)/root" "$m"
+		done
 		ip tuntap add dev tapnb mode tap multi_queue
 		ip addr add 10.0.60.1/24 dev tapnb
 		ip link set tapnb up

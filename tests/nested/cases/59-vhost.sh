@@ -18,6 +18,13 @@ MAC=52:54:00:59:00:02
 
 if in_l1; then
 	O=$MINIVMM_L1_OUT
+	# L1's initramfs loads tun and vhost_net (tests/nested/prepare.sh); an
+	# L1 booted from an initramfs of another tree (the shared cache's
+	# current one is whichever tree prepared last) loads them here.
+	kroot=${MINIVMM_CACHE:-/var/cache/minivmm}/kernel-$(uname -r)/root
+	for m in tun vhost_net; do
+		[[ -d /sys/module/$m ]] || modprobe -d "$kroot" "$m" || fail "cannot load $m"
+	done
 	ip tuntap add dev tap59 mode tap multi_queue
 	ip addr add 10.0.59.1/24 dev tap59
 	ip link set tap59 up
