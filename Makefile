@@ -54,16 +54,19 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
                  devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c \
                  devices/vfio/quirks.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
-                 devices/virtio/blk.c devices/block/blk_io.c
+                 devices/virtio/blk.c devices/block/blk_io.c \
+                 devices/virtio/net.c devices/virtio/net_user.c devices/net/tap.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
 DEVICE_SRCS   += devices/tpm/crb.c devices/tpm/swtpm.c
+# the vhost-net back end of virtio-net (docs/networking.md)
+DEVICE_SRCS   += devices/virtio/vhost_net.c devices/virtio/vhost_sys.c devices/virtio/net_vhost.c
 FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/aml.c firmware/aml_ops.c firmware/aml_resource.c \
                  firmware/acpi.c firmware/acpi_loader.c firmware/dsdt.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/fw_cfg_opt.c firmware/e820.c firmware/smbios.c \
                  firmware/bootorder.c firmware/acpi_tables.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/check_user.c host/groups.c host/inuse.c host/bind.c
-VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
+VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
                  vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c vmm/privdrop.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
@@ -100,7 +103,7 @@ FORCE:
 # sysfs); a test uses the ones it needs.
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:.c=)
-UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fake_kvm.o tests/unit/fakesys/fakesys.o
+UNIT_FAKES := tests/unit/fake_vm.o tests/unit/fake_vfio.o tests/unit/fake_vhost.o tests/unit/fake_kvm.o tests/unit/fakesys/fakesys.o
 UNIT_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 tests/unit/libfakes.a: $(UNIT_FAKES)
@@ -254,7 +257,7 @@ FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
 # lib/log.c is left out for the harness's quiet logger (fuzz.c).
 FUZZ_LIB_SRCS := $(filter-out lib/log.c,$(LIB_SRCS)) $(DEVICE_SRCS) $(FIRMWARE_SRCS) \
-                 vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/control.c tests/unit/fake_vm.c \
+                 vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/control.c tests/unit/fake_vm.c \
                  tests/unit/fake_vfio.c $(FUZZ_DIR)/fuzz.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \

@@ -265,3 +265,13 @@ int msix_vector_eventfd(struct msix *m, unsigned int vec)
 {
 	return vec < m->nr ? msi_vector_open(&m->vec[vec]) : -EINVAL;
 }
+
+int msix_vector_fd(struct msix *m, unsigned int vec)
+{
+	int fd;
+
+	pthread_mutex_lock(&m->lock);
+	fd = msix_vector_eventfd(m, vec);
+	pthread_mutex_unlock(&m->lock);
+	return fd;
+}

@@ -133,5 +133,8 @@ void msix_notify(struct msix *m, unsigned int vec);
 /* For hooks (the table lock held): vector vec's eventfd, opened on first
  * use, or -errno. */
 int msix_vector_eventfd(struct msix *m, unsigned int vec);
+/* The same for an owner that hands the eventfd to another signaller (an
+ * MSI_VECTOR_EXTERNAL table whose vectors vhost writes): takes the lock. */
+int msix_vector_fd(struct msix *m, unsigned int vec);
 
 #endif

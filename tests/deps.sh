@@ -19,9 +19,11 @@ packages=(
 	xorriso grub-efi-amd64-bin grub-common	# grub-mkrescue: the El Torito ISO 46-ahci boots;
 						# grub-mkimage, grub-editenv: 48-install's CD
 	fio					# virtio-blk benchmark (runs in the L2 guest)
+	iperf3					# virtio-net benchmark (guest and L1; tests/bench/net.sh)
 	gnu-efi					# 48-install's CD loader (tests/nested/install/cdboot.c)
 	shim-signed grub-efi-amd64-signed	# 52-secure-boot: Debian's signed boot chain
 	sbsigntool				# sbverify: the test's kernel must be the signed one
+	iproute2				# ip tuntap / ip link in L1 (56-net)
 )
 
 missing=()

@@ -28,6 +28,7 @@ enum {
 	OPT_SECURE_BOOT, OPT_FW_CFG, OPT_HYPERV, OPT_PIN_IO, OPT_HALT_POLL, OPT_CPU_PM,
 	OPT_TEST_FORBIDDEN,
 	OPT_USER, OPT_GROUP, OPT_CHROOT,
+	OPT_NET,
 };
 
 static const struct option cli_options[] = {
@@ -60,6 +61,7 @@ static const struct option cli_options[] = {
 	{ "test-forbidden", required_argument, NULL, OPT_TEST_FORBIDDEN },
 	{ "disk",      required_argument, NULL, OPT_DISK },
 	{ "cdrom",     required_argument, NULL, OPT_CDROM },
+	{ "net",       required_argument, NULL, OPT_NET },
 	{ "vfio",      required_argument, NULL, OPT_VFIO },
 	{ "gpu",       required_argument, NULL, OPT_GPU },
 	{ "hv-vendor-id", required_argument, NULL, OPT_HV_VENDOR_ID },
@@ -104,6 +106,11 @@ void cli_usage(void)
 "  --fw-cfg name=opt/NAME,file=FILE | name=opt/NAME,string=TEXT\n"
 "                       a file for the firmware, e.g. opt/ovmf/X-PciMmio64Mb\n"
 "                       (repeatable; FILE is read at start)\n"
+"  --net tap=NAME|bridge=BR|macvtap=IFACE[,mac=52:54:00:..][,queues=N][,vhost=on|off]\n"
+"                       a virtio-net card (repeatable) on an existing tap, on a\n"
+"                       tap of minivmm's added to bridge BR, or on a macvtap of\n"
+"                       minivmm's on IFACE; queue pairs (default one per vCPU);\n"
+"                       docs/networking.md\n"
 "  --name NAME          VM name: where per-VM state (the vars copy, the TPM) is kept\n"
 "  --tpm [socket=PATH]  a TPM 2.0 (CRB interface, as Windows 11 wants): minivmm\n"
 "                       starts swtpm with its state in the VM's state directory,\n"
@@ -818,6 +825,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_CDROM:
 			if (add_disk(cfg, arg, opt == OPT_CDROM))
 				return -EINVAL;
+			break;
+		case OPT_NET:
+			if (cfg->nr_nics == CLI_MAX_NICS) {
+				pr_err("--net %s: more than %d network cards (minivmm takes at most %d)",
+				       arg, CLI_MAX_NICS, CLI_MAX_NICS);
+				return -EINVAL;
+			}
+			if (cli_parse_net(arg, &cfg->nics[cfg->nr_nics]))
+				return -EINVAL;
+			cfg->nr_nics++;
 			break;
 		case OPT_VFIO:
 		case OPT_GPU:

@@ -40,6 +40,32 @@ struct disk_config {
 	unsigned int queues;		/* 0: one per vCPU (virtio only) */
 };
 
+#define CLI_MAX_NICS		8
+#define CLI_NET_MAX_QUEUES	64	/* VNET_MAX_PAIRS */
+#define CLI_IFNAME_MAX		15	/* IFNAMSIZ less its NUL */
+
+enum net_backend_kind {
+	NET_BACKEND_TAP,		/* tap=NAME: an existing tap */
+	NET_BACKEND_BRIDGE,		/* bridge=BR: a tap of ours on BR */
+	NET_BACKEND_MACVTAP,		/* macvtap=IFACE: a macvtap of ours on IFACE */
+};
+
+enum net_vhost_mode {
+	NET_VHOST_MODE_AUTO,		/* vhost-net when /dev/vhost-net is usable */
+	NET_VHOST_MODE_ON,
+	NET_VHOST_MODE_OFF,
+};
+
+/* --net tap=NAME|bridge=BR|macvtap=IFACE[,mac=XX:..][,queues=N][,vhost=on|off] */
+struct net_config {
+	enum net_backend_kind kind;
+	char ifname[CLI_IFNAME_MAX + 1];
+	uint8_t mac[6];
+	bool has_mac;
+	unsigned int queues;		/* 0: one pair per vCPU */
+	enum net_vhost_mode vhost;
+};
+
 #define CLI_CONTROL_PATH_MAX	107	/* sockaddr_un's sun_path, less its NUL */
 
 #define CLI_MAX_VFIO		8
@@ -101,6 +127,8 @@ struct vm_config {
 	 * ports 0-5 in that order (docs/ahci.md) */
 	struct disk_config disks[CLI_MAX_DISKS];
 	unsigned int nr_disks;
+	struct net_config nics[CLI_MAX_NICS];	/* --net, in order */
+	unsigned int nr_nics;
 	struct vfio_dev_config vfio[CLI_MAX_VFIO];	/* --vfio and --gpu, in order */
 	unsigned int nr_vfio;
 	enum serial_kind serial;
@@ -159,6 +187,11 @@ int cli_next_item(const char **p, char *item, size_t cap);
 
 /* One --disk value into d: 0, or -EINVAL after printing one line. */
 int cli_parse_disk(const char *arg, struct disk_config *d);
+
+/* One --net value into n: 0, or -EINVAL after printing one line. */
+int cli_parse_net(const char *arg, struct net_config *n);
+/* A MAC address "xx:xx:xx:xx:xx:xx": 0, or -EINVAL (nothing printed). */
+int cli_parse_mac(const char *s, uint8_t mac[6]);
 
 /* One --vfio (gpu false) or --gpu value into d: 0, or -EINVAL after one line. */
 int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d);

@@ -31,7 +31,10 @@
 #include "devices/tpm/swtpm.h"
 #include "devices/vfio/vfio.h"
 #include "devices/vfio/vfio_ops.h"
+#include "devices/net/tap.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
+#include "devices/virtio/vhost_net.h"
 #include "firmware/acpi.h"
 #include "firmware/acpi_tables.h"
 #include "firmware/fw_cfg.h"
@@ -222,6 +225,112 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 			bootorder_virtio_blk(&vm->boot_devices[i], 0, slot);
 		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
 			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
+	}
+	return 0;
+}
+
+/*
+ * A card's MAC when --net gives none: locally administered, QEMU's
+ * 52:54:00 prefix, the rest a hash (FNV-1a) of what names the card
+ * stably: the VM's name, the host interface and the card's index. A
+ * bridge or macvtap card of an unnamed VM gets the process id too, so
+ * two such VMs on one bridge do not collide (give --name or mac= for an
+ * address that stays).
+ */
+static void default_mac(const struct vm_config *cfg, const struct net_config *nc,
+			unsigned int nth, uint8_t mac[6])
+{
+	char key[128];
+	uint32_t h = 2166136261u;
+	bool unnamed = !strcmp(cfg->name, "minivmm") && nc->kind != NET_BACKEND_TAP;
+
+	snprintf(key, sizeof(key), "%s/%d/%s/%u/%d", cfg->name, (int)nc->kind, nc->ifname, nth,
+		 unnamed ? (int)getpid() : 0);
+	for (const char *c = key; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+/*
+ * --net: a virtio-net function each, on the root bus after the disks,
+ * over a tap, a bridge port or a macvtap of its own (devices/net/tap.h),
+ * a queue pair per vCPU unless queues= says otherwise.
+ */
+static int machine_nics(struct vm *vm, struct pci_root *root)
+{
+	static const enum tap_kind kinds[] = {
+		[NET_BACKEND_TAP] = TAP_EXISTING,
+		[NET_BACKEND_BRIDGE] = TAP_BRIDGE,
+		[NET_BACKEND_MACVTAP] = TAP_MACVTAP,
+	};
+	struct pci_bus *bus0 = pci_root_bus(root);
+	unsigned int slot = 1;
+
+	for (unsigned int i = 0; i < vm->cfg->nr_nics; i++) {
+		const struct net_config *nc = &vm->cfg->nics[i];
+		uint8_t mac[6];
+		char name[16];
+		struct vnet_params p = {
+			.mac = mac,
+			.queues = nc->queues ? nc->queues :
+				  vm->nr_vcpus < VNET_MAX_PAIRS ? vm->nr_vcpus : VNET_MAX_PAIRS,
+			.name = name,
+		};
+		struct tap tap;
+		struct vnet *nic;
+		int ret;
+
+		snprintf(name, sizeof(name), "virtio-net%u", i & 0xff);
+		/* vhost-net unless vhost=off; opened now, before seccomp. */
+		p.backend = &net_user_backend;
+		if (nc->vhost != NET_VHOST_MODE_OFF) {
+			ret = net_vhost_probe();
+			if (!ret) {
+				p.backend = &net_vhost_backend;
+			} else if (nc->vhost == NET_VHOST_MODE_ON) {
+				pr_err("--net %s: vhost=on: %s (or vhost=off)", nc->ifname,
+				       vhost_net_error(ret));
+				return ret;
+			} else {
+				pr_info("%s: no vhost-net: %s; the userspace data path serves it",
+					name, vhost_net_error(ret));
+			}
+		}
+		if (nc->has_mac)
+			memcpy(mac, nc->mac, 6);
+		else
+			default_mac(vm->cfg, nc, i, mac);
+		ret = tap_open(&tap, kinds[nc->kind], nc->ifname, i, p.queues);
+		if (ret)
+			return ret;
+		p.tap_fds = tap.fds;
+		nic = vnet_create(&vm->ops, &vm->mem, &p);
+		if (!nic) {
+			ret = -errno;
+			pr_err("--net %s: creating the virtio-net device: %s", nc->ifname, strerror(-ret));
+			tap_close(&tap);
+			return ret;
+		}
+		/* The device owns the queues now; a macvtap's reaper pipe
+		 * stays open (never closed by us) until minivmm exits. */
+		tap_release_fds(&tap);
+		while (slot < 0x1f && bus0->devs[PCI_DEVFN(slot, 0)])
+			slot++;
+		ret = slot < 0x1f ? pci_bus_plug(bus0, vnet_pci(nic), PCI_DEVFN(slot, 0)) : -ENOSPC;
+		if (ret) {
+			pr_err("--net %s: no free PCI slot on the root bus (%s)", nc->ifname,
+			       strerror(-ret));
+			return ret;
+		}
+		pr_info("%s: %s %s at 00:%02x.0, MAC %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair(s), %s data path",
+			name, nc->kind == NET_BACKEND_TAP ? "tap" : nc->kind == NET_BACKEND_BRIDGE ?
+			"bridge port" : "macvtap", tap.ifname, slot, mac[0], mac[1], mac[2], mac[3],
+			mac[4], mac[5], p.queues, p.backend->name);
 	}
 	return 0;
 }
@@ -491,6 +600,8 @@ int machine_create(struct vm *vm)
 		ret = machine_ahci(vm, root);
 	if (!ret)
 		ret = machine_disks(vm, root);
+	if (!ret)
+		ret = machine_nics(vm, root);
 	if (!ret)
 		ret = machine_vfio(vm, root);
 	/* Last: the tables describe every device. */

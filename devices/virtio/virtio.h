@@ -59,6 +59,11 @@ struct virtio_dev_ops {
 	 * finish, forget all queue state. Must not return before no
 	 * thread of the device touches guest memory any more. */
 	void (*reset)(void *opaque);
+	/* While active: queue q's MSI-X vector, or MSI-X itself, changed
+	 * (virtio_pci_queue_irqfd() tells what signals it now). May be NULL:
+	 * devices that signal through virtio_pci_notify_queue() need not
+	 * care. */
+	void (*queue_vector)(void *opaque, unsigned int q);
 };
 
 #endif

@@ -63,6 +63,29 @@ void virtio_pci_notify_queue(struct virtio_pci *vp, unsigned int q)
 	intx_raise(vp);
 }
 
+int virtio_pci_queue_irqfd(struct virtio_pci *vp, unsigned int q)
+{
+	uint16_t vec;
+	int fd;
+
+	if (q >= vp->nr_queues || !msix_enabled(&vp->msix))
+		return -1;
+	vec = __atomic_load_n(&vp->queues[q].vector, __ATOMIC_RELAXED);
+	if (vec == VIRTIO_MSI_NO_VECTOR)
+		return -1;
+	fd = msix_vector_fd(&vp->msix, vec);
+	return fd < 0 ? -1 : fd;
+}
+
+/* vp->lock held: tell an active device its queues' interrupts moved. */
+static void vectors_changed(struct virtio_pci *vp, unsigned int first, unsigned int end)
+{
+	if (!vp->active || !vp->dev_ops->queue_vector)
+		return;
+	for (unsigned int i = first; i < end && i < vp->nr_queues; i++)
+		vp->dev_ops->queue_vector(vp->opaque, i);
+}
+
 static void config_notify(struct virtio_pci *vp)
 {
 	__atomic_fetch_or(&vp->isr, VIRTIO_ISR_CONFIG, __ATOMIC_SEQ_CST);
@@ -312,8 +335,10 @@ static bool common_write(struct virtio_pci *vp, uint64_t off, uint64_t v, unsign
 			q->size = (uint16_t)v;
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX | 2 << 8:
-		if (q)
+		if (q) {
 			__atomic_store_n(&q->vector, vector_ok(vp, (uint16_t)v), __ATOMIC_RELAXED);
+			vectors_changed(vp, vp->queue_select, vp->queue_select + 1u);
+		}
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE | 2 << 8:
 		/* §4.1.4.3.2: the driver never writes 0 (that would be
@@ -507,6 +532,9 @@ static void vp_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, un
 
 		msix_set_control(&vp->msix, ctl & PCI_MSIX_FLAGS_ENABLE,
 				 ctl & PCI_MSIX_FLAGS_MASKALL);
+		pthread_mutex_lock(&vp->lock);
+		vectors_changed(vp, 0, vp->nr_queues);
+		pthread_mutex_unlock(&vp->lock);
 	}
 	if (pci_range_overlaps(off, len, vp->cfg_cap + 16, 4) && cfg_window(vp, &woff, &wlen))
 		virtio_pci_bar_write(vp, woff, dev->config + vp->cfg_cap + 16, wlen);
@@ -651,10 +679,11 @@ int virtio_pci_init(struct virtio_pci *vp, const struct vm_ops *ops,
 	}
 	/* One vector per queue plus one for configuration changes, as
 	 * Linux asks for first (it falls back to sharing if it must). GATED:
-	 * the I/O threads signal them (msi_vector.h says why not detach). */
+	 * the I/O threads signal them (msi_vector.h says why not detach);
+	 * EXTERNAL when vhost does (devices/virtio/vhost_net.h). */
 	ret = msix_init(&vp->msix, &(struct msix_params){
 				.vm = ops, .name = p->name, .nr = p->nr_queues + 1,
-				.mode = MSI_VECTOR_GATED });
+				.mode = p->msix_external ? MSI_VECTOR_EXTERNAL : MSI_VECTOR_GATED });
 	if (ret)
 		goto close_kicks;
 	ret = add_caps(vp);

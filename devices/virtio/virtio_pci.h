@@ -105,6 +105,9 @@ struct virtio_pci_params {
 	unsigned int config_size;	/* device configuration bytes */
 	const struct virtio_dev_ops *dev_ops;
 	void *opaque;
+	/* The host kernel, not minivmm, writes the vectors' eventfds
+	 * (vhost): the MSI-X table is MSI_VECTOR_EXTERNAL (msi_vector.h). */
+	bool msix_external;
 };
 
 struct virtio_pci {
@@ -153,6 +156,13 @@ static inline const struct virtio_pci_queue *virtio_pci_queue(const struct virti
 {
 	return q < vp->nr_queues ? &vp->queues[q] : NULL;
 }
+
+/*
+ * For activate() and queue_vector() (vp->lock held): the eventfd whose
+ * write interrupts the driver for queue q through KVM alone (MSI-X enabled,
+ * a vector assigned), or -1: only virtio_pci_notify_queue() can (INTx).
+ */
+int virtio_pci_queue_irqfd(struct virtio_pci *vp, unsigned int q);
 
 /* Used buffers on queue q: interrupt the driver (any thread). */
 void virtio_pci_notify_queue(struct virtio_pci *vp, unsigned int q);

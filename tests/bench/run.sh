@@ -38,6 +38,9 @@
 #                                  trips and the virtio-blk fio QD 1 job with
 #                                  --seccomp on vs off (minivmm alone, ratio
 #                                  on/off): see tests/bench/seccomp.sh
+#   net-*                          virtio-net, vhost=on and off: iperf3 each way,
+#                                  TCP request/response, VMM CPU per GiB: see
+#                                  tests/bench/net.sh
 #
 #   tests/bench/run.sh             the table on stdout; raw results are kept
 #   BENCH_RUNS=N                   repetitions per VMM (default 2, the order
@@ -71,6 +74,7 @@ source tests/bench/sata.sh
 source tests/bench/install.sh
 source tests/bench/hyperv.sh
 source tests/bench/seccomp.sh
+source tests/bench/net.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -181,6 +185,7 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		bench_core || for v in $order; do install_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
 		bench_core || for v in $pair; do hv_bench "$v" "$results"; done
+		bench_core || for v in $pair; do net_bench "$v" "$results"; done
 	done
 	cat "$results"
 	exit 0
@@ -241,6 +246,7 @@ bench_core || vnvme_bench_prepare "$artifacts/out"
 bench_core || sata_bench_prepare "$artifacts/out"
 bench_core || install_bench_prepare "$artifacts/out"
 bench_core || hv_bench_prepare "$artifacts/out"
+bench_core || net_bench_prepare "$artifacts/out"
 # The core rows need neither edu nor the NVMe (nor 6 GiB and hugepages).
 l1_args=$(vblk_bench_l1_args "$artifacts/out")
 bench_core || l1_args="$(vfio_bench_l1_args) $l1_args $(vnvme_bench_l1_args "$artifacts/out")"
@@ -270,6 +276,7 @@ bench_core || install_bench_rows
 bench_core || vnvme_bench_rows
 bench_core || hv_bench_rows
 sc_bench_rows
+bench_core || net_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 [[ -z ${BENCH_BASE_DESC:-} ]] ||

@@ -61,9 +61,12 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/minivmm-bookworm-backports.sources
 
 # The modules L1 loads, in this order (dependencies are resolved from modules.dep and
 # inserted before each). KVM on AMD + VFIO type1 (Debian's 6.1 has no IOMMUFD), then
-# virtio-pci + 9p so /init can mount L0's / through virtfs.
+# virtio-pci + 9p so /init can mount L0's / through virtfs; tun, bridge and
+# macvtap for virtio-net's host ends (56-net); vhost_net for its in-kernel
+# data path (59-vhost).
 L1_MODULES=(irqbypass ccp kvm kvm-amd vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core
-            vfio-pci virtio_pci 9pnet_virtio 9p)
+            vfio-pci virtio_pci 9pnet_virtio 9p tun bridge macvtap
+            vhost_net)
 
 mkdir -p "$CACHE"
 # One lock for the whole script: a second concurrent run waits, then finds the

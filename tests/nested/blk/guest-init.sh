@@ -53,6 +53,27 @@
 #                            siblings LIST apicid A", /proc/cpuinfo's flags,
 #                            and every CPUID leaf of every CPU as
 #                            "MINIVMM-CPUID cpuN LEAF.SUB EAX EBX ECX EDX"
+#   minivmm.test=net         virtio-net (56-net): the card with MAC
+#                            minivmm.net_mac gets minivmm.net_ip/24, pings
+#                            minivmm.net_peer, fetches http://PEER:8056/l1.bin
+#                            twice (once from each CPU: both queue pairs) and
+#                            prints its sha256 ("net l1.bin SHA"), serves
+#                            /pattern.bin over HTTP and says NET-SERVE, then
+#                            waits (<= 120 s) for http://PEER:8056/done; with
+#                            minivmm.net_mac2 / net_ip2, that card is up too and
+#                            answers the peer on the bridge meanwhile
+#   minivmm.test=netbench    virtio-net benchmark (tests/bench/net.sh): the card
+#                            with MAC minivmm.net_mac gets minivmm.net_ip/24;
+#                            iperf3 to minivmm.net_peer for minivmm.netbench_s
+#                            seconds each way ("NETBENCH-BEGIN tx|rx" and
+#                            "-END" around each, for the host's CPU samples,
+#                            then "netbench tx|rx bytes B bps R": what the
+#                            receiver got), and
+#                            minivmm.rr_n 1-byte TCP round trips to PEER:8061
+#                            (tcprr: "netbench rr N median-us M p99-us P")
+#   minivmm.test=netpeer     the second guest on the bridge: net_mac/net_ip as
+#                            above, pings minivmm.net_peer (<= 120 s), fetches its
+#                            /pattern.bin and compares it with its own
 #
 # Lines for the host: "MINIVMM-GUEST: ..." progress, "MINIVMM-GUEST-FAIL: why",
 # "MINIVMM-GUEST-DONE" at the end; then it powers off (ACPI S5).
@@ -328,6 +349,89 @@ t_hyperv() {
 	esac
 }
 
+# The interface whose MAC is $1, up with address $2/24.
+net_if() {
+	local d
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address")" = "$1" ] || continue
+		ip link set "${d##*/}" up && ip addr add "$2/24" dev "${d##*/}" || fail "ip on ${d##*/}"
+		echo "${d##*/}"
+		return 0
+	done
+	fail "no interface with MAC $1 ($(cat /sys/class/net/*/address | tr '\n' ' '))"
+}
+
+t_net() {
+	local ifc peer i
+	peer=$(param net_peer)
+	ifc=$(net_if "$(param net_mac)" "$(param net_ip)")
+	[ -n "$(param net_mac2)" ] && net_if "$(param net_mac2)" "$(param net_ip2)" > /dev/null
+	say "net $ifc up: $(cat /sys/class/net/$ifc/operstate), queues $(ls /sys/class/net/$ifc/queues | tr '\n' ' ')"
+	ping -c 3 -W 5 "$peer" > /dev/null || fail "ping $peer over $ifc"
+	say "net ping $peer ok"
+	mkdir -p /srv && cp /pattern.bin /srv/pattern.bin
+	httpd -p 80 -h /srv || fail "httpd"
+	for i in 0 1; do
+		taskset -c "$i" wget -q -O "/tmp/l1-$i.bin" "http://$peer:8056/l1.bin" ||
+			fail "wget l1.bin on CPU $i"
+		say "net l1.bin cpu$i $(sha256sum < /tmp/l1-$i.bin | cut -d' ' -f1)"
+	done
+	say "NET-SERVE"
+	i=0
+	while ! wget -q -O /tmp/done "http://$peer:8056/done" 2> /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "the host never said done"
+		sleep 1
+	done
+	grep virtio /proc/interrupts | sed 's/^/MINIVMM-GUEST: irq /'
+}
+
+t_netpeer() {
+	local peer i=0
+	peer=$(param net_peer)
+	net_if "$(param net_mac)" "$(param net_ip)" > /dev/null
+	while ! ping -c 1 -W 1 "$peer" > /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "no answer from $peer on the bridge"
+	done
+	say "netpeer ping $peer ok"
+	i=0
+	while ! wget -q -O /tmp/p.bin "http://$peer/pattern.bin" 2> /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "wget from $peer"
+		sleep 1
+	done
+	cmp /tmp/p.bin /pattern.bin || fail "pattern.bin from $peer differs"
+	say "netpeer fetched pattern.bin from $peer byte for byte"
+}
+
+t_netbench() {
+	local peer secs n dir i=0
+	peer=$(param net_peer)
+	secs=$(param netbench_s)
+	n=$(param rr_n)
+	net_if "$(param net_mac)" "$(param net_ip)" > /dev/null
+	while ! ping -c 1 -W 1 "$peer" > /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 60 ] || fail "no answer from $peer"
+	done
+	for dir in tx rx; do
+		say "NETBENCH-BEGIN $dir"
+		if [ $dir = tx ]; then
+			iperf3 -c "$peer" -t "${secs:-10}" -i 0 -J > /tmp/$dir.json
+		else
+			iperf3 -c "$peer" -t "${secs:-10}" -i 0 -J -R > /tmp/$dir.json
+		fi || fail "iperf3 $dir: $(tail -3 /tmp/$dir.json)"
+		say "NETBENCH-END $dir"
+		# What the receiver got, from iperf3's JSON: a short line, which
+		# kernel messages are less likely to cut than the whole JSON.
+		say "netbench $dir $(tr -d ' \n\t' < /tmp/$dir.json | sed -n \
+			's/.*"sum_received":{[^}]*"bytes":\([0-9]*\),"bits_per_second":\([0-9.e+]*\).*/bytes \1 bps \2/p')"
+	done
+	dir=$(tcprr client "$peer" 8061 "${n:-2000}") || fail "tcprr: $dir"
+	say "netbench $dir"
+}
+
 t_topology() {
 	local c n t
 	for c in /sys/devices/system/cpu/cpu[0-9]*; do
@@ -352,6 +456,9 @@ fio) t_fio ;;
 teardown) t_teardown ;;
 tpm) t_tpm ;;
 bar64) t_bar64 ;;
+net) t_net ;;
+netpeer) t_netpeer ;;
+netbench) t_netbench ;;
 *) fail "unknown test '$TEST' (minivmm.test= on the kernel command line)" ;;
 esac
 echo "MINIVMM-GUEST-DONE"

@@ -6,7 +6,8 @@
 # Sourced by tests/nested/cases/4x-*.sh and tests/bench/run.sh.
 #
 #   blk_pattern FILE SIZE            SIZE random bytes (the pattern a guest writes)
-#   blk_initramfs FILE [--fio]       the guest initramfs (gzip'd cpio); --fio adds
+#   blk_initramfs FILE [--fio|--iperf3]  the guest initramfs (gzip'd cpio); --iperf3
+#                                    adds the host's iperf3 with its libraries; --fio adds
 #                                    the host's fio with its libraries and the jobs
 #                                    in tests/nested/blk/*.fio (only the ones named
 #                                    in $BLK_FIO_JOBS, e.g. "rr-qd1", if set: the
@@ -86,6 +87,7 @@ blk_initramfs() {
 	gcc -static -O2 -o "$r/bin/tpmnv" "$BLK_DIR/tpmnv.c" || return 1
 	gcc -static -O2 -o "$r/bin/barpoke" "$BLK_DIR/barpoke.c" || return 1
 	gcc -static -O2 -o "$r/bin/cpuiddump" "$BLK_DIR/cpuiddump.c" || return 1
+	gcc -static -O2 -o "$r/bin/tcprr" "$BLK_DIR/tcprr.c" || return 1
 	# shellcheck disable=SC2086  # a list of names
 	modules_copy "$MINIVMM_L1_KROOT" "$MINIVMM_L1_KVER" "$r/lib/modules" \
 		virtio_pci virtio_blk ${BLK_EXTRA_MODULES:-} || return 1
@@ -94,6 +96,9 @@ blk_initramfs() {
 		blk_pattern "$BLK_PATTERN" $((4 << 20))
 	fi
 	cp "$BLK_PATTERN" "$r/pattern.bin"
+	if [[ $fio == --iperf3 ]]; then
+		blk_copy_host_binary "$r" /usr/bin/iperf3 || return 1
+	fi
 	if [[ $fio == --fio ]]; then
 		blk_copy_host_binary "$r" /usr/bin/fio || return 1
 		if [[ -n ${BLK_FIO_JOBS:-} ]]; then
