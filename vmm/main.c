@@ -9,6 +9,7 @@
 
 #include "host/host.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 #include "vmm/cli.h"
 #include "vmm/control.h"
 #include "vmm/ctl.h"
@@ -102,8 +103,12 @@ static int run_vm(const struct vm_config *cfg)
 		goto close_control;
 	if (daemon_open_stdio(&d, cfg))
 		goto remove_pidfile;
-	if (vm_create(&vm, cfg))
+	/* Before the VM: the devices' set-up (resets, BARs) is traced too;
+	 * before seccomp, which allows no open() later. */
+	if (cfg->trace_mask && trace_open(cfg->trace_mask, cfg->trace_file))
 		goto close_stdio;
+	if (vm_create(&vm, cfg))
+		goto close_trace;
 
 	seccomp_extra_init(&extra);
 	extra.accept_fd = control_listen_fd(ctl);
@@ -115,6 +120,8 @@ static int run_vm(const struct vm_config *cfg)
 	vm.running_opaque = &d;
 	status = vm_run(&vm);
 	vm_destroy(&vm);
+close_trace:
+	trace_close();
 close_stdio:
 	daemon_close_stdio(&d);
 remove_pidfile:
