@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * minivmm: run a VM (the default), prepare the host (check, groups, bind,
- * unbind), or talk to a running VM (ctl).
+ * unbind), talk to a running VM (ctl), or measure a passed device's
+ * latency (probe).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "vmm/control.h"
 #include "vmm/ctl.h"
 #include "vmm/daemon.h"
+#include "vmm/probe.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
@@ -26,6 +28,7 @@ static const struct {
 	{ "bind", host_bind_main },
 	{ "unbind", host_unbind_main },
 	{ "ctl", ctl_main },
+	{ "probe", probe_main },
 };
 
 /*
