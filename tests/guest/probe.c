@@ -426,7 +426,8 @@ static void place_bars(const struct loc *l, uint64_t window)
         } else {
             sz |= 0xFFFFFFFF00000000ull;
         }
-        size[i] = sz ? ~sz + 1 : 0;
+        /* An unimplemented BAR reads back 0 (PCI 3.0 §6.2.5.1). */
+        size[i] = (uint32_t)sz || (is64[i] && (sz >> 32)) ? ~sz + 1 : 0;
         if (is64[i])
             i++;
     }
