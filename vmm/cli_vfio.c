@@ -100,32 +100,26 @@ int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d)
 
 int cli_parse_trace(const char *arg, struct vm_config *cfg)
 {
-	char item[4096 + 8];
+	char item[16];
 	const char *p = arg;
 	unsigned int mask = 0;
 
 	cfg->trace_file = NULL;
 	while (*p) {
-		const char *start = p;
 		unsigned int bit;
 
-		if (cli_next_item(&p, item, sizeof(item))) {
-			pr_err("--trace: option too long (the file name has at most 4096 characters)");
-			return -EINVAL;
-		}
-		if (!strncmp(item, "file=", 5)) {
-			if (!item[5]) {
+		/* file= is last and takes the rest, commas and all. */
+		if (!strncmp(p, "file=", 5)) {
+			if (!p[5]) {
 				pr_err("--trace %s: file= needs a file name (like file=/tmp/vfio.trace)", arg);
 				return -EINVAL;
 			}
-			/* The value as written, in arg (it outlives cfg's use):
-			 * a name with ",," in it is taken as is. */
-			cfg->trace_file = start + 5;
-			if (*p) {
-				pr_err("--trace %s: file= comes last (--trace vfio,file=PATH)", arg);
-				return -EINVAL;
-			}
+			cfg->trace_file = p + 5;
 			break;
+		}
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("--trace %s: unknown trace (known: vfio)", arg);
+			return -EINVAL;
 		}
 		bit = trace_category(item);
 		if (!bit) {
