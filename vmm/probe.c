@@ -34,7 +34,10 @@
 #include "lib/log.h"
 #include "vmm/probe.h"
 
-extern const unsigned char probe_payload[], probe_payload_end[];
+/* vmm/probe_payload.S, linked into minivmm only: weak, so that the unit
+ * tests (tests/unit/test_probe.c) link this file without it. */
+extern const unsigned char probe_payload[] __attribute__((weak));
+extern const unsigned char probe_payload_end[] __attribute__((weak));
 
 #define PROBE_MAX_MEASURES	8
 #define PROBE_TAIL_LINES	20
@@ -196,9 +199,10 @@ static int probe_run(const char *payload, const char *bdf, unsigned int count, b
 	}
 	fclose(in);
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		pr_err("probe: the %s run of %s failed (status %d); its console ended with:",
+		pr_err("probe: the %s run of %s failed (status %d)%s",
 		       trapped ? "trapped" : "mapped", bdf,
-		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		       nr_tail ? "; its console ended with:" : "");
 		for (unsigned int i = nr_tail > PROBE_TAIL_LINES ? nr_tail - PROBE_TAIL_LINES : 0;
 		     i < nr_tail; i++)
 			fprintf(stderr, "  | %s\n", tail[i % PROBE_TAIL_LINES]);
@@ -211,7 +215,13 @@ static int probe_run(const char *payload, const char *bdf, unsigned int count, b
 static int payload_memfd(char *path, size_t len)
 {
 	size_t size = (size_t)(probe_payload_end - probe_payload);
-	int fd = memfd_create("minivmm-probe.bin", 0);
+	int fd;
+
+	if (!probe_payload || !size) {
+		pr_err("probe: this minivmm has no built-in payload (give --payload tests/guest/probe.bin)");
+		return -1;
+	}
+	fd = memfd_create("minivmm-probe.bin", 0);
 
 	if (fd < 0 || write(fd, probe_payload, size) != (ssize_t)size) {
 		pr_err("probe: cannot stage the built-in payload: %s", strerror(errno));
