@@ -8,7 +8,7 @@
 # trapped MSI-X pages, the MSI-X route and unmask of vector 0, and the reset
 # at exit; every line is one JSON object with ts (increasing) and bdf. A
 # run without --trace writes no trace line.
-# nested-seconds: 25
+# nested-seconds: 15
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 

@@ -8,7 +8,7 @@
 # completed through MSI-X); one JSON line per measure. A trapped read must
 # cost more than a mapped one. Figures from here are nested (KVM in TCG),
 # not bare metal.
-# nested-seconds: 60
+# nested-seconds: 25
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
