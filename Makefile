@@ -44,7 +44,7 @@ ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 # source but vmm/main.c goes into libminivmm.a, which the unit tests and the
 # fuzz targets link too.
 LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c lib/thread.c \
-                 lib/sysfs.c lib/host_pci.c lib/json.c lib/topology.c
+                 lib/sysfs.c lib/host_pci.c lib/json.c lib/topology.c lib/trace.c
 DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
                  devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/port92.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \
@@ -52,7 +52,7 @@ DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uar
                  devices/msi_vector.c devices/msix.c
 DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c \
                  devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c \
-                 devices/vfio/quirks.c
+                 devices/vfio/quirks.c devices/vfio/trace.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
                  devices/virtio/blk.c devices/block/blk_io.c \
                  devices/virtio/net.c devices/virtio/net_user.c devices/net/tap.c
@@ -68,15 +68,20 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/check_user.c host/groups.c host/inuse.c host/bind.c
 VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
-                 vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c vmm/privdrop.c
+                 vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c vmm/privdrop.c vmm/probe.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
 ALL_OBJS      := $(ALL_SRCS:.c=.o)
 
 .PHONY: all deps check check-unit check-nested check-paths nested-prepare bench demo clean guest fuzz
 all: minivmm guest
 
-minivmm: vmm/main.o libminivmm.a
+minivmm: vmm/main.o vmm/probe_payload.o libminivmm.a
 	$(CC) $(LDFLAGS) -o $@ $(filter-out .build-flags,$^) $(LDLIBS)
+
+# minivmm probe's guest payload, built into the binary (vmm/probe.c): no
+# file to find or install beside it.
+vmm/probe_payload.o: vmm/probe_payload.S tests/guest/probe.bin
+	$(CC) -c -o $@ $<
 
 libminivmm.a: $(ALL_OBJS)
 	@rm -f $@
@@ -154,6 +159,8 @@ GUEST_EDU_BENCH_N ?= 2000
 GUEST_BINS    += $(patsubst %,$(GUEST_DIR)/%.bin,$(GUEST_EDU_NAMES))
 # latency.c: HLTs woken by the LAPIC timer, the test device's IRQ ports
 GUEST_BINS    += $(GUEST_DIR)/latency.bin
+# probe.c: minivmm probe's payload (BAR, ECAM, interrupt latency of a passed device)
+GUEST_BINS    += $(GUEST_DIR)/probe.bin
 GUEST_EDU_DEFS_edu       :=
 GUEST_EDU_DEFS_edu-bench := -DEDU_BENCH -DBENCH_N=$(GUEST_EDU_BENCH_N)
 GUEST_LM_DEFS_longmode       :=
@@ -193,6 +200,14 @@ $(GUEST_BUILD)/latency.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST
                       $(GUEST_BUILD)/latency-main.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
+$(GUEST_BUILD)/probe-main.o: $(GUEST_DIR)/probe.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GUEST_BUILD)/probe.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
+                      $(GUEST_BUILD)/probe-main.o $(GUEST_DIR)/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
 $(GUEST_BUILD)/realmode.elf: $(GUEST_BUILD)/realmode.o $(GUEST_BUILD)/gdt.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
@@ -204,8 +219,8 @@ $(GUEST_DIR)/%.bin: $(GUEST_BUILD)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
-.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode latency $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
-            $(GUEST_BUILD)/latency-main.o \
+.SECONDARY: $(patsubst %,$(GUEST_BUILD)/%.elf,realmode latency probe $(GUEST_LM_NAMES) $(GUEST_EDU_NAMES)) \
+            $(GUEST_BUILD)/latency-main.o $(GUEST_BUILD)/probe-main.o \
             $(patsubst %,$(GUEST_BUILD)/edu-main-%.o,$(GUEST_EDU_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/longmode-main-%.o,$(GUEST_LM_NAMES)) \
             $(patsubst %,$(GUEST_BUILD)/%.o,realmode boot64 gdt lib)
@@ -338,4 +353,5 @@ deps:
 
 clean:
 	rm -f .build-flags minivmm minivmm-base libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
+	      vmm/probe_payload.o \
 	      $(UNIT_BINS) tests/unit/libfakes.a $(UNIT_FAKES) $(UNIT_FAKES:.o=.d)

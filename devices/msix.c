@@ -70,6 +70,20 @@ free_entries:
 	return ret;
 }
 
+/* Table lock held: release vector i, telling an owner that traces. */
+static void vector_release(struct msix *m, unsigned int i)
+{
+	struct msi_vector before;
+
+	if (m->ops && m->ops->vector_changed) {
+		before = m->vec[i];
+		msi_vector_release(&m->vec[i], m->vm);
+		m->ops->vector_changed(m->opaque, i, &before, &m->vec[i]);
+		return;
+	}
+	msi_vector_release(&m->vec[i], m->vm);
+}
+
 /* Table lock held. Enable 1 -> 0: the owner stops signalling first, so
  * what the vectors still hold afterwards is stale and released with them. */
 static void disable(struct msix *m)
@@ -80,7 +94,7 @@ static void disable(struct msix *m)
 	if (m->ops && m->ops->disable)
 		m->ops->disable(m->opaque);
 	for (unsigned int i = 0; i < m->nr; i++)
-		msi_vector_release(&m->vec[i], m->vm);
+		vector_release(m, i);
 }
 
 void msix_exit(struct msix *m)
@@ -109,7 +123,7 @@ void msix_reset(struct msix *m)
 	for (unsigned int i = 0; i < m->nr; i++) {
 		/* Released even when disabled: a GATED notification that
 		 * raced the disable may have left a Pending bit. */
-		msi_vector_release(&m->vec[i], m->vm);
+		vector_release(m, i);
 		entry_reset(&m->entries[i]);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -120,6 +134,8 @@ static void vector_update(struct msix *m, unsigned int i)
 {
 	const uint32_t *e = m->entries[i].dw;
 	bool masked = !m->enabled || m->fmask || (e[MSIX_CTRL] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	bool note = m->ops && m->ops->vector_changed;
+	struct msi_vector before;
 	int ret;
 
 	if (!masked && m->ops && m->ops->vector_use) {
@@ -130,8 +146,12 @@ static void vector_update(struct msix *m, unsigned int i)
 			masked = true;
 		}
 	}
+	if (note)
+		before = m->vec[i];
 	ret = msi_vector_set(&m->vec[i], m->vm, (uint64_t)e[MSIX_ADDR_HI] << 32 | e[MSIX_ADDR_LO],
 			     e[MSIX_DATA], masked);
+	if (note)
+		m->ops->vector_changed(m->opaque, i, &before, &m->vec[i]);
 	if (ret)
 		pr_warn_once("%s: KVM cannot route MSI-X vector %u: %s (it stays masked)",
 			     m->name, i, strerror(-ret));

@@ -81,6 +81,10 @@ struct msix_ops {
 	/* Vector i is about to be unmasked: make sure it can be signalled.
 	 * -errno: it stays masked, its messages held pending. */
 	int (*vector_use)(void *opaque, unsigned int i);
+	/* Vector i changed (route, irqfd), before -> the vector now: for
+	 * an owner that traces (VFIO's --trace vfio); NULL when not. */
+	void (*vector_changed)(void *opaque, unsigned int i, const struct msi_vector *before,
+			       const struct msi_vector *after);
 };
 
 struct msix_params {

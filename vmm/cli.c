@@ -29,6 +29,7 @@ enum {
 	OPT_TEST_FORBIDDEN,
 	OPT_USER, OPT_GROUP, OPT_CHROOT,
 	OPT_NET,
+	OPT_TRACE,
 };
 
 static const struct option cli_options[] = {
@@ -79,6 +80,7 @@ static const struct option cli_options[] = {
 	{ "user",      required_argument, NULL, OPT_USER },
 	{ "group",     required_argument, NULL, OPT_GROUP },
 	{ "chroot",    required_argument, NULL, OPT_CHROOT },
+	{ "trace",     required_argument, NULL, OPT_TRACE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -88,6 +90,7 @@ void cli_usage(void)
 "usage: minivmm [options]\n"
 "       minivmm check|groups|bind|unbind ...   (host preparation, see docs/host-setup.md)\n"
 "       minivmm ctl PATH status|stats|powerdown|reset|stop   (a running VM, docs/control.md)\n"
+"       minivmm probe --vfio BDF [--count N]   (passthrough latency, docs/latency.md)\n"
 "\n"
 "  --memory SIZE        guest RAM, e.g. 512M, 16G (default 512M; bare number = MiB)\n"
 "  --cpus N[,sockets=S][,cores=C][,threads=T]\n"
@@ -130,10 +133,11 @@ void cli_usage(void)
 "  --cdrom FILE         a CD/DVD-ROM drive (ATAPI, read-only) with the ISO image\n"
 "                       FILE on the AHCI controller (repeatable); --cdrom and\n"
 "                       --disk bus=sata take AHCI ports 0-5 in command-line order\n"
-"  --vfio BDF[,romfile=FILE]\n"
+"  --vfio BDF[,romfile=FILE][,mmap=off]\n"
 "                       pass a host PCI function (65:00.0) or every function of\n"
 "                       a device (65:00) through VFIO, behind its own PCIe root\n"
-"                       port (repeatable; 'minivmm bind BDF' first)\n"
+"                       port (repeatable; 'minivmm bind BDF' first); mmap=off:\n"
+"                       trap every BAR access instead of mapping the BARs\n"
 "  --gpu BDF[,vga=on][,romfile=FILE]\n"
 "                       a GPU: every function of its slot (video + HDMI audio);\n"
 "                       vga=on also routes the legacy VGA ranges to it;\n"
@@ -153,6 +157,10 @@ void cli_usage(void)
 "  --hv-vendor-id ID    hypervisor vendor in CPUID 0x40000000: Hyper-V's with\n"
 "                       --hyperv on, else instead of KVM's (1-12 characters;\n"
 "                       for GPU drivers that refuse KVM)\n"
+"  --trace vfio[,file=PATH]\n"
+"                       one JSON line per VFIO event (config writes, BAR\n"
+"                       placements, MSI routes, resets, DMA maps) to PATH\n"
+"                       (default stderr); docs/latency.md\n"
 "  --stats              print exit statistics (minivmm's and KVM's) when the VM stops\n"
 "  --halt-poll NS       KVM polls a halted vCPU up to NS ns before sleeping it\n"
 "                       (0: never; default: the kvm module's halt_poll_ns)\n"
@@ -787,6 +795,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
+			break;
+		case OPT_TRACE:
+			if (cli_parse_trace(arg, cfg))
+				return -EINVAL;
 			break;
 		case OPT_HALT_POLL:
 			if (parse_halt_poll(arg, cfg))

@@ -77,6 +77,7 @@ struct vfio_dev_config {
 	char romfile[4096];		/* "": the device's own ROM */
 	bool gpu;			/* --gpu: every function of the slot */
 	bool vga;			/* vga=on: legacy VGA ranges to it */
+	bool no_mmap;			/* mmap=off: every BAR access trapped */
 };
 
 #define CLI_MAX_FW_CFG		16
@@ -145,6 +146,8 @@ struct vm_config {
 	 * on, instead of "Microsoft Hv"; KVM's with --hyperv off) */
 	const char *hv_vendor_id;
 	bool stats;
+	unsigned int trace_mask;	/* --trace: TRACE_* categories (lib/trace.h) */
+	const char *trace_file;		/* --trace ...,file=PATH; NULL: stderr */
 	int64_t halt_poll_ns;		/* --halt-poll: -1 leaves KVM's default */
 	bool cpu_pm;			/* --cpu-pm on: HLT/MWAIT/PAUSE do not exit */
 	bool no_reboot;			/* --no-reboot: a guest reset ends minivmm (3) */
@@ -195,6 +198,9 @@ int cli_parse_mac(const char *s, uint8_t mac[6]);
 
 /* One --vfio (gpu false) or --gpu value into d: 0, or -EINVAL after one line. */
 int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d);
+
+/* One --trace value (vfio[,file=PATH]) into cfg: 0, or -EINVAL after one line. */
+int cli_parse_trace(const char *arg, struct vm_config *cfg);
 
 /* One --fw-cfg value into e: 0, or -EINVAL after one line. */
 int cli_parse_fw_cfg(const char *arg, struct fw_cfg_opt_config *e);

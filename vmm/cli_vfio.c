@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * --vfio BDF[,romfile=FILE] and --gpu BDF[,vga=on][,romfile=FILE]: the
+ * --vfio BDF[,romfile=FILE][,mmap=off] and --gpu BDF[,vga=on][,romfile=FILE]: the
  * host devices handed to the guest (devices/vfio). Pure parsing, like the
  * rest of the command line; whether the device exists and is on vfio-pci
  * is checked when the VM is built.
@@ -10,6 +10,7 @@
 
 #include "lib/host_pci.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 #include "vmm/cli.h"
 
 static int vfio_item(const char *opt, const char *arg, char *item, bool first,
@@ -44,6 +45,17 @@ static int vfio_item(const char *opt, const char *arg, char *item, bool first,
 			return -EINVAL;
 		}
 		strcpy(d->romfile, val);
+	} else if (!strcmp(key, "mmap")) {
+		/* off: no BAR memslots, every access an exit and a
+		 * pread/pwrite (docs/latency.md: mapped vs trapped) */
+		if (!strcmp(val, "on")) {
+			d->no_mmap = false;
+		} else if (!strcmp(val, "off")) {
+			d->no_mmap = true;
+		} else {
+			pr_err("%s %s: mmap=%s is neither on nor off", opt, arg, val);
+			return -EINVAL;
+		}
 	} else if (!strcmp(key, "vga") && d->gpu) {
 		if (!strcmp(val, "on")) {
 			d->vga = true;
@@ -55,7 +67,7 @@ static int vfio_item(const char *opt, const char *arg, char *item, bool first,
 		}
 	} else {
 		pr_err("%s %s: unknown option '%s' (known: %s)", opt, arg, key,
-		       d->gpu ? "romfile, vga" : "romfile; vga= belongs to --gpu");
+		       d->gpu ? "romfile, mmap, vga" : "romfile, mmap; vga= belongs to --gpu");
 		return -EINVAL;
 	}
 	return 0;
@@ -83,5 +95,43 @@ int cli_parse_vfio(const char *arg, bool gpu, struct vfio_dev_config *d)
 		pr_err("%s %s: no host device given (write %s 65:00.0)", opt, arg, opt);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int cli_parse_trace(const char *arg, struct vm_config *cfg)
+{
+	char item[16];
+	const char *p = arg;
+	unsigned int mask = 0;
+
+	cfg->trace_file = NULL;
+	while (*p) {
+		unsigned int bit;
+
+		/* file= is last and takes the rest, commas and all. */
+		if (!strncmp(p, "file=", 5)) {
+			if (!p[5]) {
+				pr_err("--trace %s: file= needs a file name (like file=/tmp/vfio.trace)", arg);
+				return -EINVAL;
+			}
+			cfg->trace_file = p + 5;
+			break;
+		}
+		if (cli_next_item(&p, item, sizeof(item))) {
+			pr_err("--trace %s: unknown trace (known: vfio)", arg);
+			return -EINVAL;
+		}
+		bit = trace_category(item);
+		if (!bit) {
+			pr_err("--trace %s: unknown trace '%s' (known: vfio)", arg, item);
+			return -EINVAL;
+		}
+		mask |= bit;
+	}
+	if (!mask) {
+		pr_err("--trace %s: name what to trace (--trace vfio[,file=PATH])", arg);
+		return -EINVAL;
+	}
+	cfg->trace_mask = mask;
 	return 0;
 }

@@ -383,6 +383,7 @@ static int machine_vfio(struct vm *vm, struct pci_root *root)
 			.romfile = d->romfile[0] ? d->romfile : NULL,
 			.all_functions = d->gpu,
 			.vga = d->vga,
+			.no_mmap = d->no_mmap,
 		};
 
 		if (!vfio_slot_create(c, root, &sc))

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * minivmm: run a VM (the default), prepare the host (check, groups, bind,
- * unbind), or talk to a running VM (ctl).
+ * unbind), talk to a running VM (ctl), or measure a passed device's
+ * latency (probe).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -10,11 +11,13 @@
 
 #include "host/host.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 #include "vmm/cli.h"
 #include "vmm/control.h"
 #include "vmm/ctl.h"
 #include "vmm/daemon.h"
 #include "vmm/privdrop.h"
+#include "vmm/probe.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
@@ -27,6 +30,7 @@ static const struct {
 	{ "bind", host_bind_main },
 	{ "unbind", host_unbind_main },
 	{ "ctl", ctl_main },
+	{ "probe", probe_main },
 };
 
 /*
@@ -117,11 +121,15 @@ static int run_vm(const struct vm_config *cfg)
 		goto close_control;
 	if (daemon_open_stdio(&d, cfg))
 		goto remove_pidfile;
+	/* Before the VM: the devices' set-up (resets, BARs) is traced too;
+	 * before seccomp, which allows no open() later. */
+	if (cfg->trace_mask && trace_open(cfg->trace_mask, cfg->trace_file))
+		goto close_stdio;
 	/* Before vm_create: devices start threads, each confines itself. */
 	if (!cfg->no_seccomp && seccomp_prepare(&test))
-		goto close_stdio;
+		goto close_trace;
 	if (vm_create(&vm, cfg))
-		goto close_stdio;
+		goto close_trace;
 
 	seccomp_extra_init(&extra);
 	extra.accept_fd = control_listen_fd(ctl);
@@ -134,6 +142,8 @@ static int run_vm(const struct vm_config *cfg)
 	vm.running_opaque = &d;
 	status = vm_run(&vm);
 	vm_destroy(&vm);
+close_trace:
+	trace_close();
 close_stdio:
 	daemon_close_stdio(&d);
 remove_pidfile:

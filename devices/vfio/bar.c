@@ -29,6 +29,7 @@
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 
 #define VGA_MMIO_BASE		0xa0000ULL
 #define VGA_MMIO_SIZE		0x20000ULL
@@ -233,7 +234,9 @@ static int bar_setup_pieces(struct vfio_pci *v, unsigned int bar,
 		   (b->r.flags & VFIO_REGION_INFO_FLAG_WRITE ? PROT_WRITE : 0);
 	bool overflow = false;
 
-	if ((b->r.flags & VFIO_REGION_INFO_FLAG_MMAP) && b->r.size >= VFIO_PAGE_SIZE) {
+	/* mmap=off: no areas, the whole BAR one trapped piece. */
+	if ((b->r.flags & VFIO_REGION_INFO_FLAG_MMAP) && b->r.size >= VFIO_PAGE_SIZE &&
+	    !v->no_mmap) {
 		const struct vfio_info_cap_header *h = region_cap(info, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
 
 		if (h) {
@@ -421,15 +424,20 @@ static int piece_map(struct vfio_pci *v, struct vfio_piece *p, uint64_t addr)
 		ret = v->vm->add_memslot(v->vm->vm, p->gpa, p->len, p->hva, 0, &p->slot);
 		if (ret)
 			p->slot = -1;
-		return ret;
+	} else {
+		ret = bus_register(mmio_bus(v), p->gpa, p->len, &piece_ops, p,
+				   v->bars[p->bar].name);
+		p->registered = !ret;
 	}
-	ret = bus_register(mmio_bus(v), p->gpa, p->len, &piece_ops, p, v->bars[p->bar].name);
-	p->registered = !ret;
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_piece(v, p, true, ret);
 	return ret;
 }
 
 static void piece_unmap(struct vfio_pci *v, struct vfio_piece *p)
 {
+	if (trace_on(TRACE_VFIO) && (p->slot >= 0 || p->registered))
+		vfio_trace_piece(v, p, false, 0);
 	if (p->slot >= 0)
 		v->vm->remove_memslot(v->vm->vm, p->slot);
 	if (p->registered)
@@ -444,11 +452,16 @@ int vfio_bar_map(struct pci_dev *dev, unsigned int bar, uint64_t addr, uint64_t 
 	struct vfio_bar *b;
 	int ret = 0;
 
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_bar(v, "bar-map", bar, addr, size, 0);
 	if (bar == PCI_ROM_BAR) {
 		if (!v->rom)
 			return -ENODEV;
-		return v->vm->add_memslot(v->vm->vm, addr, v->rom_size, v->rom,
-					  VM_MEMSLOT_READONLY, &v->rom_slot);
+		ret = v->vm->add_memslot(v->vm->vm, addr, v->rom_size, v->rom,
+					 VM_MEMSLOT_READONLY, &v->rom_slot);
+		if (trace_on(TRACE_VFIO))
+			vfio_trace_rom_slot(v, true, addr, ret ? -1 : v->rom_slot, ret);
+		return ret;
 	}
 	if (bar >= PCI_NUM_BARS)
 		return -EINVAL;
@@ -471,7 +484,11 @@ void vfio_bar_unmap(struct pci_dev *dev, unsigned int bar, uint64_t addr, uint64
 	struct vfio_pci *v = to_vfio(dev);
 	struct vfio_bar *b;
 
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_bar(v, "bar-unmap", bar, addr, size, 0);
 	if (bar == PCI_ROM_BAR) {
+		if (trace_on(TRACE_VFIO) && v->rom_slot >= 0)
+			vfio_trace_rom_slot(v, false, addr, v->rom_slot, 0);
 		if (v->rom_slot >= 0)
 			v->vm->remove_memslot(v->vm->vm, v->rom_slot);
 		v->rom_slot = -1;

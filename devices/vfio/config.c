@@ -36,6 +36,7 @@
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 
 #define PCI_CAP_FIRST		0x40
 #define CMD_PASSTHROUGH		(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
@@ -60,6 +61,9 @@ int vfio_hw_cfg_write(struct vfio_pci *v, unsigned int off, const void *buf, uns
 	if (off >= v->cfg.size || len > v->cfg.size - off)
 		return -EINVAL;
 	n = v->ops->pwrite(v->ops->ctx, v->fd, buf, len, v->cfg.offset + off);
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_hw_cfg_write(v, off, buf, len,
+					n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO);
 	return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
 }
 
@@ -469,6 +473,8 @@ void vfio_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigne
 
 	if (bad_access(dev, off, len))
 		return;
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_cfg_begin(v);
 	if (cmd) {
 		uint16_t old = pci_get16(dev->config, PCI_COMMAND);
 		uint16_t new = cmd_after(dev, off, val, len);
@@ -511,6 +517,9 @@ void vfio_cfg_write(struct pci_dev *dev, unsigned int off, uint32_t val, unsigne
 
 	if (cmd)
 		vfio_hw_cmd_sync(v, pci_get16(dev->config, PCI_COMMAND));
+	/* Logged before what follows from it (routes, a reset). */
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_cfg_end(v, off, val, len);
 	if (v->msi.cap && pci_range_overlaps(off, len, v->msi.cap, v->msi.size))
 		vfio_msi_update(v);
 	if (v->msix.cap && pci_range_overlaps(off, len, v->msix.cap + PCI_MSIX_FLAGS, 2))

@@ -20,6 +20,7 @@
 
 #include "devices/vfio/internal.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 
 static uint64_t now_ns(void)
 {
@@ -261,6 +262,9 @@ static void vfio_container_unmap_all(struct vfio_container *c)
 	for (unsigned int i = 0; i < c->nr_maps; i++) {
 		int ret = c->ops->dma_unmap(c->ops->ctx, c->fd, c->maps[i].iova, c->maps[i].size);
 
+		if (trace_on(TRACE_VFIO))
+			vfio_trace_dma("dma-unmap", c->maps[i].iova, c->maps[i].size, ret);
+
 		if (ret)
 			pr_warn("vfio: DMA unmap of %#" PRIx64 " (+%#" PRIx64 "): %s",
 				c->maps[i].iova, c->maps[i].size, strerror(-ret));
@@ -320,6 +324,8 @@ int vfio_container_map_ram(struct vfio_container *c, const struct guest_mem *mem
 		const struct mem_region *r = &mem->regions[i];
 
 		ret = ops->dma_map(ops->ctx, c->fd, r->gpa, r->size, mem->base + r->offset);
+		if (trace_on(TRACE_VFIO))
+			vfio_trace_dma("dma-map", r->gpa, r->size, ret);
 		if (ret) {
 			if (ret == -ENOMEM)
 				pr_err("vfio: cannot pin guest RAM at %#" PRIx64 " (%s) for DMA: out of memory or over RLIMIT_MEMLOCK (%s of guest RAM must be locked; 'minivmm check --memory')",

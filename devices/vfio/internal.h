@@ -133,6 +133,19 @@ struct vfio_intx {
 	bool enabled;
 };
 
+/* --trace vfio: what one guest config write sent to the device (trace.c) */
+#define VFIO_CFG_TRACE_MAX	8
+struct vfio_cfg_hw_write {
+	unsigned int off, len;
+	uint32_t val;
+	int ret;
+};
+struct vfio_cfg_trace {
+	bool active;			/* inside vfio_cfg_write (root lock) */
+	unsigned int n, lost;
+	struct vfio_cfg_hw_write w[VFIO_CFG_TRACE_MAX];
+};
+
 struct vfio_pci {
 	struct pci_dev dev;		/* first: the core hands us &dev */
 	struct vfio_container *c;
@@ -167,6 +180,9 @@ struct vfio_pci {
 	struct vfio_mirror mirrors[VFIO_MAX_MIRRORS];
 	unsigned int nr_mirrors;
 	bool legacy_vga;		/* vga=on asked for this slot */
+	bool no_mmap;			/* mmap=off: every BAR part trapped */
+	char reset_method[64];		/* sysfs reset_method, for --trace */
+	struct vfio_cfg_trace cfg_trace;
 
 	pthread_mutex_t irq_lock;
 	bool intr_ready;		/* vfio_intr_init done, irq_lock live */
@@ -231,9 +247,28 @@ void vfio_intx_start(struct vfio_pci *v);
 
 /* pci.c */
 extern const struct pci_dev_ops vfio_pci_dev_ops;
-int vfio_pci_hw_reset(struct vfio_pci *v);
+/* why: "open", "pci-reset", "flr", "exit" (for --trace). */
+int vfio_pci_hw_reset(struct vfio_pci *v, const char *why);
 void vfio_pci_reset_hook(struct pci_dev *dev);
 /* Function Level Reset requested through the PCIe Device Control register. */
 void vfio_pci_flr(struct vfio_pci *v);
+
+/* trace.c: --trace vfio (lib/trace.h); callers test trace_on(TRACE_VFIO) */
+void vfio_trace_probe_reset_method(struct vfio_pci *v);
+void vfio_trace_cfg_begin(struct vfio_pci *v);
+void vfio_trace_cfg_end(struct vfio_pci *v, unsigned int off, uint32_t val, unsigned int len);
+void vfio_trace_hw_cfg_write(struct vfio_pci *v, unsigned int off, const void *buf,
+			     unsigned int len, int ret);
+void vfio_trace_bar(struct vfio_pci *v, const char *event, unsigned int bar, uint64_t gpa,
+		    uint64_t size, int ret);
+void vfio_trace_piece(struct vfio_pci *v, const struct vfio_piece *p, bool add, int ret);
+void vfio_trace_rom_slot(struct vfio_pci *v, bool add, uint64_t gpa, int slot, int ret);
+void vfio_trace_vector(struct vfio_pci *v, const char *type, unsigned int i,
+		       const struct msi_vector *before, const struct msi_vector *after);
+void vfio_trace_set_irqs(struct vfio_pci *v, unsigned int index, uint32_t action,
+			 unsigned int start, unsigned int count, int ret);
+void vfio_trace_intx(struct vfio_pci *v, bool on, int ret);
+void vfio_trace_reset(struct vfio_pci *v, const char *why, const char *method, int ret);
+void vfio_trace_dma(const char *event, uint64_t iova, uint64_t size, int ret);
 
 #endif

@@ -32,6 +32,7 @@
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 
 /* VFIO_DEVICE_SET_IRQS with eventfds (fds NULL, count 0: disable the index). */
 static int set_irqs(struct vfio_pci *v, unsigned int index, uint32_t action,
@@ -55,6 +56,8 @@ static int set_irqs(struct vfio_pci *v, unsigned int index, uint32_t action,
 	}
 	ret = v->ops->set_irqs(v->ops->ctx, v->fd, set);
 	free(set);
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_set_irqs(v, index, action, start, count, ret);
 	return ret;
 }
 
@@ -79,6 +82,8 @@ static void intx_enable(struct vfio_pci *v)
 			       &ix->resample_fd);
 	if (!ret)
 		ret = vm->add_irqfd(vm->vm, (unsigned int)ix->gsi, ix->efd, ix->resample_fd);
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_intx(v, true, ret);
 	if (ret) {
 		pr_warn_once("vfio: %s: cannot wire INTx to GSI %d: %s", v->bdf, ix->gsi,
 			     strerror(-ret));
@@ -94,6 +99,8 @@ static void intx_disable(struct vfio_pci *v)
 
 	if (!ix->enabled)
 		return;
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_intx(v, false, 0);
 	/* KVM lowers the line when the last resampler of a GSI goes. */
 	v->vm->remove_irqfd(v->vm->vm, (unsigned int)ix->gsi, ix->efd);
 	irqs_disable(v, VFIO_PCI_INTX_IRQ_INDEX);
@@ -115,6 +122,28 @@ void vfio_intx_start(struct vfio_pci *v)
 
 /* ---- MSI (PCI 3.0 §6.8.1) ---------------------------------------------------- */
 
+/* msi_vector_release, traced. */
+static void msi_vec_release(struct vfio_pci *v, unsigned int i)
+{
+	struct msi_vector before = v->msi.vec[i];
+
+	msi_vector_release(&v->msi.vec[i], v->vm);
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_vector(v, "msi", i, &before, &v->msi.vec[i]);
+}
+
+/* msi_vector_set, traced. */
+static int msi_vec_set(struct vfio_pci *v, unsigned int i, uint64_t addr, uint32_t data,
+		       bool masked)
+{
+	struct msi_vector before = v->msi.vec[i];
+	int ret = msi_vector_set(&v->msi.vec[i], v->vm, addr, data, masked);
+
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_vector(v, "msi", i, &before, &v->msi.vec[i]);
+	return ret;
+}
+
 static void msi_disable(struct vfio_pci *v)
 {
 	struct vfio_msi *m = &v->msi;
@@ -125,7 +154,7 @@ static void msi_disable(struct vfio_pci *v)
 	 * still hold is stale and goes with the release. */
 	irqs_disable(v, VFIO_PCI_MSI_IRQ_INDEX);
 	for (unsigned int i = 0; i < m->nvec; i++)
-		msi_vector_release(&m->vec[i], v->vm);
+		msi_vec_release(v, i);
 	m->nvec = 0;
 }
 
@@ -191,8 +220,7 @@ void vfio_msi_update(struct vfio_pci *v)
 	/* With n messages the function sets the low log2(n) data bits to
 	 * the vector number (§6.8.1.6). */
 	for (unsigned int i = 0; i < m->nvec; i++) {
-		ret = msi_vector_set(&m->vec[i], v->vm, addr, (data & ~(m->nvec - 1)) | i,
-				     mask & (1u << i));
+		ret = msi_vec_set(v, i, addr, (data & ~(m->nvec - 1)) | i, mask & (1u << i));
 		if (ret)
 			pr_warn_once("vfio: %s: KVM cannot route MSI vector %u: %s (it stays masked)",
 				     v->bdf, i, strerror(-ret));
@@ -294,10 +322,25 @@ static int msix_hook_vector_use(void *opaque, unsigned int i)
 	return i < v->msix.hw_count ? 0 : msix_hw_set(v, i + 1);
 }
 
+static void msix_hook_vector_changed(void *opaque, unsigned int i,
+				     const struct msi_vector *before,
+				     const struct msi_vector *after)
+{
+	vfio_trace_vector(opaque, "msix", i, before, after);
+}
+
 static const struct msix_ops vfio_msix_ops = {
 	.enable = msix_hook_enable,
 	.disable = msix_hook_disable,
 	.vector_use = msix_hook_vector_use,
+};
+
+/* With --trace vfio: the same, and every vector change logged. */
+static const struct msix_ops vfio_msix_ops_traced = {
+	.enable = msix_hook_enable,
+	.disable = msix_hook_disable,
+	.vector_use = msix_hook_vector_use,
+	.vector_changed = msix_hook_vector_changed,
 };
 
 void vfio_msix_update(struct vfio_pci *v)
@@ -349,7 +392,9 @@ int vfio_intr_init(struct vfio_pci *v)
 	if (x->cap) {
 		ret = msix_init(&x->emu, &(struct msix_params){
 					.vm = v->vm, .name = v->name, .nr = x->nr,
-					.mode = MSI_VECTOR_EXTERNAL, .ops = &vfio_msix_ops,
+					.mode = MSI_VECTOR_EXTERNAL,
+					.ops = trace_on(TRACE_VFIO) ? &vfio_msix_ops_traced
+								    : &vfio_msix_ops,
 					.opaque = v });
 		if (ret)
 			goto close_intx;

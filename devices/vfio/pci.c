@@ -22,6 +22,7 @@
 #include "devices/pcie_regs.h"
 #include "devices/vfio/internal.h"
 #include "lib/log.h"
+#include "lib/trace.h"
 
 #define VFIO_FIRST_SLOT		0x10	/* root ports from 00:10.0 on */
 #define PCI_CLASS_DISPLAY_VGA	0x0300
@@ -102,18 +103,22 @@ free_info:
 	return ret;
 }
 
-int vfio_pci_hw_reset(struct vfio_pci *v)
+int vfio_pci_hw_reset(struct vfio_pci *v, const char *why)
 {
 	int ret = -ENOTTY;
 
 	if (v->dev_flags & VFIO_DEVICE_FLAGS_RESET) {
 		ret = v->ops->reset(v->ops->ctx, v->fd);
+		if (trace_on(TRACE_VFIO))
+			vfio_trace_reset(v, why, "VFIO_DEVICE_RESET", ret);
 		if (!ret) {
 			pr_debug("vfio: %s: reset (VFIO_DEVICE_RESET)", v->bdf);
 			return 0;
 		}
 	}
 	ret = vfio_hot_reset(v);
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_reset(v, why, "bus", ret);
 	if (ret)
 		pr_debug("vfio: %s: no reset method worked (%s): it keeps its state",
 			 v->bdf, strerror(-ret));
@@ -130,14 +135,17 @@ int vfio_pci_hw_reset(struct vfio_pci *v)
  * turning it off here would leave other vCPUs a window onto BARs that
  * vfio-pci blocks. DMA and INTx follow at once.
  */
+static void vfio_pci_reset(struct vfio_pci *v, const char *why)
+{
+	vfio_intr_reset(v);
+	vfio_pci_hw_reset(v, why);
+	vfio_hw_cmd_sync_mask(v, pci_get16(v->dev.config, PCI_COMMAND),
+			      PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+}
+
 void vfio_pci_reset_hook(struct pci_dev *dev)
 {
-	struct vfio_pci *v = to_vfio(dev);
-
-	vfio_intr_reset(v);
-	vfio_pci_hw_reset(v);
-	vfio_hw_cmd_sync_mask(v, pci_get16(dev->config, PCI_COMMAND),
-			      PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	vfio_pci_reset(to_vfio(dev), "pci-reset");
 }
 
 void vfio_pci_flr(struct vfio_pci *v)
@@ -147,7 +155,7 @@ void vfio_pci_flr(struct vfio_pci *v)
 	/* PCIe 4.0 §6.6.2: the function returns to its reset state, its
 	 * config included (sticky bits aside, which we do not emulate). */
 	memcpy(dev->config, dev->reset_config, dev->cfg_size);
-	vfio_pci_reset_hook(dev);
+	vfio_pci_reset(v, "flr");
 	if (dev->bus)
 		pci_root_update_mappings(dev->bus->root);
 }
@@ -228,7 +236,9 @@ static int vfio_pci_setup(struct vfio_pci *v, const char *romfile)
 	uint8_t pin = 0;
 	int ret;
 
-	vfio_pci_hw_reset(v);
+	if (trace_on(TRACE_VFIO))
+		vfio_trace_probe_reset_method(v);
+	vfio_pci_hw_reset(v, "open");
 	if (v->irq_count[VFIO_PCI_INTX_IRQ_INDEX] &&
 	    !vfio_hw_cfg_read(v, PCI_INTERRUPT_PIN, &pin, 1))
 		v->intx.present = pin >= 1 && pin <= 4;
@@ -344,6 +354,7 @@ struct vfio_slot *vfio_slot_create(struct vfio_container *c, struct pci_root *ro
 	keep_fn &= n > 1;
 	for (unsigned int i = 0; i < s->nr_fn; i++) {
 		s->fn[i]->legacy_vga = cfg->vga;
+		s->fn[i]->no_mmap = cfg->no_mmap;
 		ret = vfio_pci_setup(s->fn[i], i == 0 ? cfg->romfile : NULL);
 		if (ret)
 			goto destroy_slot;
@@ -415,7 +426,7 @@ void vfio_slot_destroy(struct vfio_slot *s)
 			continue;	/* never set up */
 		vfio_vga_exit(v);
 		vfio_intr_exit(v);
-		vfio_pci_hw_reset(v);
+		vfio_pci_hw_reset(v, "exit");
 		vfio_hw_cmd_sync(v, 0);
 	}
 	for (unsigned int i = s->nr_fn; i--;)

@@ -35,6 +35,7 @@ struct vfio_slot_config {
 	const char *romfile;	/* NULL: the device's own ROM BAR */
 	bool all_functions;	/* --gpu, or a BDF without function: the slot */
 	bool vga;		/* vga=on: legacy VGA ranges to this device */
+	bool no_mmap;		/* mmap=off: no BAR memslots, every access trapped */
 };
 
 /*

@@ -23,9 +23,12 @@
  *      PM 0x40, MSI 0x50 (64-bit, per-vector mask, 4), MSI-X 0x70,
  *      PCIe v2 0x80 (FLR), VPD 0xc0 (hidden), vendor 0xd0; AER (hidden)
  *      and DSN in extended space
- *   1  a GPU-like one: BAR0 64 KiB 32-bit with sparse mmap areas, the
- *      MSI-X table (16) on a page it shares with registers VFIO will not
- *      map; BAR1 64 KiB 64-bit prefetchable holding the PBA; BAR3 128 B
+ *   1  a GPU-like one, NVIDIA's (10de, class 0300): BAR0 1 MiB 32-bit
+ *      with sparse mmap areas, the MSI-X table (16) on a page it shares
+ *      with registers VFIO will not map, the config space mirror at
+ *      0x88000 (devices/vfio/quirks.c: an access there is a config access
+ *      and is checked as one; the MSI acknowledgement, a write of the MSI
+ *      capability's ID byte, also reaches the BAR); BAR1 64 KiB 64-bit prefetchable holding the PBA; BAR3 128 B
  *      I/O; no ROM; PM 0x60, MSI 0x68 (32-bit, 1 vector, no masking),
  *      PCIe v2 0x78 (no FLR capability), MSI-X 0xb8, vendor 0xc4; ACS
  *      (hidden), a vendor-specific and DSN extended capability
@@ -234,7 +237,8 @@ static void fill_gpu(struct fv_dev *d, struct shape *s)
 	pci_set32(c, 0x144, 0x018 << 20 | 0x0001);
 	pci_set32(c, 0x200, PCI_EXT_CAP_ID_DSN | 1 << 16);
 
-	fv_region_add(d, 0, 65536, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+	/* 1 MiB: room for NVIDIA's config space mirror at 0x88000 (quirks.c) */
+	fv_region_add(d, 0, 0x100000, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 		      VFIO_REGION_INFO_FLAG_MMAP);
 	r = &d->regions[0];
 	r->sparse[0] = (struct vfio_region_sparse_mmap_area){ 0, 0x8000 };
@@ -943,6 +947,7 @@ static void bar_access(struct machine *m, unsigned int bar, uint64_t off, unsign
 	const struct pci_bar *pb = &m->v->dev.bars[bar];
 	uint64_t addr = pb->addr + off;
 	uint8_t buf[8];
+	bool mirror = false;
 
 	if (!pb->mapped || off >= pb->size || len > pb->size - off)
 		return;
@@ -965,6 +970,28 @@ static void bar_access(struct machine *m, unsigned int bar, uint64_t off, unsign
 		}
 		break;		/* a write to a read-only slot exits as MMIO */
 	}
+	/* Inside a config space mirror (quirks.c): a config access of the
+	 * guest's too, for the hook. A QWORD is two of them: not modelled. */
+	for (unsigned int i = 0; i < m->v->nr_mirrors && !(pb->flags & PCI_BAR_IO); i++) {
+		const struct vfio_mirror *mir = &m->v->mirrors[i];
+
+		if (bar != mir->bar || off + len <= mir->off || off >= mir->off + mir->len)
+			continue;
+		if (len == 8)
+			return;
+		mirror = true;
+		if (write) {
+			m->reset_ok |= starts_flr(m, (unsigned int)(off - mir->off), (uint32_t)val, len);
+			m->cfg_active = true;
+			m->cfg_off = (unsigned int)(off - mir->off);
+			m->cfg_len = len;
+			m->cfg_val = (uint32_t)val;
+		} else {
+			m->rd_active = true;
+			m->rd_off = (unsigned int)(off - mir->off);
+			m->rd_len = len;
+		}
+	}
 	m->bar_active = true;
 	m->bar_io = pb->flags & PCI_BAR_IO;
 	m->bar_addr = addr;
@@ -976,6 +1003,8 @@ static void bar_access(struct machine *m, unsigned int bar, uint64_t off, unsign
 	else
 		fz_bus_read(pb->flags & PCI_BAR_IO ? &m->pio : &m->mmio, addr, len);
 	m->bar_active = false;
+	if (mirror)
+		m->cfg_active = m->rd_active = false;
 }
 
 enum {
@@ -1191,6 +1220,11 @@ static void run_op(struct machine *m, struct fz *f)
 		bar = (a & 0x7f) % 7 == 6 ? PCI_ROM_BAR : (a & 0x7f) % 7;
 		len = fz_width(b);
 		switch ((b >> 2) & 3) {
+		case 0:
+			/* NVIDIA's BAR0 config mirror: its offset in config space */
+			if (b & 0x80)
+				boff = VFIO_NV_MIRROR_OFF + boff % 0x1000;
+			break;
 		case 1:
 			boff = s->table_bar == bar ? s->table_off + boff % 0x200 - 0x40 : boff;
 			break;

@@ -754,6 +754,20 @@ def vfio_seeds():
     s += u8(V_BAR) + u8(1) + u8(0x44) + u32(3) + vmsix(False) + u8(V_SBR)
     write("vfio", "gpu", s)
 
+    # The GPU's NVIDIA config space mirror in BAR0 (quirks.c): IDs read,
+    # COMMAND and a BAR written, the MSI capability read and its ID byte
+    # written (the acknowledgement, which reaches the BAR too), a register
+    # of the device's own (0x40) written and read, accesses across the
+    # mirror's edge and a QWORD.
+    m = 0x88000
+    s = u8(1) + u8(V_SETUP) + u8(7)
+    s += vbar(0, m, W4) + vbar(0, m + 4, W2, 0x6, True) + vbar(0, m + 0x10, W4, 0xffffffff, True)
+    s += vbar(0, m + 0x10, W4) + vbar(0, m + 0x68, W4) + vbar(0, m + 0x68, W1, 0x05, True)
+    s += vbar(0, m + 0x40, W4, 0x11223344, True) + vbar(0, m + 0x40, W4)
+    s += vbar(0, m - 2, W4) + vbar(0, m + 0xffe, W4, 1, True) + vbar(0, m + 8, W8)
+    s += vbar(0, m + 0x100, W4) + vbar(0, 0x89000, W4, 9, True)
+    write("vfio", "gpu-mirror", s)
+
     # A host short of MSI-X vectors (resizable index), KVM out of routes
     # and irqfds, memslots refused; the guest keeps going.
     s = u8(4) + u8(V_SETUP) + u8(4) + u8(V_HOST) + u8(0) + u8(2)

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lib/size.h"
+#include "lib/trace.h"
 #include "vmm/cli.h"
 
 #define ARGS(...) ((char *[]){ "minivmm", __VA_ARGS__, NULL })
@@ -314,6 +315,26 @@ static void test_vfio_options(void **state)
 	assert_int_equal(cli_parse_vfio("65:00.0,romfile=", false, &d), -EINVAL);
 	assert_int_equal(cli_parse_vfio("romfile=a.rom", false, &d), -EINVAL);
 	assert_int_equal(cli_parse_vfio("65:00.0,vga", true, &d), -EINVAL);
+	/* mmap=off: every BAR access trapped (docs/latency.md) */
+	assert_int_equal(cli_parse_vfio("65:00.0,mmap=off", false, &d), 0);
+	assert_true(d.no_mmap);
+	assert_int_equal(cli_parse_vfio("65:00,mmap=on,vga=on", true, &d), 0);
+	assert_false(d.no_mmap);
+	assert_int_equal(cli_parse_vfio("65:00.0,mmap=no", false, &d), -EINVAL);
+	assert_int_equal(cli_parse_vfio("65:00.0,mmap", false, &d), -EINVAL);
+	/* --trace vfio[,file=PATH] */
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd"), 0);
+	assert_int_equal(cfg.trace_mask, 0);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--trace", "vfio"), 0);
+	assert_int_equal(cfg.trace_mask, TRACE_VFIO);
+	assert_null(cfg.trace_file);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--trace", "vfio,file=/tmp/t,x.json"), 0);
+	assert_int_equal(cfg.trace_mask, TRACE_VFIO);
+	assert_string_equal(cfg.trace_file, "/tmp/t,x.json");
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--trace", "kvm"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--trace", ""), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--trace", "file=/tmp/t"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--trace", "vfio,file="), -EINVAL);
 	assert_int_equal(PARSE(&cfg, "--ovmf", "OVMF.fd", "--vfio", "1:0.0", "--vfio", "1:0.1",
 			       "--vfio", "1:0.2", "--vfio", "1:0.3", "--vfio", "1:0.4", "--vfio",
 			       "1:0.5", "--vfio", "1:0.6", "--vfio", "1:0.7", "--vfio", "2:0.0"),
