@@ -21,11 +21,13 @@
 #       window, --halt-poll 0, --halt-poll 1000000 (1 ms), and --cpu-pm on
 #       --pin 1; with KVM's halt_successful_poll / halt_attempted_poll.
 #
-# Sourced by tests/bench/run.sh (floor_bench RESULTS and floor_knob_bench
-# RESULTS in L1 each round, floor_bench_rows on L0; the virtio-blk floor needs
+# Sourced by tests/bench/run.sh (in L1 each round: floor_payload RESULTS after
+# the VMMs' exit rows, floor_fio RESULTS after their virtio-blk rows,
+# floor_knob_bench RESULTS; on L0 floor_bench_rows; the virtio-blk floor needs
 # vblk_bench_l1_args' disk, the MSI rows its edu). Run alone, it also runs the
-# VMMs' exit, MSI and virtio-blk rows it is compared with, and profiles both
-# VMMs' QD 32 and 128 KiB jobs in L1 (perf, FLOOR_PROFILE=0 to skip):
+# VMMs' exit and virtio-blk rows it is compared with, and profiles both VMMs'
+# QD 32 and 128 KiB jobs in L1 (KVM's counters, threads' CPU time and
+# context switches: _floor_profile; FLOOR_PROFILE=0 to skip):
 #     bash tests/bench/floor.sh
 
 # floor_fio RESULTS: the guest's fio jobs, run in L1 on /dev/vda.
@@ -47,13 +49,14 @@ floor_fio() {
 	fio_results floor fio "$log" >> "$results"
 }
 
-floor_bench() {
+# floor_payload RESULTS: kvm_floor on the exit rows' payload. Run it next to
+# the VMMs' own runs of it: on a loaded L0, minutes apart is another machine.
+floor_payload() {
 	local results=$1 serial=$MINIVMM_L1_OUT/floor.payload.serial
 	tests/bench/kvm_floor tests/guest/bench.bin < /dev/null > "$serial" 2>&1 || true
 	grep -a '^bench: pio' "$serial" | head -n1 |
 		awk '{ for (i = 2; i < NF; i += 2) if ($i ~ /^(pio|mmio-write|mmio-read)$/) print "floor", $i, $(i + 1) }' \
 		>> "$results"
-	floor_fio "$results"
 }
 
 # _floor_kstat LOG NAME: a "stats: kvm vcpu NAME N" value (0: absent).
@@ -144,35 +147,72 @@ floor_bench_rows() {
 
 # ---- run alone: the floor with the rows it is compared with --------------
 
-# _floor_profile VMM JOB: perf in L1, system-wide, over 10 s of the guest's
-# fio JOB under VMM (from 3 s after the guest announced it): what L1's CPU
-# time went to, by thread and by symbol.
+# _floor_snap PID: "key value" lines: KVM's per-VM counters (debugfs) of
+# PID's VM, CPU ticks (user+system) and context switches (voluntary,
+# involuntary) of each of PID's threads, and L1's idle ticks.
+_floor_snap() {
+	local pid=$1 d f t
+	for d in /sys/kernel/debug/kvm/"$pid"-*; do
+		[[ -f $d/exits ]] || continue
+		for f in "$d"/*; do
+			[[ -f $f ]] && read -r t < "$f" 2> /dev/null && [[ $t =~ ^[0-9]+$ ]] && echo "kvm.${f##*/} $t"
+		done
+		break
+	done
+	for t in /proc/"$pid"/task/*; do
+		awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); print "cpu-ticks." t, $12 + $13 }' "$t/stat"
+		awk -v t="${t##*/}" '/^voluntary_ctxt/ { print "csw-vol." t, $2 } /^nonvoluntary_ctxt/ { print "csw-invol." t, $2 }' "$t/status"
+	done
+	awk '$1 == "cpu" { print "l1.idle-ticks", $5; print "l1.busy-ticks", $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
+# _floor_profile VMM JOB: what 10 s of the guest's fio JOB under VMM cost in
+# L1 (from 3 s after the guest announced the job): the differences of
+# _floor_snap's counters, into OUT/prof-VMM-JOB.txt; with FLOOR_PERF=1 also
+# a system-wide perf profile of the same 10 s (heavy under TCG: it slows
+# the job it watches).
 _floor_profile() {
-	local vmm=$1 job=$2 out=$MINIVMM_L1_OUT serial i
+	local vmm=$1 job=$2 out=$MINIVMM_L1_OUT serial i pid
 	serial=$out/$vmm.fio.serial
 	for ((i = 0; i < 1800; i++)); do
 		grep -aq "fio $job.fio for" "$serial" 2>/dev/null && break
 		sleep 1
 	done
 	sleep 3
-	perf record -a -e cpu-clock -F 499 -o "$out/perf-$vmm-$job.data" -- sleep 10 \
-		> /dev/null 2>> "$out/perf.log" || return 0
-	perf report -i "$out/perf-$vmm-$job.data" --stdio --sort pid,dso --percent-limit 1 \
-		> "$out/perf-$vmm-$job.comm.txt" 2>> "$out/perf.log"
-	perf report -i "$out/perf-$vmm-$job.data" --stdio --sort comm,sym --percent-limit 0.5 \
-		> "$out/perf-$vmm-$job.sym.txt" 2>> "$out/perf.log"
-	rm -f "$out/perf-$vmm-$job.data"
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2> /dev/null || true
+	case $vmm in
+	qemu) pid=$(pgrep -n -x qemu-system-x86) || pid=$(pgrep -n -f "^${QEMU_L2:-qemu-system-x86_64} ") ;;
+	*) pid=$(pgrep -n -x minivmm) ;;
+	esac
+	[[ -n $pid ]] || return 0
+	_floor_snap "$pid" > "$out/prof-$vmm-$job.a"
+	if [[ ${FLOOR_PERF:-0} == 1 ]]; then
+		perf record -a -e cpu-clock -F 499 -o "$out/perf-$vmm-$job.data" -- sleep 10 \
+			> /dev/null 2>> "$out/perf.log" || true
+		perf report -i "$out/perf-$vmm-$job.data" --stdio --sort pid,comm,sym --percent-limit 0.5 \
+			> "$out/perf-$vmm-$job.txt" 2>> "$out/perf.log" || true
+		rm -f "$out/perf-$vmm-$job.data"
+	else
+		sleep 10
+	fi
+	_floor_snap "$pid" > "$out/prof-$vmm-$job.b"
+	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d) print $1, d }' \
+		"$out/prof-$vmm-$job.a" "$out/prof-$vmm-$job.b" > "$out/prof-$vmm-$job.txt"
 }
 
-floor_vmm_bench() {
-	local vmm=$1 results=$2 out=$MINIVMM_L1_OUT pids=() job
+floor_vmm_payload() {
+	local vmm=$1 results=$2 out=$MINIVMM_L1_OUT
 	payload_cmd "$vmm" "$out/$vmm.payload.serial"
 	"${CMD[@]}" < /dev/null > /dev/null 2>&1 || true
 	grep -a '^bench: pio' "$out/$vmm.payload.serial" | head -n1 |
 		awk -v v="$vmm" '{ for (i = 2; i < NF; i += 2) if ($i ~ /^(pio|mmio-write|mmio-read)$/) print v, $i, $(i + 1) }' \
 		>> "$results"
+}
+
+floor_vmm_fio() {
+	local vmm=$1 results=$2 out=$MINIVMM_L1_OUT pids=() job
 	rm -f "$out/$vmm.fio.serial"
-	if [[ ${FLOOR_PROFILE:-1} == 1 ]] && command -v perf > /dev/null; then
+	if [[ ${FLOOR_PROFILE:-1} == 1 ]]; then
 		for job in rr-qd32 sw-128k; do
 			_floor_profile "$vmm" "$job" &
 			pids+=($!)
@@ -204,8 +244,13 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 			esac
 		}
 		for ((r = 0; r < runs; r++)); do
-			for v in $(bench_order "$r" minivmm qemu); do floor_vmm_bench "$v" "$results"; done
-			floor_bench "$results"
+			# The floor between the two VMMs, alternately before and after each.
+			for v in $(bench_order "$r" minivmm floor qemu); do
+				if [[ $v == floor ]]; then floor_payload "$results"; else floor_vmm_payload "$v" "$results"; fi
+			done
+			for v in $(bench_order "$r" minivmm floor qemu); do
+				if [[ $v == floor ]]; then floor_fio "$results"; else floor_vmm_fio "$v" "$results"; fi
+			done
 			floor_knob_bench "$results"
 		done
 		cat "$results"
@@ -218,7 +263,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	# shellcheck disable=SC2046  # the L1 arguments are separate options
 	tests/nested/run-l1.sh --quiet --timeout 5400 --log "$artifacts/l1.log" --out "$artifacts/out" \
 		--env BENCH_RUNS="$runs" --env BENCH_FIO_TIMEOUT="${BENCH_FIO_TIMEOUT:-900}" \
-		--env FLOOR_PROFILE="${FLOOR_PROFILE:-1}" --env VBLK_FIO_RUNTIME="$VBLK_FIO_RUNTIME" \
+		--env FLOOR_PROFILE="${FLOOR_PROFILE:-1}" --env FLOOR_PERF="${FLOOR_PERF:-0}" --env VBLK_FIO_RUNTIME="$VBLK_FIO_RUNTIME" \
 		--pci-passthrough edu@0x10 $(vblk_bench_l1_args "$artifacts/out") \
 		-- bash "$0" ||
 		{ echo "bench: L1 run failed, see $artifacts/l1.log" >&2; exit 1; }
@@ -228,5 +273,5 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	row fio-sw-128k-lat-us "virtio-blk 128k seq write QD8 lat (us)"
 	floor_bench_rows
 	bench_unfinished
-	echo "raw results: $artifacts/out (profiles: perf-VMM-JOB.*.txt)"
+	echo "raw results: $artifacts/out (profiles: prof-VMM-JOB.txt)"
 fi

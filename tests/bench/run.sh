@@ -173,10 +173,11 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		pair=$(bench_order "$r" minivmm qemu)
 		for v in $order; do bench_empty "$v"; done
 		for v in $order; do bench_payload "$v"; done
+		floor_payload "$results"
 		for v in $order; do bench_ovmf "$v"; done
 		bench_core || for v in $pair; do vfio_bench "$v" "$results"; done
 		for v in $order; do vblk_bench "$v" "$results"; done
-		floor_bench "$results"
+		floor_fio "$results"
 		floor_knob_bench "$results"
 		bench_core || for v in $pair; do sata_bench "$v" "$results"; done
 		bench_core || for v in $order; do install_bench "$v" "$results"; done
