@@ -31,6 +31,10 @@
 #                                  tests/bench/virtio-blk.sh
 #   nvme-fio-*                     the same fio jobs on an NVMe controller passed
 #                                  through with VFIO: see tests/bench/vfio-nvme.sh
+#   floor rows                     the exit rows against a bare KVM_RUN loop, the
+#                                  virtio-blk rows against fio in L1 on the same
+#                                  disk, and minivmm's --cpu-pm / --halt-poll
+#                                  knobs: see tests/bench/floor.sh
 #   idle-exits-*, fio-exits-*      KVM exits per second of a Linux guest, idle
 #                                  and under fio, on Hyper-V's interface and
 #                                  on KVM's: see tests/bench/hyperv.sh
@@ -75,6 +79,7 @@ source tests/bench/install.sh
 source tests/bench/hyperv.sh
 source tests/bench/seccomp.sh
 source tests/bench/net.sh
+source tests/bench/floor.sh
 
 if [[ ${MINIVMM_L1:-} == 1 ]]; then
 	out=$MINIVMM_L1_OUT
@@ -177,10 +182,13 @@ if [[ ${MINIVMM_L1:-} == 1 ]]; then
 		pair=$(bench_order "$r" minivmm qemu)
 		for v in $order; do bench_empty "$v"; done
 		for v in $order; do bench_payload "$v"; done
+		floor_payload "$results"
 		for v in $order; do bench_ovmf "$v"; done
 		bench_core || for v in $pair; do vfio_bench "$v" "$results"; done
 		for v in $order; do vblk_bench "$v" "$results"; done
 		sc_bench minivmm "$results"
+		floor_fio "$results"
+		floor_knob_bench "$results"
 		bench_core || for v in $pair; do sata_bench "$v" "$results"; done
 		bench_core || for v in $order; do install_bench "$v" "$results"; done
 		bench_core || for v in $pair; do vnvme_bench "$v" "$results"; done
@@ -239,7 +247,7 @@ if [[ -n ${BENCH_BASE:-} ]]; then
 	trap 'rm -f minivmm-base' EXIT
 	base_env=(--env BENCH_BASE_BIN=./minivmm-base)
 fi
-make -s minivmm guest
+make -s minivmm guest tests/bench/kvm_floor
 vblk_bench_prepare "$artifacts/out"
 sc_bench_prepare "$artifacts/out"
 bench_core || vnvme_bench_prepare "$artifacts/out"
@@ -277,6 +285,7 @@ bench_core || vnvme_bench_rows
 bench_core || hv_bench_rows
 sc_bench_rows
 bench_core || net_bench_rows
+floor_bench_rows
 bench_unfinished
 echo "(ratio = minivmm / QEMU: below 1.00, minivmm costs less; for IOPS and MiB/s, above 1.00 is better)"
 [[ -z ${BENCH_BASE_DESC:-} ]] ||

@@ -70,7 +70,7 @@ vblk_bench() {
 	local limit=${BENCH_FIO_TIMEOUT:-900}
 	case $vmm in
 	minivmm|base)
-		timeout "$limit" "$(bench_minivmm "$vmm")" --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose \
+		timeout "$limit" "$(bench_minivmm "$vmm")" --ovmf /usr/share/ovmf/OVMF.fd --cpus 2 --memory 512M --verbose --stats \
 			--disk path=/dev/vda,direct=on --disk "path=$out/esp-fio.img,readonly=on" \
 			--serial "file:$serial" < /dev/null > "$out/$vmm.fio.log" 2>&1 || true ;;
 	qemu)
