@@ -621,13 +621,6 @@ static int cli_check_privdrop(const struct vm_config *cfg)
 		       cfg->group, cfg->group);
 		return -EINVAL;
 	}
-	/* The TPM's worker thread exists before the drop; a chroot (and a
-	 * mount namespace) reaches only the thread that makes it and those
-	 * it starts afterwards. */
-	if (cfg->chroot_dir && cfg->tpm) {
-		pr_err("--chroot with --tpm: the TPM's worker thread starts before the chroot and would keep the host's root (leave out --chroot, or --tpm)");
-		return -EINVAL;
-	}
 	return 0;
 }
 

@@ -176,12 +176,46 @@ static void crb_read(void *opaque, uint64_t offset, void *data, unsigned int len
  * buffer's first commandSize bytes, at most the buffer; one too short
  * to hold a header is answered here, as a TPM does, without swtpm.
  */
+static void *crb_worker(void *opaque);
+
+/*
+ * The worker starts with the first command, on the vCPU thread that wrote
+ * CTRL_START (lock held: the worker waits for it): after set-up, so that
+ * it runs as the user --user dropped to, under a filter its creator's
+ * narrows, and inside a --chroot. A thread started before the drop would
+ * keep root's bounding set and the host's root (docs/security.md).
+ */
+static int crb_start_worker(struct tpm_crb *c)
+{
+	pthread_attr_t attr;
+	int ret;
+
+	if (c->manual || c->thread_started)
+		return 0;
+	ret = vmm_thread_attr_init(&attr);
+	if (ret)
+		return ret;
+	ret = -pthread_create(&c->thread, &attr, crb_worker, c);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return ret;
+	c->thread_started = true;
+	return 0;
+}
+
 static void crb_start(struct tpm_crb *c)
 {
 	uint32_t size;
 
 	if (!c->assigned || c->start || c->fatal)
 		return;
+	if (crb_start_worker(c)) {
+		/* No thread, no TPM: the guest sees a fatal error
+		 * (CTRL_STS.tpmSts), as from a TPM that failed. */
+		pr_err("tpm-crb: cannot start the command thread: the TPM reports a fatal error");
+		c->fatal = true;
+		return;
+	}
 	size = (uint32_t)c->buf[2] << 24 | (uint32_t)c->buf[3] << 16 |
 	       (uint32_t)c->buf[4] << 8 | c->buf[5];
 	if (size < TPM2_HEADER_SIZE) {
@@ -400,7 +434,6 @@ static const struct device_ops crb_device_ops = {
 struct tpm_crb *tpm_crb_create(const struct vm_ops *ops, struct bus *mmio,
 			       const struct tpm_crb_params *p)
 {
-	pthread_attr_t attr;
 	struct tpm_crb *c;
 	int ret;
 
@@ -420,16 +453,6 @@ struct tpm_crb *tpm_crb_create(const struct vm_ops *ops, struct bus *mmio,
 	ret = crb_power_on(c);
 	if (ret)
 		goto destroy;
-	if (!c->manual) {
-		ret = vmm_thread_attr_init(&attr);
-		if (ret)
-			goto destroy;
-		ret = -pthread_create(&c->thread, &attr, crb_worker, c);
-		pthread_attr_destroy(&attr);
-		if (ret)
-			goto destroy;
-		c->thread_started = true;
-	}
 	ret = bus_register(mmio, c->base, LAYOUT_TPM_CRB_SIZE, &crb_mmio_ops, c, "tpm-crb");
 	if (ret)
 		goto destroy;
