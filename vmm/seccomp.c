@@ -166,10 +166,12 @@ const size_t seccomp_nr_calls = sizeof(seccomp_calls) / sizeof(seccomp_calls[0])
 #define IOCTL(req, types)	{ #req, req, types }
 
 const struct seccomp_ioctl seccomp_ioctls[] = {
-	/* the vCPU loop (vmm/vcpu.c): its register dump on a crash */
+	/* the vCPU loop (vmm/vcpu.c): its register dump on a crash, ... */
 	IOCTL(KVM_RUN, M | V),
 	IOCTL(KVM_GET_REGS, M | V),
 	IOCTL(KVM_GET_SREGS, M | V),
+	/* a guest's crash report through the Hyper-V crash MSRs (vmm/hyperv.c) */
+	IOCTL(KVM_GET_MSRS, M | V),
 	/* interrupts, from wherever a device raises one (devices/irq.c) */
 	IOCTL(KVM_IRQ_LINE, M | V | I | T | P),
 	IOCTL(KVM_SIGNAL_MSI, M | V | I | T | P),
