@@ -13,7 +13,7 @@
 # pings A over the bridge and fetches a file from A byte for byte. At the end
 # the bridge ports minivmm made are gone, and bad --net values are refused with
 # one line each.
-# nested-seconds: 300
+# nested-seconds: 110
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh
