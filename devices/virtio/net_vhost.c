@@ -7,10 +7,15 @@
  * with this back end), and tells it when a vector moves (set_call).
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/if_tun.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 
 #include "devices/virtio/net.h"
 #include "devices/virtio/vhost_net.h"
+#include "lib/log.h"
 
 /* The vhost interface in use: the real one unless a unit test gave a fake. */
 static const struct vhost_ops *vhost_ops_in_use;
@@ -49,6 +54,19 @@ static int vhost_create(const struct net_backend_env *env, void **be)
 	if (ret) {
 		free(nv);
 		return ret;
+	}
+	/* vhost's TX stops at the tap socket's send buffer (tun_sendmsg
+	 * fails with EAGAIN, vhost waits for it to drain), and the frames it
+	 * sent stay charged to it until the host's stack frees them: the
+	 * default (net.core.wmem_default, ~208 KiB) throttles a slow
+	 * receiver. QEMU's tap sets no limit by default (TUNSETSNDBUF
+	 * INT_MAX, net/tap-linux.c); so does this back end. Best effort. */
+	for (unsigned int p = 0; p < env->nr_pairs; p++) {
+		int sndbuf = INT_MAX;
+
+		if (ioctl(env->tap_fds[p], TUNSETSNDBUF, &sndbuf) < 0 && errno != ENOTTY &&
+		    errno != EINVAL)
+			pr_warn("%s: tap queue %u: TUNSETSNDBUF: %s", env->name, p, strerror(errno));
 	}
 	*be = nv;
 	return 0;

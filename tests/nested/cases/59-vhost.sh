@@ -9,7 +9,7 @@
 # (vhost-PID) runs per queue pair. At the end minivmm's log shows every vhost
 # ring stopped (SET_BACKEND -1, its index saved) before the VM's memory went,
 # and no warning about the card.
-# nested-seconds: 150
+# nested-seconds: 60
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source tests/nested/blk/images.sh
