@@ -51,6 +51,7 @@ enum vmm_thread_type {
 	VMM_THREAD_IO,		/* a virtio-blk queue or an AHCI port */
 	VMM_THREAD_TIMER,	/* the RTC's interrupt thread */
 	VMM_THREAD_TPM,		/* the TPM CRB's command worker */
+	VMM_THREAD_NET,		/* a virtio-net queue pair, its control queue, the vhost forwarder */
 	VMM_THREAD_TYPES
 };
 

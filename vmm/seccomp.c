@@ -19,23 +19,25 @@
  * - seccomp_prepare, before any thread but the main one exists, compiles
  *   each type's filter to BPF and sets the hook every thread calls first
  *   (vmm_thread_enter: no_new_privs, then seccomp(SET_MODE_FILTER) with
- *   its type's program; no malloc, no libseccomp). Threads started during
- *   set-up (the TPM worker) confine themselves at once and drop their
- *   capabilities (capset is per thread).
+ *   its type's program; no malloc, no libseccomp). A thread started during
+ *   set-up would confine itself at once and drop its capabilities (capset
+ *   is per thread); none is: every thread but main starts at run time.
  * - seccomp_confine confines the main thread once the VM is set up,
  *   before the vCPUs start; no TSYNC: other threads keep their own list.
  * - Who creates whom at run time: the main thread creates the vCPU
  *   threads (at every boot, in-place reboots included); a vCPU thread
  *   creates the I/O threads (virtio-blk queues at DRIVER_OK, AHCI ports at
- *   PxCMD.ST) and the RTC's timer thread, on the guest's register write.
+ *   PxCMD.ST), the RTC's timer thread, the TPM's command thread (the first
+ *   CTRL_START) and virtio-net's queue-pair, control-queue and vhost
+ *   forwarder threads (DRIVER_OK), on the guest's register write.
  *   A creator's list is therefore a superset of its children's (main ⊇
- *   vcpu ⊇ io, timer; the unit test checks it), and it allows what a new
+ *   vcpu ⊇ io, timer, tpm, net; the unit test checks it), and it allows what a new
  *   thread does before its own filter: clone with CLONE_THREAD (clone3
  *   fails with ENOSYS, as its flags sit in memory seccomp cannot read, and
  *   glibc falls back to clone), set_robust_list, rseq, sched_setaffinity,
  *   prctl(PR_SET_NO_NEW_PRIVS) and seccomp(SET_MODE_FILTER, 0) — which can
- *   only add restrictions. Threads that create none (io, timer, tpm) have
- *   no clone at all.
+ *   only add restrictions. Threads that create none (io, timer, tpm, net)
+ *   have no clone at all.
  *
  * A refused call raises SIGSYS (SECCOMP_RET_TRAP); the handler writes one
  * line naming the call (from a table resolved at seccomp_prepare: the
@@ -47,9 +49,11 @@
 #include <malloc.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <linux/vfio.h>
+#include <linux/vhost.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -72,7 +76,8 @@
 #define I	(1u << VMM_THREAD_IO)
 #define T	(1u << VMM_THREAD_TIMER)
 #define P	(1u << VMM_THREAD_TPM)
-#define ALL	(M | V | I | T | P)
+#define N	(1u << VMM_THREAD_NET)
+#define ALL	(M | V | I | T | P | N)
 
 const struct seccomp_call seccomp_calls[] = {
 	/* I/O on open fds: consoles, eventfds, disk images, flash, VFIO
@@ -94,7 +99,7 @@ const struct seccomp_call seccomp_calls[] = {
 	{ "poll", SECCOMP_ARG_ANY, ALL },	/* the swtpm transfers */
 	{ "ppoll", SECCOMP_ARG_ANY, ALL },
 	/* the device ioctls, each thread type's own (seccomp_ioctls) */
-	{ "ioctl", SECCOMP_ARG_IOCTL, M | V | I | T | P },
+	{ "ioctl", SECCOMP_ARG_IOCTL, ALL },
 	/* the rings, set up and restricted before (blk_io.c): no
 	 * io_uring_setup nor io_uring_register after set-up */
 	{ "io_uring_enter", SECCOMP_ARG_ANY, M | V | I },
@@ -173,8 +178,8 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	/* a guest's crash report through the Hyper-V crash MSRs (vmm/hyperv.c) */
 	IOCTL(KVM_GET_MSRS, M | V),
 	/* interrupts, from wherever a device raises one (devices/irq.c) */
-	IOCTL(KVM_IRQ_LINE, M | V | I | T | P),
-	IOCTL(KVM_SIGNAL_MSI, M | V | I | T | P),
+	IOCTL(KVM_IRQ_LINE, ALL),
+	IOCTL(KVM_SIGNAL_MSI, ALL),
 	/* device models behind a vCPU exit: MSI/MSI-X routes and irqfds,
 	 * virtio notify eventfds, BAR moves, a passed device's interrupts
 	 * and resets (devices/vfio/) */
@@ -188,6 +193,23 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	IOCTL(VFIO_DEVICE_PCI_HOT_RESET, M | V),
 	IOCTL(VFIO_DEVICE_GET_REGION_INFO, M | V),
 	IOCTL(VFIO_DEVICE_GET_IRQ_INFO, M | V),
+	/* virtio-net (devices/virtio/net.c): the tap's offloads follow the
+	 * features the driver accepted, and its queues the pairs in use
+	 * (DRIVER_OK, a reset, the control queue's VQ_PAIRS_SET) */
+	IOCTL(TUNSETOFFLOAD, M | V),
+	IOCTL(TUNSETQUEUE, M | V | N),
+	/* vhost-net (devices/virtio/vhost_net.c): rings handed over at
+	 * DRIVER_OK, taken back at a reset, the call fd moved with the
+	 * queue's MSI-X vector; /dev/vhost-net opened and owned at set-up */
+	IOCTL(VHOST_SET_FEATURES, M | V),
+	IOCTL(VHOST_SET_MEM_TABLE, M | V),
+	IOCTL(VHOST_SET_VRING_NUM, M | V),
+	IOCTL(VHOST_SET_VRING_BASE, M | V),
+	IOCTL(VHOST_GET_VRING_BASE, M | V),
+	IOCTL(VHOST_SET_VRING_ADDR, M | V),
+	IOCTL(VHOST_SET_VRING_KICK, M | V),
+	IOCTL(VHOST_SET_VRING_CALL, M | V),
+	IOCTL(VHOST_NET_SET_BACKEND, M | V),
 	/* in-place reboot (vm_reboot: kvm_reset_irqchip, vcpu_reset) */
 	IOCTL(KVM_SET_IRQCHIP, M),
 	IOCTL(KVM_SET_PIT2, M),
@@ -218,6 +240,7 @@ static const char *const thread_names[VMM_THREAD_TYPES] = {
 	[VMM_THREAD_IO] = "io",
 	[VMM_THREAD_TIMER] = "timer",
 	[VMM_THREAD_TPM] = "tpm",
+	[VMM_THREAD_NET] = "net",
 };
 
 const char *seccomp_thread_name(enum vmm_thread_type type)
@@ -535,7 +558,7 @@ int seccomp_test_parse(const char *spec, struct seccomp_test *t)
 			t->call = (enum seccomp_test_call)i;
 	if (!t->thread || !t->call ||
 	    (t->call == SECCOMP_TEST_URING_OPENAT && t->thread - 1 != VMM_THREAD_IO)) {
-		pr_err("--test-forbidden '%s': give THREAD:CALL, THREAD main, vcpu, io, timer or tpm, "
+		pr_err("--test-forbidden '%s': give THREAD:CALL, THREAD main, vcpu, io, timer, tpm or net, "
 		       "CALL openat, execve, ioctl, or uring-openat (io only)", spec);
 		memset(t, 0, sizeof(*t));
 		return -EINVAL;

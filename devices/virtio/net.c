@@ -283,6 +283,7 @@ static void *ctrl_thread(void *arg)
 	};
 	uint64_t cnt;
 
+	vmm_thread_enter(VMM_THREAD_NET);
 	/* Commands queued before DRIVER_OK are served now. */
 	ctrl_drain(n);
 	for (;;) {

@@ -262,6 +262,7 @@ static void *pair_thread(void *arg)
 	struct user_pair *pq = arg;
 	uint64_t cnt;
 
+	vmm_thread_enter(VMM_THREAD_NET);
 	/* Buffers made available before DRIVER_OK are served now. */
 	tx_service(pq);
 	rx_service(pq);

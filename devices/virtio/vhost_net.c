@@ -172,6 +172,7 @@ static void *forwarder_thread(void *arg)
 	unsigned int n = nr_vrings(vn);
 	uint64_t count;
 
+	vmm_thread_enter(VMM_THREAD_NET);
 	for (unsigned int q = 0; q < n; q++)
 		pfd[q] = (struct pollfd){ .fd = vn->vrings[q].slow_fd, .events = POLLIN };
 	pfd[n] = (struct pollfd){ .fd = vn->stop_fd, .events = POLLIN };

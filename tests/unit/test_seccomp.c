@@ -515,11 +515,12 @@ static void test_thread_refuses_other_rows(void **state)
 }
 
 /* Filters stack: a thread creating another must allow all its child
- * needs (main creates vCPUs, a vCPU the I/O and timer threads). */
+ * needs (main creates vCPUs, a vCPU the I/O, timer, TPM and net threads). */
 static void test_creators_cover_children(void **state)
 {
 	const unsigned int main_bit = TYPE_BIT(VMM_THREAD_MAIN), vcpu = TYPE_BIT(VMM_THREAD_VCPU);
-	const unsigned int vcpu_children = TYPE_BIT(VMM_THREAD_IO) | TYPE_BIT(VMM_THREAD_TIMER);
+	const unsigned int vcpu_children = TYPE_BIT(VMM_THREAD_IO) | TYPE_BIT(VMM_THREAD_TIMER) |
+					    TYPE_BIT(VMM_THREAD_TPM) | TYPE_BIT(VMM_THREAD_NET);
 
 	for (size_t i = 0; i < seccomp_nr_calls; i++) {
 		unsigned int ty = seccomp_calls[i].types;
