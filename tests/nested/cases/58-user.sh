@@ -10,9 +10,11 @@
 #    (root) reaches the control socket; `reset -s` ends minivmm with 0, the
 #    NVMe reset at exit, the socket and pidfile (in a folder nobody may write)
 #    removed; `minivmm unbind` gives the NVMe back to the host's nvme driver.
-# 2. `--user nobody --group nogroup --chroot DIR` (an empty folder) runs the
-#    split OVMF with its variable store: /proc/PID/root is DIR, and a variable
-#    set in the shell is written to the store through the fd held since start.
+# 2. `--user nobody --group nogroup --chroot DIR --tpm` (an empty folder) runs
+#    the split OVMF with its variable store and a TPM: /proc/PID/root is DIR,
+#    every thread (the TPM's, started by OVMF's first command, included) runs
+#    as nobody, and a variable set in the shell is written to the store
+#    through the fd held since start.
 # 3. The refusals, one line each: --user as a non-root user, an unknown user,
 #    a control socket nobody could not remove, a missing chroot folder,
 #    --group without --user.
@@ -86,10 +88,10 @@ if in_l1; then
 	./minivmm unbind --state "$state" 00:11.0
 	check "nvme is back on its host driver" test "$(driver $NVME)" = nvme
 
-	# 2. --chroot into an empty folder, the split OVMF with its store.
+	# 2. --chroot into an empty folder, the split OVMF with its store and a TPM.
 	root=$(mktemp -d /tmp/t58-root.XXXXXX)
 	console_start chroot ./minivmm --ovmf /usr/share/OVMF/OVMF_CODE_4M.fd --name t58 \
-		--memory 256M --user nobody --group nogroup --chroot "$root"
+		--memory 256M --user nobody --group nogroup --chroot "$root" --tpm
 	console_wait "Shell>" 300 || fail "--chroot: no UEFI shell"
 	check "/proc/PID/root is the chroot folder" test "$(readlink "/proc/$CONSOLE_PID/root")" = "$root"
 	check_dropped "$CONSOLE_PID" "$nobody" "$nogroup"
