@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t scratch[0x10000];
 	static uint32_t port_scratch;
-	struct { struct kvm_cpuid2 c; struct kvm_cpuid_entry2 e[256]; } cpuid = { .c.nent = 256 };
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
 	struct kvm_run *run;
 	uint8_t *ram, *image;
 	int kvm, vm, vcpu, fd;
@@ -84,7 +84,10 @@ int main(int argc, char **argv)
 	if (vcpu < 0)
 		die("KVM_CREATE_VCPU");
 	/* Long mode needs CPUID's LM bit (KVM refuses EFER.LME without it). */
-	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0 || ioctl(vcpu, KVM_SET_CPUID2, &cpuid) < 0)
+	if (!cpuid)
+		die("calloc");
+	cpuid->nent = 256;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0 || ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
 		die("CPUID");
 	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
