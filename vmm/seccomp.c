@@ -29,15 +29,18 @@
  *   creates the I/O threads (virtio-blk queues at DRIVER_OK, AHCI ports at
  *   PxCMD.ST), the RTC's timer thread, the TPM's command thread (the first
  *   CTRL_START) and virtio-net's queue-pair, control-queue and vhost
- *   forwarder threads (DRIVER_OK), on the guest's register write.
+ *   forwarder threads (DRIVER_OK), on the guest's register write; and
+ *   virtio-net's control-queue thread starts and stops queue pairs (their
+ *   threads, vhost's rings, a vector's irqfd) on the guest's VQ_PAIRS_SET,
+ *   so the net type may create net threads as a vCPU does.
  *   A creator's list is therefore a superset of its children's (main ⊇
  *   vcpu ⊇ io, timer, tpm, net; the unit test checks it), and it allows what a new
  *   thread does before its own filter: clone with CLONE_THREAD (clone3
  *   fails with ENOSYS, as its flags sit in memory seccomp cannot read, and
  *   glibc falls back to clone), set_robust_list, rseq, sched_setaffinity,
  *   prctl(PR_SET_NO_NEW_PRIVS) and seccomp(SET_MODE_FILTER, 0) — which can
- *   only add restrictions. Threads that create none (io, timer, tpm, net)
- *   have no clone at all.
+ *   only add restrictions. Threads that create none (io, timer, tpm) have
+ *   no clone at all.
  *
  * A refused call raises SIGSYS (SECCOMP_RET_TRAP); the handler writes one
  * line naming the call (from a table resolved at seccomp_prepare: the
@@ -108,7 +111,7 @@ const struct seccomp_call seccomp_calls[] = {
 	{ "fdatasync", SECCOMP_ARG_ANY, M | V },
 	/* MSI and MSI-X vectors get their irqfd when the guest enables
 	 * them (devices/msi_vector.c, devices/vfio/msi.c) */
-	{ "eventfd2", SECCOMP_ARG_ANY, M | V },
+	{ "eventfd2", SECCOMP_ARG_ANY, M | V | N },
 	{ "timerfd_settime", SECCOMP_ARG_ANY, M | V },
 	{ "timerfd_gettime", SECCOMP_ARG_ANY, M | V },
 	/* the main thread's event loop and teardown */
@@ -143,13 +146,13 @@ const struct seccomp_call seccomp_calls[] = {
 	{ "getpid", SECCOMP_ARG_ANY, ALL },
 	{ "tgkill", SECCOMP_ARG_OWN_TGID, ALL },	/* vCPU kicks, abort() */
 	{ "sched_yield", SECCOMP_ARG_ANY, ALL },
-	{ "clone", SECCOMP_ARG_CLONE_THREAD, M | V },
-	{ "clone3", SECCOMP_ARG_ENOSYS, M | V },
-	{ "sched_getaffinity", SECCOMP_ARG_ANY, M | V },
-	{ "sched_setaffinity", SECCOMP_ARG_ANY, M | V },
-	{ "membarrier", SECCOMP_ARG_ANY, M | V },
-	{ "prctl", SECCOMP_ARG_NNP, M | V },
-	{ "seccomp", SECCOMP_ARG_FILTER, M | V },
+	{ "clone", SECCOMP_ARG_CLONE_THREAD, M | V | N },
+	{ "clone3", SECCOMP_ARG_ENOSYS, M | V | N },
+	{ "sched_getaffinity", SECCOMP_ARG_ANY, M | V | N },
+	{ "sched_setaffinity", SECCOMP_ARG_ANY, M | V | N },
+	{ "membarrier", SECCOMP_ARG_ANY, M | V | N },
+	{ "prctl", SECCOMP_ARG_NNP, M | V | N },
+	{ "seccomp", SECCOMP_ARG_FILTER, M | V | N },
 	/* signals and time */
 	{ "rt_sigprocmask", SECCOMP_ARG_ANY, ALL },
 	{ "rt_sigreturn", SECCOMP_ARG_ANY, ALL },
@@ -184,8 +187,8 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	 * virtio notify eventfds, BAR moves, a passed device's interrupts
 	 * and resets (devices/vfio/) */
 	IOCTL(KVM_IOEVENTFD, M | V),
-	IOCTL(KVM_IRQFD, M | V),
-	IOCTL(KVM_SET_GSI_ROUTING, M | V),
+	IOCTL(KVM_IRQFD, M | V | N),
+	IOCTL(KVM_SET_GSI_ROUTING, M | V | N),
 	IOCTL(KVM_SET_USER_MEMORY_REGION, M | V),
 	IOCTL(VFIO_DEVICE_SET_IRQS, M | V),
 	IOCTL(VFIO_DEVICE_RESET, M | V),
@@ -199,17 +202,18 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	IOCTL(TUNSETOFFLOAD, M | V),
 	IOCTL(TUNSETQUEUE, M | V | N),
 	/* vhost-net (devices/virtio/vhost_net.c): rings handed over at
-	 * DRIVER_OK, taken back at a reset, the call fd moved with the
-	 * queue's MSI-X vector; /dev/vhost-net opened and owned at set-up */
-	IOCTL(VHOST_SET_FEATURES, M | V),
-	IOCTL(VHOST_SET_MEM_TABLE, M | V),
-	IOCTL(VHOST_SET_VRING_NUM, M | V),
-	IOCTL(VHOST_SET_VRING_BASE, M | V),
-	IOCTL(VHOST_GET_VRING_BASE, M | V),
-	IOCTL(VHOST_SET_VRING_ADDR, M | V),
-	IOCTL(VHOST_SET_VRING_KICK, M | V),
-	IOCTL(VHOST_SET_VRING_CALL, M | V),
-	IOCTL(VHOST_NET_SET_BACKEND, M | V),
+	 * DRIVER_OK or the control queue's VQ_PAIRS_SET, taken back at a
+	 * reset, the call fd moved with the queue's MSI-X vector;
+	 * /dev/vhost-net opened and owned at set-up */
+	IOCTL(VHOST_SET_FEATURES, M | V | N),
+	IOCTL(VHOST_SET_MEM_TABLE, M | V | N),
+	IOCTL(VHOST_SET_VRING_NUM, M | V | N),
+	IOCTL(VHOST_SET_VRING_BASE, M | V | N),
+	IOCTL(VHOST_GET_VRING_BASE, M | V | N),
+	IOCTL(VHOST_SET_VRING_ADDR, M | V | N),
+	IOCTL(VHOST_SET_VRING_KICK, M | V | N),
+	IOCTL(VHOST_SET_VRING_CALL, M | V | N),
+	IOCTL(VHOST_NET_SET_BACKEND, M | V | N),
 	/* in-place reboot (vm_reboot: kvm_reset_irqchip, vcpu_reset) */
 	IOCTL(KVM_SET_IRQCHIP, M),
 	IOCTL(KVM_SET_PIT2, M),
