@@ -66,7 +66,7 @@ FIRMWARE_SRCS := firmware/image.c firmware/ovmf.c \
                  firmware/fw_cfg.c firmware/fw_cfg_q35.c firmware/fw_cfg_opt.c firmware/e820.c firmware/smbios.c \
                  firmware/bootorder.c firmware/acpi_tables.c
 HOST_SRCS     := host/env.c host/check.c host/check_vm.c host/check_user.c host/groups.c host/inuse.c host/bind.c
-VMM_SRCS      := vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
+VMM_SRCS      := vmm/cli.c vmm/cli_disk.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/kvm.c vmm/vcpu.c vmm/cpuid.c vmm/hyperv.c vmm/vm.c \
                  vmm/machine.c vmm/seccomp.c vmm/control.c vmm/vm_control.c vmm/ctl.c \
                  vmm/daemon.c vmm/kvm_stats.c vmm/kvm_latency.c vmm/privdrop.c vmm/probe.c
 ALL_SRCS      := $(LIB_SRCS) $(DEVICE_SRCS) $(FIRMWARE_SRCS) $(HOST_SRCS) $(VMM_SRCS)
@@ -276,7 +276,7 @@ FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 # The sources the targets reach, compiled again with the sanitizers;
 # lib/log.c is left out for the harness's quiet logger (fuzz.c).
 FUZZ_LIB_SRCS := $(filter-out lib/log.c,$(LIB_SRCS)) $(DEVICE_SRCS) $(FIRMWARE_SRCS) \
-                 vmm/cli.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/control.c tests/unit/fake_vm.c \
+                 vmm/cli.c vmm/cli_disk.c vmm/cli_vfio.c vmm/cli_fw_cfg.c vmm/cli_net.c vmm/control.c tests/unit/fake_vm.c \
                  tests/unit/fake_vfio.c $(FUZZ_DIR)/fuzz.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \

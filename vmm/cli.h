@@ -170,6 +170,10 @@ struct vm_config {
  * input and the fix.
  */
 int cli_parse(int argc, char **argv, struct vm_config *cfg);
+/* --disk or --cdrom (cdrom true): parsed into cfg's next disk slot, each
+ * bus's limit checked (vmm/cli_disk.c). 0 or -EINVAL, after one line. */
+int cli_add_disk(struct vm_config *cfg, const char *arg, bool cdrom);
+
 void cli_usage(void);
 
 /* "6b1f3c2e-8a9d-4f10-b2c3-0123456789ab" -> 16 bytes in written order. */
