@@ -2,6 +2,7 @@
 /* Thread attributes shared by every minivmm thread (lib/thread.h). */
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "lib/thread.h"
@@ -20,6 +21,28 @@ int vmm_thread_attr_init(pthread_attr_t *attr)
 	if (!ret && io_cpus_set)
 		ret = pthread_attr_setaffinity_np(attr, sizeof(io_cpus), &io_cpus);
 	return -ret;
+}
+
+int vmm_thread_start_worker(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	ret = vmm_thread_attr_init(&attr);
+	if (ret)
+		return ret;
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(thread, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return ret;
 }
 
 int vmm_thread_set_io_cpus(const int *cpus, unsigned int nr)

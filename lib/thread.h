@@ -26,6 +26,16 @@
 int vmm_thread_attr_init(pthread_attr_t *attr);
 
 /*
+ * Start a device's worker thread (a virtio-blk queue, an AHCI port, a
+ * virtio-net queue pair or control queue, the vhost forwarder, the TPM's
+ * command thread) with vmm_thread_attr_init's attributes and only the
+ * synchronous signals deliverable: asynchronous ones are the main
+ * thread's, while a fault or a call seccomp traps (SIGSYS) must reach its
+ * handler, not kill the process unexplained. 0 or -errno.
+ */
+int vmm_thread_start_worker(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/*
  * The host CPUs the calling (main) thread and every thread created
  * afterwards run on (--pin-io); cpus NULL: the calling thread's current
  * affinity, so that threads started on a pinned vCPU thread do not

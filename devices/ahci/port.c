@@ -621,8 +621,6 @@ int ahci_engine_poll(struct ahci_port *p)
 int ahci_engine_start(struct ahci_port *p)
 {
 	struct ahci *a = p->hba;
-	pthread_attr_t attr;
-	sigset_t all, old;
 	int ret;
 
 	if (p->engine_on)
@@ -631,21 +629,7 @@ int ahci_engine_start(struct ahci_port *p)
 	p->nonq_busy = false;
 	p->sdb_done = 0;
 	if (p->kind != AHCI_DRIVE_NONE && !a->manual) {
-		/* I/O threads take no asynchronous signal: the main thread
-		 * owns them (as virtio-blk's queue threads). */
-		sigfillset(&all);
-		sigdelset(&all, SIGSYS);
-		sigdelset(&all, SIGSEGV);
-		sigdelset(&all, SIGBUS);
-		sigdelset(&all, SIGFPE);
-		sigdelset(&all, SIGILL);
-		ret = vmm_thread_attr_init(&attr);
-		if (ret)
-			return ret;
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		ret = -pthread_create(&p->thread, &attr, port_thread, p);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		pthread_attr_destroy(&attr);
+		ret = vmm_thread_start_worker(&p->thread, port_thread, p);
 		if (ret) {
 			pr_warn_once("%s: cannot start its I/O thread: %s (PxCMD.CR stays clear)",
 				     p->name, strerror(-ret));

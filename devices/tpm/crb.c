@@ -187,16 +187,11 @@ static void *crb_worker(void *opaque);
  */
 static int crb_start_worker(struct tpm_crb *c)
 {
-	pthread_attr_t attr;
 	int ret;
 
 	if (c->manual || c->thread_started)
 		return 0;
-	ret = vmm_thread_attr_init(&attr);
-	if (ret)
-		return ret;
-	ret = -pthread_create(&c->thread, &attr, crb_worker, c);
-	pthread_attr_destroy(&attr);
+	ret = vmm_thread_start_worker(&c->thread, crb_worker, c);
 	if (ret)
 		return ret;
 	c->thread_started = true;

@@ -555,8 +555,6 @@ static void vblk_reset(void *opaque)
 static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio_pci_queue *pq)
 {
 	uint64_t f = virtio_pci_features(&b->vp);
-	pthread_attr_t attr;
-	sigset_t all, old;
 	int ret;
 
 	if (pq->size > pq->max_size)
@@ -584,22 +582,7 @@ static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio
 	}
 	q->run_len = 0;
 	q->kicked = q->stopping = q->starved = q->need_notify = false;
-	/* I/O threads take no asynchronous signal: the main thread owns
-	 * them. Synchronous ones stay deliverable, or a fault (or a system
-	 * call seccomp traps, SIGSYS) would kill the process unexplained. */
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	ret = vmm_thread_attr_init(&attr);
-	if (ret)
-		return ret;
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&q->thread, &attr, queue_thread, q);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	ret = vmm_thread_start_worker(&q->thread, queue_thread, q);
 	if (ret)
 		return ret;
 	/* No pthread_setname_np: the thread starts under seccomp, which

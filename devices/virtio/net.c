@@ -307,8 +307,6 @@ static void *ctrl_thread(void *arg)
 static int ctrl_start(struct vnet *n)
 {
 	const struct virtio_pci_queue *q;
-	pthread_attr_t attr;
-	sigset_t all, old;
 	int ret;
 
 	n->ctrl_index = n->features & VIRTIO_BIT(VIRTIO_NET_F_MQ) ? 2 * n->nr_pairs : 2;
@@ -326,20 +324,7 @@ static int ctrl_start(struct vnet *n)
 		n->ctrl_sync = true;
 		return 0;
 	}
-	/* As blk.c's queue threads: only synchronous signals. */
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	ret = vmm_thread_attr_init(&attr);
-	if (ret)
-		return ret;
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&n->ctrl_thread, &attr, ctrl_thread, n);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	ret = vmm_thread_start_worker(&n->ctrl_thread, ctrl_thread, n);
 	if (!ret)
 		n->ctrl_running = true;
 	return ret;

@@ -359,8 +359,6 @@ static int user_start_pair(void *opaque, unsigned int p, const struct net_vring 
 	struct user_pair *pq = &be->pairs[p];
 	bool event_idx = features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 	bool indirect = features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
-	pthread_attr_t attr;
-	sigset_t all, old;
 	int ret;
 
 	if (pq->running)
@@ -384,20 +382,7 @@ static int user_start_pair(void *opaque, unsigned int p, const struct net_vring 
 	pq->rx_starved = pq->rx_notify = pq->tx_notify = false;
 	if (be->env.sync)
 		return 0;		/* user_poll serves it */
-	/* As blk.c's queue threads: only synchronous signals. */
-	sigfillset(&all);
-	sigdelset(&all, SIGSYS);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	ret = vmm_thread_attr_init(&attr);
-	if (ret)
-		return ret;
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&pq->thread, &attr, pair_thread, pq);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	ret = vmm_thread_start_worker(&pq->thread, pair_thread, pq);
 	if (!ret)
 		pq->running = true;
 	return ret;

@@ -194,14 +194,9 @@ static void *forwarder_thread(void *arg)
 
 static int start_forwarder(struct vhost_net *vn)
 {
-	pthread_attr_t attr;
 	int ret;
 
-	ret = vmm_thread_attr_init(&attr);
-	if (ret)
-		return ret;
-	ret = -pthread_create(&vn->forwarder, &attr, forwarder_thread, vn);
-	pthread_attr_destroy(&attr);
+	ret = vmm_thread_start_worker(&vn->forwarder, forwarder_thread, vn);
 	if (ret)
 		return ret;
 	vn->forwarding = true;
