@@ -179,6 +179,11 @@ $(GUEST_BUILD)/lib.o: $(GUEST_DIR)/lib.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 
+# the IDT of the payloads that take interrupts (edu, latency, probe)
+$(GUEST_BUILD)/idt.o: $(GUEST_DIR)/idt.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
 $(GUEST_BUILD)/longmode-main-%.o: $(GUEST_DIR)/longmode.c $(MAKEFILE_LIST)
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_LM_DEFS_$*) -MMD -MP -c -o $@ $<
@@ -189,7 +194,7 @@ $(GUEST_BUILD)/edu-main-%.o: $(GUEST_DIR)/edu.c $(MAKEFILE_LIST)
 
 $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_EDU_NAMES)): $(GUEST_BUILD)/%.elf: \
                       $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
-                      $(GUEST_BUILD)/edu-main-%.o $(GUEST_DIR)/guest.ld
+                      $(GUEST_BUILD)/idt.o $(GUEST_BUILD)/edu-main-%.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(GUEST_BUILD)/latency-main.o: $(GUEST_DIR)/latency.c
@@ -197,7 +202,7 @@ $(GUEST_BUILD)/latency-main.o: $(GUEST_DIR)/latency.c
 	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(GUEST_BUILD)/latency.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
-                      $(GUEST_BUILD)/latency-main.o $(GUEST_DIR)/guest.ld
+                      $(GUEST_BUILD)/idt.o $(GUEST_BUILD)/latency-main.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(GUEST_BUILD)/probe-main.o: $(GUEST_DIR)/probe.c
@@ -205,7 +210,7 @@ $(GUEST_BUILD)/probe-main.o: $(GUEST_DIR)/probe.c
 	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(GUEST_BUILD)/probe.elf: $(GUEST_BUILD)/boot64.o $(GUEST_BUILD)/gdt.o $(GUEST_BUILD)/lib.o \
-                      $(GUEST_BUILD)/probe-main.o $(GUEST_DIR)/guest.ld
+                      $(GUEST_BUILD)/idt.o $(GUEST_BUILD)/probe-main.o $(GUEST_DIR)/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(GUEST_BUILD)/realmode.elf: $(GUEST_BUILD)/realmode.o $(GUEST_BUILD)/gdt.o $(GUEST_DIR)/guest.ld

@@ -24,6 +24,7 @@
  * Exit codes: 0x30 no device, 0x31 register check, 0x32 MSI, 0x33 DMA,
  * 0x34 INTx, 0x35 enumeration (no room, no bridge). See README.md.
  */
+#include "idt.h"
 #include "lib.h"
 
 #ifdef EDU_BENCH
@@ -84,22 +85,10 @@ void exception(const uint64_t *frame);
 volatile uint32_t ap_next_index;
 volatile uint32_t ap_no_stack;
 
-struct idt_entry {
-    uint16_t off0;
-    uint16_t sel;
-    uint8_t ist;
-    uint8_t type;
-    uint16_t off1;
-    uint32_t off2;
-    uint32_t rsvd;
-} __attribute__((packed));
-
 struct interrupt_frame;
 
 #define UNUSED __attribute__((unused))    /* the bench build skips the checks */
 
-static struct idt_entry idt[256] __attribute__((aligned(16)));
-extern const char exc_stubs[];
 
 static uint64_t bar;                    /* edu BAR0, guest physical */
 static volatile uint32_t msi_count, intx_count, spurious_count;
@@ -140,29 +129,12 @@ __attribute__((interrupt)) static void spurious_handler(struct interrupt_frame *
     spurious_count++;
 }
 
-static void idt_set(unsigned int vec, const void *fn)
-{
-    uint64_t a = (uint64_t)fn;
-
-    idt[vec] = (struct idt_entry){
-        .off0 = (uint16_t)a, .sel = SEL_CODE64, .type = 0x8E,
-        .off1 = (uint16_t)(a >> 16), .off2 = (uint32_t)(a >> 32),
-    };
-}
-
 static void idt_init(void)
 {
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) d = { sizeof(idt) - 1, (uint64_t)idt };
-
-    for (int i = 0; i < 32; i++)
-        idt_set((unsigned int)i, exc_stubs + 16 * i);
     idt_set(VEC_MSI, (const void *)msi_handler);
     idt_set(VEC_INTX, (const void *)intx_handler);
     idt_set(VEC_SPURIOUS, (const void *)spurious_handler);
-    __asm__ volatile("lidt %0" : : "m"(d));
+    idt_load();
 }
 
 /* frame: vector, error code, rip, cs, rflags, rsp, ss */

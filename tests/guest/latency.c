@@ -16,6 +16,7 @@
  * Exit codes: 0x40 the timer never woke a HLT, 0x41 a testdev IRQ did not
  * arrive (README.md).
  */
+#include "idt.h"
 #include "lib.h"
 
 #define GUEST_NAME      "latency"
@@ -46,20 +47,8 @@ void exception(const uint64_t *frame);
 volatile uint32_t ap_next_index;
 volatile uint32_t ap_no_stack;
 
-struct idt_entry {
-    uint16_t off0;
-    uint16_t sel;
-    uint8_t ist;
-    uint8_t type;
-    uint16_t off1;
-    uint32_t off2;
-    uint32_t rsvd;
-} __attribute__((packed));
-
 struct interrupt_frame;
 
-static struct idt_entry idt[256] __attribute__((aligned(16)));
-extern const char exc_stubs[];
 static volatile uint32_t ticks, testdev_irqs, spurious;
 static volatile uint64_t timer_tsc;             /* when the last tick's handler ran */
 
@@ -84,29 +73,12 @@ __attribute__((interrupt)) static void spurious_handler(struct interrupt_frame *
     spurious++;
 }
 
-static void idt_set(unsigned int vec, const void *fn)
-{
-    uint64_t a = (uint64_t)fn;
-
-    idt[vec] = (struct idt_entry){
-        .off0 = (uint16_t)a, .sel = SEL_CODE64, .type = 0x8E,
-        .off1 = (uint16_t)(a >> 16), .off2 = (uint32_t)(a >> 32),
-    };
-}
-
 static void idt_init(void)
 {
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) d = { sizeof(idt) - 1, (uint64_t)idt };
-
-    for (int i = 0; i < 32; i++)
-        idt_set((unsigned int)i, exc_stubs + 16 * i);
     idt_set(VEC_TIMER, (const void *)timer_handler);
     idt_set(VEC_TESTDEV, (const void *)testdev_handler);
     idt_set(VEC_SPURIOUS, (const void *)spurious_handler);
-    __asm__ volatile("lidt %0" : : "m"(d));
+    idt_load();
 }
 
 /* frame: vector, error code, rip, cs, rflags, rsp, ss */
