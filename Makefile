@@ -246,12 +246,16 @@ check-nested: minivmm guest
 nested-prepare:
 	tests/nested/prepare.sh
 
-bench: minivmm guest tests/bench/kvm_floor
+bench: minivmm guest tests/bench/kvm_floor tests/bench/uring_restrict
 	tests/bench/run.sh
 
 # The floor of the exit rows (tests/bench/floor.sh): a bare KVM_RUN loop.
 tests/bench/kvm_floor: tests/bench/kvm_floor.c
 	$(CC) $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $<
+
+# What an io_uring ring's restrictions cost (tests/bench/seccomp.sh), on L0.
+tests/bench/uring_restrict: tests/bench/uring_restrict.c
+	$(CC) $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -luring
 
 demo: minivmm guest
 	tests/nested/demo.sh
@@ -361,6 +365,6 @@ deps:
 	tests/deps.sh
 
 clean:
-	rm -f .build-flags minivmm minivmm-base tests/bench/kvm_floor libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
+	rm -f .build-flags minivmm minivmm-base tests/bench/kvm_floor tests/bench/uring_restrict libminivmm.a $(ALL_OBJS) $(ALL_OBJS:.o=.d) vmm/main.o vmm/main.d \
 	      vmm/probe_payload.o \
 	      $(UNIT_BINS) tests/unit/libfakes.a $(UNIT_FAKES) $(UNIT_FAKES:.o=.d)

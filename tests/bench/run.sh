@@ -247,7 +247,7 @@ if [[ -n ${BENCH_BASE:-} ]]; then
 	trap 'rm -f minivmm-base' EXIT
 	base_env=(--env BENCH_BASE_BIN=./minivmm-base)
 fi
-make -s minivmm guest tests/bench/kvm_floor
+make -s minivmm guest tests/bench/kvm_floor tests/bench/uring_restrict
 vblk_bench_prepare "$artifacts/out"
 sc_bench_prepare "$artifacts/out"
 bench_core || vnvme_bench_prepare "$artifacts/out"

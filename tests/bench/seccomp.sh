@@ -11,6 +11,11 @@
 #                                 its 4 KiB random read at QD 1 on L1's
 #                                 /dev/vda (direct=on): every request crosses
 #                                 a filtered io_uring_enter and an eventfd write
+#   uring-restrict                on L0, tests/bench/uring_restrict: 4 KiB cached
+#                                 reads on a ring set up as the block engine's,
+#                                 restricted vs not (the restrictions stay on
+#                                 with --seccomp off, so the rows above do not
+#                                 see them); ns per read and the ratio
 #
 # The two modes alternate which goes first from round to round. QEMU has no
 # part in these rows (the ratio is on/off; 1.00 is free).
@@ -75,6 +80,20 @@ sc_bench_rows() {
 	sc_row sc-mmio-read-on sc-mmio-read-off "MMIO read round trip (cycles)"
 	sc_row scfio-on-rr-qd1-iops scfio-off-rr-qd1-iops "fio 4k randread QD1 (IOPS)"
 	sc_row scfio-on-rr-qd1-lat-us scfio-off-rr-qd1-lat-us "fio 4k randread QD1 latency (us)"
+	sc_uring_row
+}
+
+# The io_uring restrictions alone, on L0 (no KVM needed): a 128 MiB file in
+# the page cache, 9 alternating rounds, the medians.
+sc_uring_row() {
+	local f line
+	make -s tests/bench/uring_restrict || return 1
+	f=$(mktemp /tmp/minivmm-uring-restrict.XXXXXX)
+	head -c $((128 << 20)) /dev/urandom > "$f"
+	line=$(tests/bench/uring_restrict "$f" 9) || line=
+	rm -f "$f"
+	read -r _ _ plain _ restricted _ ratio _ <<< "${line:-x x - x - x - x}"
+	printf '%-38s %14s %14s %8s\n' "io_uring 4k read, restricted ring (ns)" "$restricted" "$plain" "$ratio"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
