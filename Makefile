@@ -44,7 +44,7 @@ ALL_CFLAGS := $(REQUIRED_CFLAGS) $(WARNINGS) $(CFLAGS) $(SAN_FLAGS)
 # source but vmm/main.c goes into libminivmm.a, which the unit tests and the
 # fuzz targets link too.
 LIB_SRCS      := lib/log.c lib/memory.c lib/stats.c lib/size.c lib/host_env.c lib/thread.c \
-                 lib/sysfs.c lib/host_pci.c lib/json.c lib/topology.c lib/trace.c
+                 lib/sysfs.c lib/host_pci.c lib/json.c lib/topology.c lib/trace.c lib/irq_posting.c
 DEVICE_SRCS   := devices/bus.c devices/device.c devices/irq.c devices/legacy/uart.c devices/legacy/debugcon.c \
                  devices/legacy/testdev.c devices/legacy/reset.c devices/legacy/port92.c devices/legacy/rtc.c \
                  devices/legacy/acpi_pm.c devices/pci.c devices/pci_bar.c devices/pci_host.c \

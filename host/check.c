@@ -18,6 +18,7 @@
 
 #include "host/check.h"
 #include "lib/host_pci.h"
+#include "lib/irq_posting.h"
 #include "lib/log.h"
 #include "lib/size.h"
 #include "lib/sysfs.h"
@@ -219,8 +220,9 @@ void host_check_cpu(const struct host_env *env, struct host_report *r)
  * answer, never a failure — each is optional. Asked on a VM, as KVM
  * answers for VMs.
  */
-static void check_kvm_latency(struct host_report *r, int vm)
+static void check_kvm_latency(const struct host_env *env, struct host_report *r, int vm)
 {
+	char posting[160];
 	int poll = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL);
 	int exits = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_X86_DISABLE_EXITS);
 	int stats = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD);
@@ -242,6 +244,8 @@ static void check_kvm_latency(struct host_report *r, int vm)
 		    poll > 0 ? "yes" : "no (KVM_CAP_HALT_POLL, Linux 5.15+)",
 		    names[0] ? names : "nothing (no KVM_CAP_X86_DISABLE_EXITS, or kvm.mitigate_smt_rsb=1)",
 		    stats > 0 ? "yes" : "no (Linux 5.14+)");
+	host_irq_posting(env, posting, sizeof(posting));
+	host_report(r, HOST_OK, "KVM latency: a passed device's MSIs go %s", posting);
 }
 
 void host_check_kvm(const struct host_env *env, struct host_report *r)
@@ -291,7 +295,7 @@ void host_check_kvm(const struct host_env *env, struct host_report *r)
 		goto close_fd;
 	}
 	host_report(r, HOST_OK, "KVM: %s opens read-write, API %d, creates VMs%s", path, api, how);
-	check_kvm_latency(r, vm);
+	check_kvm_latency(env, r, vm);
 	close(vm);
 close_fd:
 	close(fd);

@@ -40,6 +40,7 @@
 #include "firmware/fw_cfg.h"
 #include "firmware/ovmf.h"
 #include "firmware/smbios.h"
+#include "lib/irq_posting.h"
 #include "lib/layout.h"
 #include "lib/log.h"
 #include "lib/topology.h"
@@ -361,6 +362,20 @@ static int machine_tpm(struct vm *vm)
 	return 0;
 }
 
+/* The path every MSI of a passed device takes to the guest: posted to the
+ * vCPU, or through the host with an exit (docs/latency.md, "Pitfalls"). */
+static void log_irq_posting(const struct vm_config *cfg)
+{
+	struct host_env env;
+	char why[160];
+
+	host_env_init(&env);
+	if (cfg->sysfs_root)
+		env.sysfs = cfg->sysfs_root;
+	host_irq_posting(&env, why, sizeof(why));
+	pr_info("vfio: the passed devices' MSIs go %s", why);
+}
+
 /*
  * --vfio/--gpu: after the chipset (the INTx router must be there), one
  * PCIe root port per device from slot 0x10 with the function(s) behind
@@ -389,6 +404,7 @@ static int machine_vfio(struct vm *vm, struct pci_root *root)
 		if (!vfio_slot_create(c, root, &sc))
 			return -errno;	/* vfio_slot_create said why */
 	}
+	log_irq_posting(cfg);
 	return vfio_container_map_ram(c, &vm->mem);
 }
 
