@@ -69,6 +69,14 @@ say() { echo "MINIVMM-GUEST: $*"; }
 # otherwise cuts the last line short on a slow host.
 off() { sync; sleep 0.5; poweroff -f; sleep 10; }
 fail() { echo "MINIVMM-GUEST-FAIL: $*"; off; }
+# The guest's clock (AT: when): a clocksource that exits (acpi_pm, hpet)
+# costs an exit to the VMM per clock read, i.e. several per I/O under fio.
+clock_say() {
+	local d=/sys/devices/system/clocksource/clocksource0
+	say "CLOCK $1: current $(cat $d/current_clocksource), available '$(cat $d/available_clocksource)'"
+	dmesg | grep -i "clocksource\|tsc\|kvm-clock\|kvmclock" | tail -n 20 |
+		while read -r l; do say "CLOCK $1 dmesg: $l"; done
+}
 
 while read -r m; do
 	insmod "/lib/modules/$m" || fail "insmod $m"
@@ -251,6 +259,7 @@ t_fio() {
 	export FIO_DEV=${FIO_DEV:-vda}
 	for _ in $(seq 100); do [ -b "/dev/$FIO_DEV" ] && break; sleep 0.1; done
 	[ -b "/dev/$FIO_DEV" ] || fail "no /dev/$FIO_DEV to run fio on"
+	clock_say before-fio
 	for j in /fio/*.fio; do
 		say "fio $(basename "$j") for ${FIO_RUNTIME}s"
 		fio --output-format=json "$j" > /tmp/out 2>/tmp/err || {
@@ -258,6 +267,7 @@ t_fio() {
 		}
 		# One line per job for the host: "MINIVMM-FIO name {json}".
 		echo "MINIVMM-FIO $(basename "$j" .fio) $(tr -d '\n\t' < /tmp/out)"
+		clock_say "after-$(basename "$j" .fio)"
 	done
 	# Let the UART drain the last (~6 KiB) line before the power-off: the
 	# kernel writes its "reboot: Power down" straight to the UART, into
