@@ -11,7 +11,8 @@
 #                            say FLUSHED, then keep writing until killed
 #   minivmm.test=fio         run the fio jobs in /fio on /dev/vda (or on
 #                            /dev/minivmm.fio_dev, e.g. nvme0n1: a passed
-#                            NVMe), each minivmm.fio_runtime seconds (benchmark)
+#                            NVMe), each minivmm.fio_runtime seconds (benchmark);
+#                            says the clocksource before and after each job
 #   minivmm.test=ahci        AHCI (46-ahci, booted from a CD-ROM): read all of
 #                            /dev/sr0 (the ISO) and print its md5 for the host
 #                            to compare; write the pattern to the SATA disk
@@ -90,6 +91,17 @@ say() { echo "MINIVMM-GUEST: $*"; }
 # otherwise cuts the last line short on a slow host.
 off() { sync; sleep 0.5; poweroff -f; sleep 10; }
 fail() { echo "MINIVMM-GUEST-FAIL: $*"; off; }
+# clock_say WHEN [dmesg]: the guest's clocksource, and with "dmesg" the
+# kernel's lines on it. A clocksource that exits (acpi_pm, hpet) would cost
+# an exit to the VMM per clock read, several per I/O under fio; kvm-clock
+# costs none.
+clock_say() {
+	local d=/sys/devices/system/clocksource/clocksource0
+	say "CLOCK $1: current $(cat $d/current_clocksource), available '$(cat $d/available_clocksource)'"
+	[ "${2:-}" = dmesg ] || return 0
+	dmesg | grep -i "clocksource:\|tsc:\|kvm-clock:" | grep -v jiffies | tail -n 12 |
+		while read -r l; do say "CLOCK $1 dmesg: $l"; done
+}
 
 while read -r m; do
 	insmod "/lib/modules/$m" || fail "insmod $m"
@@ -272,6 +284,7 @@ t_fio() {
 	export FIO_DEV=${FIO_DEV:-vda}
 	for _ in $(seq 100); do [ -b "/dev/$FIO_DEV" ] && break; sleep 0.1; done
 	[ -b "/dev/$FIO_DEV" ] || fail "no /dev/$FIO_DEV to run fio on"
+	clock_say before-fio dmesg
 	for j in /fio/*.fio; do
 		say "fio $(basename "$j") for ${FIO_RUNTIME}s"
 		fio --output-format=json "$j" > /tmp/out 2>/tmp/err || {
@@ -279,6 +292,7 @@ t_fio() {
 		}
 		# One line per job for the host: "MINIVMM-FIO name {json}".
 		echo "MINIVMM-FIO $(basename "$j" .fio) $(tr -d '\n\t' < /tmp/out)"
+		clock_say "after-$(basename "$j" .fio)"
 	done
 	# Let the UART drain the last (~6 KiB) line before the power-off: the
 	# kernel writes its "reboot: Power down" straight to the UART, into
