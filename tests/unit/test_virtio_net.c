@@ -226,50 +226,34 @@ static int vector_fd(unsigned int vec)
 	return vd_irqfd(FAKE_VM_FIRST_MSI_GSI + vec);
 }
 
+/* Queue q's ring as the driver sees it (tests/unit/virtio_driver.h). */
+static struct vd_ring ring_of(struct e2e *t, unsigned int q)
+{
+	return (struct vd_ring){ &t->mem, DESC(q), AVAIL(q), USED(q), QSIZE,
+				 &t->next_desc[q], &t->last_used[q] };
+}
+
+/* Post one chain of (gpa, len, writable) on queue q; returns its head. */
 static uint16_t post(struct e2e *t, unsigned int q, unsigned int n, const uint64_t *addr,
 		     const uint32_t *len, const bool *wr)
 {
-	struct virtq_desc *dt = gpa(&t->mem, DESC(q));
-	uint16_t *avail = gpa(&t->mem, AVAIL(q));
-	uint16_t head = t->next_desc[q];
+	struct vd_ring r = ring_of(t, q);
 
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
-
-		dt[idx] = (struct virtq_desc){
-			.addr = addr[i], .len = len[i],
-			.flags = (uint16_t)((wr[i] ? VIRTQ_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
-			.next = (uint16_t)((idx + 1) % QSIZE),
-		};
-	}
-	t->next_desc[q] = (uint16_t)((head + n) % QSIZE);
-	avail[2 + avail[1] % QSIZE] = head;
-	__atomic_store_n(&avail[2 + QSIZE], t->last_used[q], __ATOMIC_RELAXED);
-	__atomic_store_n(&avail[1], (uint16_t)(avail[1] + 1), __ATOMIC_RELEASE);
-	return head;
+	return vd_post(&r, n, addr, len, wr);
 }
 
 static void kick(struct e2e *t, unsigned int q)
 {
-	uint64_t one = 1;
-	int fd = vd_ioeventfd_at(VD_BAR4 + VIRTIO_PCI_NOTIFY_OFF + 4 * q);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, &one, 8), 8);
+	assert_int_equal(vd_kick(q), 0);
 }
 
+/* Wait for queue q's interrupt and its next used element. */
 static struct virtq_used_elem wait_used(struct e2e *t, unsigned int q)
 {
-	uint16_t *used_idx = (uint16_t *)((uint8_t *)gpa(&t->mem, USED(q)) + 2);
-	struct virtq_used_elem *ring = (void *)((uint8_t *)gpa(&t->mem, USED(q)) + 4);
+	struct vd_ring r = ring_of(t, q);
 	struct virtq_used_elem e;
 
-	for (int i = 0; i < 100 && __atomic_load_n(used_idx, __ATOMIC_ACQUIRE) == t->last_used[q]; i++)
-		vd_signalled(vector_fd(q + 1), 50);
-	assert_int_not_equal(__atomic_load_n(used_idx, __ATOMIC_ACQUIRE), t->last_used[q]);
-	e = ring[t->last_used[q] % QSIZE];
-	t->last_used[q]++;
+	assert_true(vd_wait_used(&r, vector_fd(q + 1), &e));
 	return e;
 }
 

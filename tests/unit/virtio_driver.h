@@ -18,6 +18,8 @@
 #include "devices/bus.h"
 #include "devices/pci.h"
 #include "devices/virtio/virtio_pci.h"
+#include "devices/virtio/virtqueue.h"
+#include "tests/unit/fake_mem.h"
 #include "tests/unit/fake_vm.h"
 
 #define VD_BAR4		0xe0000000ULL
@@ -266,6 +268,69 @@ static inline void vd_msix_control(struct vd *d, bool enable, bool fmask)
 
 	vd_cfg_write(d, cap + 2,
 		     (enable ? PCI_MSIX_FLAGS_ENABLE : 0) | (fmask ? PCI_MSIX_FLAGS_MASKALL : 0), 2);
+}
+
+/* ---- the driver's side of a split virtqueue (virtio 1.2 §2.7) --------- */
+
+/* One queue as vd_queue placed it in guest RAM, with the driver's own
+ * counters (the test's: a device reset zeroes them). */
+struct vd_ring {
+	struct guest_mem *mem;
+	uint64_t desc, avail, used;
+	uint16_t size;
+	uint16_t *next_desc, *last_used;
+};
+
+/* Post one chain of (gpa, len, writable) and make it available, asking
+ * for an interrupt at the next completion (used_event); returns its head. */
+static inline uint16_t vd_post(const struct vd_ring *r, unsigned int n, const uint64_t *addr,
+			       const uint32_t *len, const bool *wr)
+{
+	struct virtq_desc *dt = gpa(r->mem, r->desc);
+	uint16_t *avail = gpa(r->mem, r->avail);
+	uint16_t head = *r->next_desc;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t idx = (uint16_t)((head + i) % r->size);
+
+		dt[idx] = (struct virtq_desc){
+			.addr = addr[i], .len = len[i],
+			.flags = (uint16_t)((wr[i] ? VIRTQ_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			.next = (uint16_t)((idx + 1) % r->size),
+		};
+	}
+	*r->next_desc = (uint16_t)((head + n) % r->size);
+	avail[2 + avail[1] % r->size] = head;
+	__atomic_store_n(&avail[2 + r->size], *r->last_used, __ATOMIC_RELAXED);
+	__atomic_store_n(&avail[1], (uint16_t)(avail[1] + 1), __ATOMIC_RELEASE);
+	return head;
+}
+
+/* What KVM does on the guest's write to queue q's notify address (one
+ * ioeventfd per queue). 0, or -1 when no ioeventfd is there. */
+static inline int vd_kick(unsigned int q)
+{
+	uint64_t one = 1;
+	int fd = vd_ioeventfd_at(VD_BAR4 + VIRTIO_PCI_NOTIFY_OFF + 4 * q);
+
+	return fd >= 0 && write(fd, &one, 8) == 8 ? 0 : -1;
+}
+
+/* The ring's next used element into *e, waiting for it on irqfd (the
+ * queue's vector) up to 100 times 50 ms; false if none came. */
+static inline bool vd_wait_used(const struct vd_ring *r, int irqfd, struct virtq_used_elem *e)
+{
+	uint16_t *used_idx = (uint16_t *)((uint8_t *)gpa(r->mem, r->used) + 2);
+	struct virtq_used_elem *ring = (void *)((uint8_t *)gpa(r->mem, r->used) + 4);
+
+	for (int i = 0; i < 100 && __atomic_load_n(used_idx, __ATOMIC_ACQUIRE) == *r->last_used; i++)
+		vd_signalled(irqfd, 50);
+	if (__atomic_load_n(used_idx, __ATOMIC_ACQUIRE) == *r->last_used)
+		return false;
+	*e = ring[*r->last_used % r->size];
+	(*r->last_used)++;
+	return true;
 }
 
 #endif
