@@ -363,17 +363,16 @@ static int machine_tpm(struct vm *vm)
 }
 
 /* The path every MSI of a passed device takes to the guest: posted to the
- * vCPU, or through the host with an exit (docs/latency.md, "Pitfalls"). */
-static void log_irq_posting(const struct vm_config *cfg)
+ * vCPU, or through the host with an exit (docs/latency.md, "Pitfalls").
+ * Read now, while sysfs may be opened; said once the VM runs (vm.c). */
+static void find_irq_posting(struct vm *vm)
 {
 	struct host_env env;
-	char why[160];
 
 	host_env_init(&env);
-	if (cfg->sysfs_root)
-		env.sysfs = cfg->sysfs_root;
-	host_irq_posting(&env, why, sizeof(why));
-	pr_info("vfio: the passed devices' MSIs go %s", why);
+	if (vm->cfg->sysfs_root)
+		env.sysfs = vm->cfg->sysfs_root;
+	host_irq_posting(&env, vm->irq_posting, sizeof(vm->irq_posting));
 }
 
 /*
@@ -404,7 +403,7 @@ static int machine_vfio(struct vm *vm, struct pci_root *root)
 		if (!vfio_slot_create(c, root, &sc))
 			return -errno;	/* vfio_slot_create said why */
 	}
-	log_irq_posting(cfg);
+	find_irq_posting(vm);
 	return vfio_container_map_ram(c, &vm->mem);
 }
 

@@ -488,6 +488,8 @@ static int vm_exit_status(const struct vm *vm)
 /* The vCPUs run: whoever waits for that (--daemonize's parent) hears it. */
 static void vm_report_running(struct vm *vm)
 {
+	if (vm->irq_posting[0])
+		pr_info("vfio: the passed devices' MSIs go %s", vm->irq_posting);
 	if (vm->running)
 		vm->running(vm->running_opaque);
 }

@@ -64,6 +64,7 @@ struct vm {
 	struct control *control;	/* --control: polled by the main loop */
 	const struct seccomp_extra *seccomp_extra;	/* what the options add to the filter */
 	const struct privdrop *privdrop;	/* --user, --chroot: dropped before the filter */
+	char irq_posting[160];			/* --vfio: where their MSIs go (lib/irq_posting.h) */
 	void (*running)(void *opaque);	/* the vCPUs run (--daemonize detaches here) */
 	void *running_opaque;
 };
