@@ -54,7 +54,7 @@ DEVICE_SRCS   += devices/pcie_port.c devices/vfio/sys.c devices/vfio/container.c
                  devices/vfio/pci.c devices/vfio/config.c devices/vfio/bar.c devices/vfio/msi.c \
                  devices/vfio/quirks.c devices/vfio/trace.c
 DEVICE_SRCS   += devices/virtio/virtqueue.c devices/virtio/virtio_pci.c \
-                 devices/virtio/blk.c devices/block/blk_io.c \
+                 devices/virtio/blk.c devices/virtio/blk_req.c devices/block/blk_io.c \
                  devices/virtio/net.c devices/virtio/net_user.c devices/net/tap.c
 DEVICE_SRCS   += devices/ahci/ahci.c devices/ahci/port.c devices/ahci/ata.c devices/ahci/atapi.c
 DEVICE_SRCS   += devices/tpm/crb.c devices/tpm/swtpm.c

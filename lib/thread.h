@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 /*
- * The stack of every minivmm thread (vCPUs, virtio-blk queues, the RTC): 1 MiB,
+ * The stack of every minivmm thread (vCPUs, virtio-blk I/O threads, the RTC): 1 MiB,
  * a size no 2 MiB transparent huge page fits in. With THP "always", glibc's
  * default 8 MiB stack takes a huge page on its first touch: 2 MiB resident
  * per thread, most of the VMM's own memory. The deepest path (a vCPU exit
@@ -18,7 +18,7 @@
 /*
  * Attributes for a new minivmm thread: its stack size and, once
  * vmm_thread_set_io_cpus() ran, the I/O CPU set. I/O threads (virtio-blk
- * queues, AHCI ports, the RTC) are started from whichever thread the
+ * disks, AHCI ports, the RTC) are started from whichever thread the
  * guest's write arrived on, a pinned vCPU's more often than not, and would
  * otherwise inherit that one host CPU. A vCPU sets its own CPU afterwards.
  * 0 or -errno.
@@ -26,7 +26,7 @@
 int vmm_thread_attr_init(pthread_attr_t *attr);
 
 /*
- * Start a device's worker thread (a virtio-blk queue, an AHCI port, a
+ * Start a device's worker thread (a virtio-blk I/O thread, an AHCI port, a
  * virtio-net queue pair or control queue, the vhost forwarder, the TPM's
  * command thread) with vmm_thread_attr_init's attributes and only the
  * synchronous signals deliverable: asynchronous ones are the main
@@ -58,7 +58,7 @@ bool vmm_thread_vcpu_cpus(cpu_set_t *set);
 enum vmm_thread_type {
 	VMM_THREAD_MAIN,	/* event loop, control socket, reset, teardown */
 	VMM_THREAD_VCPU,	/* KVM_RUN and the device models behind exits */
-	VMM_THREAD_IO,		/* a virtio-blk queue or an AHCI port */
+	VMM_THREAD_IO,		/* a virtio-blk I/O thread or an AHCI port */
 	VMM_THREAD_TIMER,	/* the RTC's interrupt thread */
 	VMM_THREAD_TPM,		/* the TPM CRB's command worker */
 	VMM_THREAD_NET,		/* a virtio-net queue pair, its control queue, the vhost forwarder */

@@ -85,12 +85,21 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 			return -EINVAL;
 		}
 		d->queues = (unsigned int)n;
+	} else if (!strcmp(key, "iothreads")) {
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno || end == val || *end || n < 1 || n > CLI_DISK_MAX_QUEUES) {
+			pr_err("--disk %s: iothreads=%s is not a number from 1 to %d", arg, val,
+			       CLI_DISK_MAX_QUEUES);
+			return -EINVAL;
+		}
+		d->iothreads = (unsigned int)n;
 	} else {
 		goto unknown;
 	}
 	return 0;
 unknown:
-	pr_err("--disk %s: unknown disk option '%s' (known: path, bus, readonly, direct, serial, queues)",
+	pr_err("--disk %s: unknown disk option '%s' (known: path, bus, readonly, direct, serial, queues, iothreads)",
 	       arg, key);
 	return -EINVAL;
 }
@@ -140,6 +149,16 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 	if (d->bus == DISK_BUS_SATA && d->queues) {
 		pr_err("--disk %s: queues= is for virtio-blk disks (a SATA disk has one NCQ queue; drop queues=)",
 		       arg);
+		return -EINVAL;
+	}
+	if (d->bus == DISK_BUS_SATA && d->iothreads) {
+		pr_err("--disk %s: iothreads= is for virtio-blk disks (a SATA port has its own thread; drop iothreads=)",
+		       arg);
+		return -EINVAL;
+	}
+	if (d->queues && d->iothreads > d->queues) {
+		pr_err("--disk %s: iothreads=%u is more than the disk's %u queues (a thread serves one queue at least)",
+		       arg, d->iothreads, d->queues);
 		return -EINVAL;
 	}
 	return 0;

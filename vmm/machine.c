@@ -201,6 +201,7 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 			/* Pinned memory is already resident: registering it
 			 * as io_uring fixed buffers costs nothing more. */
 			.register_ram = vm->cfg->backing != MEM_BACKING_ANON,
+			.iothreads = d->iothreads,
 			.name = name,
 		};
 		struct vblk *disk;
@@ -208,6 +209,11 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 
 		if (d->bus != DISK_BUS_VIRTIO)
 			continue;
+		if (p.iothreads > p.queues) {
+			pr_err("--disk %s: iothreads=%u is more than the disk's %u queues (one per vCPU; "
+			       "set queues= or fewer threads)", d->path, p.iothreads, p.queues);
+			return -EINVAL;
+		}
 		/* n < CLI_MAX_DISKS; the mask tells gcc's -Wformat-truncation so. */
 		snprintf(name, sizeof(name), "virtio-blk%u", n++ & 0xff);
 		disk = vblk_create(&vm->ops, &vm->mem, &p);	/* copies the name */
@@ -224,7 +230,8 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 		}
 		if (i < BOOT_MAX_DEVICES)
 			bootorder_virtio_blk(&vm->boot_devices[i], 0, slot);
-		pr_debug("%s: %s at 00:%02x.0, %u queue(s)%s%s", name, d->path, slot, p.queues,
+		pr_debug("%s: %s at 00:%02x.0, %u queue(s), %u I/O thread(s)%s%s", name, d->path,
+			 slot, p.queues, p.iothreads ? p.iothreads : 1,
 			 d->readonly ? ", read-only" : "", d->direct ? ", O_DIRECT" : "");
 	}
 	return 0;

@@ -26,7 +26,7 @@
  *   before the vCPUs start; no TSYNC: other threads keep their own list.
  * - Who creates whom at run time: the main thread creates the vCPU
  *   threads (at every boot, in-place reboots included); a vCPU thread
- *   creates the I/O threads (virtio-blk queues at DRIVER_OK, AHCI ports at
+ *   creates the I/O threads (virtio-blk's at DRIVER_OK, AHCI ports at
  *   PxCMD.ST), the RTC's timer thread, the TPM's command thread (the first
  *   CTRL_START) and virtio-net's queue-pair, control-queue and vhost
  *   forwarder threads (DRIVER_OK), on the guest's register write; and

@@ -70,7 +70,7 @@ struct blk_io_op {
 	struct iovec one;
 };
 
-#define BLK_IO_MAX_WATCH	4
+#define BLK_IO_MAX_WATCH	68	/* a thread serving a disk's 64 queues, its stop */
 
 struct blk_io {
 	struct io_uring ring;

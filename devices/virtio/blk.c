@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
- * virtio-blk (virtio 1.2 §5.2): requests, queues and their I/O threads.
+ * virtio-blk (virtio 1.2 §5.2): queues and the I/O threads that serve them.
  *
- * A queue's thread owns its virtqueue and its io_uring. It sleeps in one
- * io_uring_enter() that waits for the queue's kick eventfd (the ioeventfd
- * KVM signals on a guest notification), its stop eventfd and I/O
- * completions alike; on a kick it takes every available chain, turns each
- * into io_uring operations and submits them all with the next wait. On
- * completion it writes the status byte, returns the chain and, once per
- * batch and only if the driver wants it (§2.7.10), signals the queue's
- * MSI-X vector. Reads (or writes) of one kick that continue each other on
- * the disk go to io_uring as one operation (a sequential writer's 128 KiB
- * requests as one 1 MiB write): one request on the image's device where
- * there were several.
+ * A disk has one I/O thread by default (iothreads=N: up to one per queue;
+ * queue i is served by thread i mod N). A thread owns its queues'
+ * virtqueues and one io_uring. It sleeps in one io_uring_enter() that
+ * waits for its queues' kick eventfds (the ioeventfds KVM signals on a
+ * guest notification), its stop eventfd and I/O completions alike; on a
+ * kick it takes every available chain of the queue, turns each into
+ * io_uring operations (devices/virtio/blk_req.c) and submits them all with
+ * the next wait. On completion it writes the status byte, returns the
+ * chain and, once per wake-up and queue and only if the driver wants it
+ * (§2.7.10), signals the queue's MSI-X vector. Reads (or writes) of one
+ * kick that continue each other on the disk go to io_uring as one
+ * operation (a sequential writer's 128 KiB requests as one 1 MiB write).
+ *
+ * Why one thread by default: like QEMU's one event loop per disk, it
+ * serves every queue's kicks and completions of one wake-up together, and
+ * it does not compete with the vCPUs for CPUs the way a thread per queue
+ * does on a host with as few CPUs as the guest has vCPUs (docs/benchmarks.md,
+ * virtio-blk at depth). More threads pay off when one is saturated.
  *
  * Untrusted input: chains come from vq_pop() with every address already
- * checked against guest RAM; lengths and sectors are checked here before
- * any I/O. A chain without room for the header or the status breaks the
- * ring: the device goes into DEVICE_NEEDS_RESET, says so once, and the
- * queue serves nothing more until the driver resets it.
+ * checked against guest RAM; lengths and sectors are checked by
+ * vblk_plan() before any I/O. A chain without room for the header or the
+ * status breaks the ring: the device goes into DEVICE_NEEDS_RESET, says so
+ * once, and the queue serves nothing more until the driver resets it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,16 +42,23 @@
 #include "lib/log.h"
 #include "lib/thread.h"
 
-#define TAG_KICK	1
-#define TAG_STOP	2
+#define TAG_STOP	0
+#define TAG_KICK0	1		/* + queue index */
 #define PCI_CLASS_STORAGE_SCSI	0x010000	/* what QEMU's virtio-blk-pci reports */
 #define MERGE_REQS	32		/* requests per merged read or write */
 #define MERGE_IOV	1024		/* IOV_MAX: segments of one merged operation */
 #define MERGE_BYTES	(4u << 20)	/* bytes of one merged operation */
 #define MERGE_SLOTS	8		/* merged operations in flight per queue */
+#define RING_MAX	4096		/* SQ entries of one thread's ring */
+
+/* What an operation's opaque points at: one request, or a merged run. */
+struct vblk_owner {
+	struct vblk_queue *q;
+	bool merge;
+};
 
 struct vblk_req {
-	struct vblk_queue *q;
+	struct vblk_owner own;		/* first: the operations' opaque */
 	struct vblk_req *next_free;
 	struct vq_elem elem;
 	uint8_t *status;
@@ -57,6 +71,7 @@ struct vblk_req {
 
 /* One read or write made of several requests' (contiguous on the disk). */
 struct vblk_merge {
+	struct vblk_owner own;		/* first: the operation's opaque */
 	struct blk_io_op op;
 	struct vblk_merge *next_free;
 	unsigned int nr;
@@ -64,14 +79,27 @@ struct vblk_merge {
 	struct iovec iov[MERGE_IOV];
 };
 
-struct vblk_queue {
+/* A thread and its ring; it serves queues index, index + N, ... */
+struct vblk_iothread {
 	struct vblk *blk;
 	unsigned int index;
 	pthread_t thread;
 	bool running;
-	int kick_fd, stop_fd;
-	struct vq vq;
+	bool io_up;			/* the ring exists (device lifetime) */
+	bool stopping;
+	int stop_fd;
 	struct blk_io io;
+	uint64_t wakeups;		/* since creation */
+	unsigned int inflight_at_stop;	/* I/O in flight when the stop came */
+};
+
+struct vblk_queue {
+	struct vblk *blk;
+	struct vblk_iothread *t;
+	unsigned int index;
+	bool active;			/* served in this activation */
+	int kick_fd;
+	struct vq vq;
 	struct vblk_req *reqs, *free;
 	struct vblk_merge *merges, *merge_free;
 	/* Requests taken in this drain whose read/write is not queued yet:
@@ -79,11 +107,9 @@ struct vblk_queue {
 	struct vblk_req *run[MERGE_REQS];
 	unsigned int run_len, run_iov;
 	uint64_t run_bytes;
-	bool io_up;			/* the ring exists (device lifetime) */
-	bool kicked, stopping, starved, need_notify;
+	bool kicked, starved, need_notify;
 	uint64_t requests, kicks, interrupts;	/* since creation */
 	uint64_t merged, merged_ops;	/* requests merged, operations they became */
-	unsigned int inflight_at_stop;	/* I/O in flight when the stop came */
 };
 
 struct vblk {
@@ -95,178 +121,15 @@ struct vblk {
 	uint8_t serial[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config cfg;
 	struct vblk_disk disk;
-	unsigned int nr_queues;
+	unsigned int nr_queues, nr_iothreads;
 	struct vblk_queue *queues;
+	struct vblk_iothread *iothreads;
 	struct iovec *bufs;
 	unsigned int nr_bufs;
 	int broken_logged;		/* atomic: one line per device */
 };
 
-/* ---- requests (pure, unit-tested) --------------------------------------- */
-
-int vblk_parse(struct vq_elem *e, struct vblk_req_info *r)
-{
-	struct {
-		uint32_t type, ioprio;
-		uint64_t sector;
-	} __attribute__((packed)) hdr;
-	struct iovec *in = e->iov + e->nr_out;
-	unsigned int in_cnt = e->nr_in, out_cnt = e->nr_out;
-
-	/* §5.2.6: a 16-byte device-readable header first, a device-writable
-	 * status byte last; §2.6.4: in whatever descriptors the driver chose. */
-	if (e->out_len < sizeof(hdr) || !e->in_len || !e->last_in)
-		return -EPROTO;
-	memset(r, 0, sizeof(*r));
-	r->status = e->last_in;
-	if (iov_to_buf(e->iov, e->nr_out, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		/* Header bytes past the iov array (a truncated chain): the
-		 * request fails, but it has a status byte to say so. */
-		r->type = UINT32_MAX;
-		return 0;
-	}
-	r->type = le32toh(hdr.type);
-	r->sector = le64toh(hdr.sector);
-	if (e->in_len > 1) {
-		/* Data the device writes: everything before the status. */
-		r->data_in = true;
-		r->data_len = iov_trim(in, &in_cnt, 0, 1);
-		r->data = in;
-		r->data_cnt = in_cnt;
-		/* The status byte must stay reachable: it is r->status. */
-	} else {
-		r->data_len = iov_trim(e->iov, &out_cnt, sizeof(hdr), 0);
-		r->data = e->iov;
-		r->data_cnt = out_cnt;
-	}
-	if (e->in_len > 1 && e->out_len > sizeof(hdr)) {
-		/* Both directions carry data: no request type does that. */
-		r->type = UINT32_MAX - 1;
-	}
-	return 0;
-}
-
-static bool range_ok(const struct vblk_disk *d, uint64_t sector, uint64_t bytes)
-{
-	uint64_t n = bytes / VIRTIO_BLK_SECTOR;
-
-	return bytes % VIRTIO_BLK_SECTOR == 0 && sector <= d->capacity &&
-	       n <= d->capacity - sector;
-}
-
-static unsigned int plan_dwz(const struct vblk_disk *d, const struct vblk_req_info *r,
-			     struct blk_io_op *ops, uint8_t *status)
-{
-	bool discard = r->type == VIRTIO_BLK_T_DISCARD;
-	uint64_t feature = discard ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
-	unsigned int n = (unsigned int)(r->data_len / 16);
-
-	if (!(d->features & VIRTIO_BIT(feature)) || r->data_in || !r->data_len ||
-	    r->data_len % 16 || r->data_len / 16 > VBLK_MAX_DWZ_SEG) {
-		*status = VIRTIO_BLK_S_UNSUPP;
-		return 0;
-	}
-	if (d->readonly) {
-		*status = VIRTIO_BLK_S_IOERR;
-		return 0;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		struct {
-			uint64_t sector;
-			uint32_t num_sectors, flags;
-		} __attribute__((packed)) seg;
-		uint32_t flags;
-
-		iov_to_buf(r->data, r->data_cnt, 16 * (size_t)i, &seg, sizeof(seg));
-		flags = le32toh(seg.flags);
-		/* §5.2.6.2: unmap on a discard, or any reserved flag, is
-		 * unsupported; a range past the limits or the disk is an error. */
-		if ((discard && flags) || (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)) {
-			*status = VIRTIO_BLK_S_UNSUPP;
-			return 0;
-		}
-		if (le32toh(seg.num_sectors) > VBLK_MAX_DWZ_SECTORS ||
-		    !range_ok(d, le64toh(seg.sector),
-			      (uint64_t)le32toh(seg.num_sectors) * VIRTIO_BLK_SECTOR)) {
-			*status = VIRTIO_BLK_S_IOERR;
-			return 0;
-		}
-		ops[i] = (struct blk_io_op){
-			.kind = discard ? BLK_IO_DISCARD :
-				flags ? BLK_IO_WRITE_ZEROES_UNMAP : BLK_IO_WRITE_ZEROES,
-			.offset = le64toh(seg.sector) * VIRTIO_BLK_SECTOR,
-			.len = (uint64_t)le32toh(seg.num_sectors) * VIRTIO_BLK_SECTOR,
-			.dsync = !(d->features & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH)),
-		};
-	}
-	return n;
-}
-
-unsigned int vblk_plan(const struct vblk_disk *d, const struct vblk_req_info *r,
-		       struct blk_io_op *ops, uint8_t *status, uint32_t *used)
-{
-	/* Without VIRTIO_BLK_F_FLUSH the driver expects write-through. */
-	bool dsync = !(d->features & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
-	size_t n;
-
-	*status = VIRTIO_BLK_S_OK;
-	*used = 1;
-	switch (r->type) {
-	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT:
-		if (r->data_in != (r->type == VIRTIO_BLK_T_IN) && r->data_len) {
-			*status = VIRTIO_BLK_S_IOERR;
-			return 0;
-		}
-		if (r->type == VIRTIO_BLK_T_OUT && d->readonly) {
-			*status = VIRTIO_BLK_S_IOERR;	/* §5.2.6.2 with VIRTIO_BLK_F_RO */
-			return 0;
-		}
-		if (!range_ok(d, r->sector, r->data_len) || r->sector > UINT64_MAX / VIRTIO_BLK_SECTOR) {
-			*status = VIRTIO_BLK_S_IOERR;
-			return 0;
-		}
-		if (!r->data_len)
-			return 0;		/* nothing to move: done, OK */
-		if (r->type == VIRTIO_BLK_T_IN)
-			*used = (uint32_t)(r->data_len + 1);
-		ops[0] = (struct blk_io_op){
-			.kind = r->type == VIRTIO_BLK_T_IN ? BLK_IO_READ : BLK_IO_WRITE,
-			.offset = r->sector * VIRTIO_BLK_SECTOR,
-			.len = r->data_len,
-			.iov = r->data,
-			.iovcnt = r->data_cnt,
-			.dsync = dsync,
-		};
-		return 1;
-	case VIRTIO_BLK_T_FLUSH:
-		if (d->readonly)
-			return 0;		/* nothing can be dirty */
-		ops[0] = (struct blk_io_op){ .kind = BLK_IO_FLUSH };
-		return 1;
-	case VIRTIO_BLK_T_GET_ID:
-		/* §5.2.6: up to 20 bytes, not NUL-terminated if all used. */
-		if (!r->data_in) {
-			*status = VIRTIO_BLK_S_IOERR;
-			return 0;
-		}
-		n = iov_from_buf(r->data, r->data_cnt, 0, d->serial,
-				 r->data_len < VIRTIO_BLK_ID_BYTES ? r->data_len : VIRTIO_BLK_ID_BYTES);
-		*used = (uint32_t)n + 1;
-		return 0;
-	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		return plan_dwz(d, r, ops, status);
-	case UINT32_MAX:			/* a chain too long to take apart */
-		*status = VIRTIO_BLK_S_IOERR;
-		return 0;
-	default:
-		*status = VIRTIO_BLK_S_UNSUPP;
-		return 0;
-	}
-}
-
-/* ---- the queue thread ---------------------------------------------------- */
+/* ---- the I/O thread ------------------------------------------------------ */
 
 static void queue_broken(struct vblk_queue *q)
 {
@@ -282,7 +145,7 @@ static void queue_broken(struct vblk_queue *q)
 static void req_finish(struct vblk_queue *q, struct vblk_req *req)
 {
 	/* A broken ring (or one being torn down) gets nothing more. */
-	if (!q->vq.broken && !q->stopping) {
+	if (!q->vq.broken && !q->t->stopping) {
 		*req->status = req->result;
 		vq_push(&q->vq, req->elem.head, req->used);
 		q->need_notify = true;
@@ -296,9 +159,9 @@ static void req_queue(struct vblk_queue *q, struct vblk_req *req, unsigned int n
 	req->pending = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		req->ops[i].opaque = req;
-		if (blk_io_queue(&q->io, &req->ops[i])) {
-			/* Cannot happen: the ring holds two operations per
-			 * request slot. Fail the request rather than lose it. */
+		if (blk_io_queue(&q->t->io, &req->ops[i])) {
+			/* Cannot happen: a full ring is submitted to make
+			 * room. Fail the request rather than lose it. */
 			req->result = VIRTIO_BLK_S_IOERR;
 			break;
 		}
@@ -335,7 +198,7 @@ static void run_flush(struct vblk_queue *q)
 			q->run[i]->pending = 1;
 		}
 		m->nr = q->run_len;
-		if (!blk_io_queue(&q->io, &m->op)) {
+		if (!blk_io_queue(&q->t->io, &m->op)) {
 			q->merge_free = m->next_free;
 			q->merged += q->run_len;
 			q->merged_ops++;
@@ -425,12 +288,36 @@ flush:
 		run_flush(q);
 }
 
+/* One wake-up's work for one queue: new requests, then one interrupt for
+ * everything completed since the last. */
+static void queue_serve(struct vblk_queue *q)
+{
+	if (q->kicked && !q->t->stopping) {
+		/* The eventfd is never read: the multishot poll reports every
+		 * signal (a wake-up each), whatever the counter says, so a
+		 * kick after this drain wakes the thread again. */
+		q->kicked = false;
+		q->kicks++;
+		queue_drain(q);
+	} else if (q->starved && q->free && !q->t->stopping) {
+		queue_drain(q);
+	}
+	if (q->need_notify) {
+		q->need_notify = false;
+		if (vq_should_notify(&q->vq)) {
+			q->interrupts++;
+			virtio_pci_notify_queue(&q->blk->vp, q->index);
+		}
+	}
+}
+
 static void on_done(void *arg, struct blk_io_op *op)
 {
-	struct vblk_queue *q = arg;
-	struct vblk_req *req = op->opaque;
+	const struct vblk_owner *own = op->opaque;
+	struct vblk_queue *q = own->q;
+	struct vblk_req *req;
 
-	if (op->opaque >= (void *)q->merges && op->opaque < (void *)(q->merges + MERGE_SLOTS)) {
+	if (own->merge) {
 		struct vblk_merge *m = op->opaque;
 
 		/* Every request of a merged operation shares its result, as
@@ -449,6 +336,7 @@ static void on_done(void *arg, struct blk_io_op *op)
 		q->merge_free = m;
 		return;
 	}
+	req = op->opaque;
 	if (op->res) {
 		/* Every failed read, write, flush or discard reaches the
 		 * guest as IOERR; none is dropped or retried in secret. */
@@ -462,54 +350,42 @@ static void on_done(void *arg, struct blk_io_op *op)
 
 static void on_event(void *arg, uint64_t tag)
 {
-	struct vblk_queue *q = arg;
+	struct vblk_iothread *t = arg;
+	struct vblk *b = t->blk;
 	uint64_t cnt;
 
-	if (tag == TAG_KICK)
-		q->kicked = true;
+	if (tag >= TAG_KICK0 && tag - TAG_KICK0 < b->nr_queues)
+		b->queues[tag - TAG_KICK0].kicked = true;
 	/* Only a stop this activation asked for: the count says so (the
 	 * ring outlives threads, a stale report may still be queued). */
-	else if (tag == TAG_STOP && read(q->stop_fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
-		q->stopping = true;
-		q->inflight_at_stop = q->io.inflight;
+	else if (tag == TAG_STOP && read(t->stop_fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
+		t->stopping = true;
+		t->inflight_at_stop = t->io.inflight;
 	}
 }
 
-static void *queue_thread(void *arg)
+static void *iothread_main(void *arg)
 {
-	struct vblk_queue *q = arg;
-	struct vblk *b = q->blk;
+	struct vblk_iothread *t = arg;
+	struct vblk *b = t->blk;
 	int ret;
 
 	vmm_thread_enter(VMM_THREAD_IO);
-	/* Buffers made available before DRIVER_OK (§3.1.1) are served now. */
-	q->kicked = true;
 	for (;;) {
-		if (q->kicked && !q->stopping) {
-			/* The eventfd is never read: the multishot poll reports
-			 * every signal (a wake-up each), whatever the counter
-			 * says, so a kick after this drain wakes us again. */
-			q->kicked = false;
-			q->kicks++;
-			queue_drain(q);
-		} else if (q->starved && q->free && !q->stopping) {
-			queue_drain(q);
-		}
-		if (q->need_notify) {
-			q->need_notify = false;
-			if (vq_should_notify(&q->vq)) {
-				q->interrupts++;
-				virtio_pci_notify_queue(&b->vp, q->index);
-			}
-		}
-		if (q->stopping && !q->io.inflight)
+		t->wakeups++;
+		for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads)
+			if (b->queues[i].active)
+				queue_serve(&b->queues[i]);
+		if (t->stopping && !t->io.inflight)
 			break;
-		ret = blk_io_run(&q->io, 1, on_done, on_event, q);
+		ret = blk_io_run(&t->io, 1, on_done, on_event, t);
 		if (ret < 0) {
-			pr_err("%s: queue %u: io_uring: %s; the queue stops", b->name, q->index,
+			pr_err("%s: I/O thread %u: io_uring: %s; its queues stop", b->name, t->index,
 			       strerror(-ret));
-			q->vq.why = "the host's io_uring failed";
-			queue_broken(q);
+			for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads) {
+				b->queues[i].vq.why = "the host's io_uring failed";
+				queue_broken(&b->queues[i]);
+			}
 			break;
 		}
 	}
@@ -518,28 +394,23 @@ static void *queue_thread(void *arg)
 
 /* ---- virtio device hooks (vCPU thread, transport lock held) ------------- */
 
-static void queue_stop(struct vblk_queue *q)
+static void iothread_stop(struct vblk_iothread *t)
 {
 	uint64_t one = 1, cnt;
 
-	if (!q->running)
+	if (!t->running)
 		return;
-	if (write(q->stop_fd, &one, sizeof(one)) < 0)
-		pr_warn("%s: stopping queue %u: %s", q->blk->name, q->index, strerror(errno));
-	pthread_join(q->thread, NULL);
-	q->running = false;
+	if (write(t->stop_fd, &one, sizeof(one)) < 0)
+		pr_warn("%s: stopping I/O thread %u: %s", t->blk->name, t->index, strerror(errno));
+	pthread_join(t->thread, NULL);
+	t->running = false;
 	/* The thread ends only once its I/O completed: none may be left. */
-	if (log_threshold >= LOG_DEBUG) {
-		char ring[160];
-
-		vq_describe(&q->vq, ring, sizeof(ring));
-		pr_debug("%s: queue %u: stop with %u I/O(s) in flight; waited for them: %u left; "
-			 "ring: %s", q->blk->name, q->index, q->inflight_at_stop, q->io.inflight, ring);
-	}
-	q->inflight_at_stop = 0;
+	pr_debug("%s: I/O thread %u: stop with %u I/O(s) in flight; waited for them: %u left",
+		 t->blk->name, t->index, t->inflight_at_stop, t->io.inflight);
+	t->inflight_at_stop = 0;
 	/* A thread that had already ended (its ring failed) never took the
 	 * request: it must not stop the next activation's thread. */
-	while (read(q->stop_fd, &cnt, sizeof(cnt)) > 0)
+	while (read(t->stop_fd, &cnt, sizeof(cnt)) > 0)
 		;
 }
 
@@ -547,12 +418,25 @@ static void vblk_reset(void *opaque)
 {
 	struct vblk *b = opaque;
 
+	for (unsigned int i = 0; i < b->nr_iothreads; i++)
+		iothread_stop(&b->iothreads[i]);
+	if (log_threshold >= LOG_DEBUG) {
+		for (unsigned int i = 0; i < b->nr_queues; i++) {
+			char ring[160];
+
+			if (!b->queues[i].active)
+				continue;
+			vq_describe(&b->queues[i].vq, ring, sizeof(ring));
+			pr_debug("%s: queue %u at reset: %s", b->name, i, ring);
+		}
+	}
 	for (unsigned int i = 0; i < b->nr_queues; i++)
-		queue_stop(&b->queues[i]);
+		b->queues[i].active = false;
 	__atomic_store_n(&b->broken_logged, 0, __ATOMIC_RELAXED);
 }
 
-static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio_pci_queue *pq)
+/* The queue's rings and request slots, before its thread starts. */
+static int queue_prepare(struct vblk *b, struct vblk_queue *q, const struct virtio_pci_queue *pq)
 {
 	uint64_t f = virtio_pci_features(&b->vp);
 	int ret;
@@ -569,7 +453,7 @@ static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio
 	}
 	q->free = NULL;
 	for (unsigned int i = VBLK_QUEUE_SIZE; i--;) {
-		q->reqs[i].q = q;
+		q->reqs[i].own.q = q;
 		q->reqs[i].elem.iov = q->reqs[i].iov;
 		q->reqs[i].elem.cap = VBLK_MAX_IOV;
 		q->reqs[i].next_free = q->free;
@@ -577,17 +461,16 @@ static int queue_start(struct vblk *b, struct vblk_queue *q, const struct virtio
 	}
 	q->merge_free = NULL;
 	for (unsigned int i = MERGE_SLOTS; i--;) {
+		q->merges[i].own = (struct vblk_owner){ .q = q, .merge = true };
 		q->merges[i].next_free = q->merge_free;
 		q->merge_free = &q->merges[i];
 	}
 	q->run_len = 0;
-	q->kicked = q->stopping = q->starved = q->need_notify = false;
-	ret = vmm_thread_start_worker(&q->thread, queue_thread, q);
-	if (ret)
-		return ret;
-	/* No pthread_setname_np: the thread starts under seccomp, which
-	 * allows neither prctl nor opening /proc. */
-	q->running = true;
+	/* Buffers made available before DRIVER_OK (§3.1.1) are served at
+	 * the thread's first wake-up. */
+	q->kicked = true;
+	q->starved = q->need_notify = false;
+	q->active = true;
 	return 0;
 }
 
@@ -601,7 +484,21 @@ static int vblk_activate(void *opaque)
 		const struct virtio_pci_queue *pq = virtio_pci_queue(&b->vp, i);
 
 		if (pq->enabled)
-			ret = queue_start(b, &b->queues[i], pq);
+			ret = queue_prepare(b, &b->queues[i], pq);
+	}
+	for (unsigned int i = 0; i < b->nr_iothreads && !ret; i++) {
+		struct vblk_iothread *t = &b->iothreads[i];
+		bool serves = false;
+
+		for (unsigned int j = i; j < b->nr_queues; j += b->nr_iothreads)
+			serves |= b->queues[j].active;
+		if (!serves)
+			continue;
+		t->stopping = false;
+		ret = vmm_thread_start_worker(&t->thread, iothread_main, t);
+		/* No pthread_setname_np: the thread starts under seccomp,
+		 * which allows neither prctl nor opening /proc. */
+		t->running = !ret;
 	}
 	if (ret)
 		vblk_reset(b);
@@ -666,52 +563,57 @@ static int ram_buffers(struct vblk *b)
 	return 0;
 }
 
+
 /*
- * A queue's io_uring lives as long as the device, threads come and go with
- * activations: created here, during set-up, it can pin guest RAM as fixed
- * buffers while minivmm still holds CAP_IPC_LOCK (later, under the
+ * A thread's io_uring lives as long as the device, threads come and go
+ * with activations: created here, during set-up, it can pin guest RAM as
+ * fixed buffers while minivmm still holds CAP_IPC_LOCK (later, under the
  * memlock limit, it could not), and no thread ever mallocs or sets up a
- * ring under seccomp. Its two polls (kick, stop) are armed by the first
- * thread's first io_uring_enter; when a thread exits the kernel cancels
- * them, and the next thread re-arms them (blk_io_run sees no F_MORE).
+ * ring under seccomp. Its polls (each queue's kick, the stop) are armed by
+ * the first thread's first io_uring_enter; when a thread exits the kernel
+ * cancels them, and the next thread re-arms them (blk_io_run sees no
+ * F_MORE).
  */
-static int queue_io_setup(struct vblk *b, struct vblk_queue *q)
+static int iothread_io_setup(struct vblk *b, struct vblk_iothread *t)
 {
+	unsigned int nq = 0, entries;
 	int ret;
 
-	q->kick_fd = virtio_pci_queue(&b->vp, q->index)->kick_fd;
-	q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->stop_fd < 0)
+	for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads)
+		nq++;
+	entries = 2 * VBLK_QUEUE_SIZE * nq < RING_MAX ? 2 * VBLK_QUEUE_SIZE * nq : RING_MAX;
+	t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->stop_fd < 0)
 		return -errno;
-	ret = blk_io_init(&q->io, &b->file, 2 * VBLK_QUEUE_SIZE, b->bufs, b->nr_bufs);
+	ret = blk_io_init(&t->io, &b->file, entries, b->bufs, b->nr_bufs);
 	if (ret)
 		goto close_stop;
-	ret = blk_io_watch(&q->io, q->kick_fd, TAG_KICK);
+	ret = blk_io_watch(&t->io, t->stop_fd, TAG_STOP);
+	for (unsigned int i = t->index; i < b->nr_queues && !ret; i += b->nr_iothreads)
+		ret = blk_io_watch(&t->io, b->queues[i].kick_fd, TAG_KICK0 + i);
 	if (!ret)
-		ret = blk_io_watch(&q->io, q->stop_fd, TAG_STOP);
-	if (!ret)
-		ret = blk_io_enable(&q->io);
+		ret = blk_io_enable(&t->io);
 	if (ret)
 		goto exit_io;
-	q->io_up = true;
+	t->io_up = true;
 	return 0;
 
 exit_io:
-	blk_io_exit(&q->io);
+	blk_io_exit(&t->io);
 close_stop:
-	close(q->stop_fd);
-	q->stop_fd = -1;
+	close(t->stop_fd);
+	t->stop_fd = -1;
 	return ret;
 }
 
-static void queue_io_teardown(struct vblk_queue *q)
+static void iothread_io_teardown(struct vblk_iothread *t)
 {
-	if (q->io_up)
-		blk_io_exit(&q->io);
-	q->io_up = false;
-	if (q->stop_fd >= 0)
-		close(q->stop_fd);
-	q->stop_fd = -1;
+	if (t->io_up)
+		blk_io_exit(&t->io);
+	t->io_up = false;
+	if (t->stop_fd >= 0)
+		close(t->stop_fd);
+	t->stop_fd = -1;
 }
 
 /* Reset through the root (PCI RST# resets the transport, which stops
@@ -725,6 +627,16 @@ static const struct device_ops vblk_device_ops = {
 	.destroy = vblk_dev_destroy,
 };
 
+static void free_queues(struct vblk *b)
+{
+	for (unsigned int i = 0; b->queues && i < b->nr_queues; i++) {
+		free(b->queues[i].reqs);
+		free(b->queues[i].merges);
+	}
+	free(b->queues);
+	free(b->iothreads);
+}
+
 struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 			 const struct vblk_params *p)
 {
@@ -735,7 +647,7 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	struct vblk *b;
 	int ret;
 
-	if (!p->queues || p->queues > VBLK_MAX_QUEUES) {
+	if (!p->queues || p->queues > VBLK_MAX_QUEUES || p->iothreads > p->queues) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -747,6 +659,7 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	if (p->serial)
 		memcpy(b->serial, p->serial, strnlen(p->serial, VIRTIO_BLK_ID_BYTES));
 	b->nr_queues = p->queues;
+	b->nr_iothreads = p->iothreads ? p->iothreads : 1;
 	ret = blk_file_open(&b->file, p->path, p->readonly, p->direct);
 	if (ret)
 		goto free_b;
@@ -763,16 +676,22 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	if (p->register_ram && mem->base && ram_buffers(b))
 		b->nr_bufs = 0;
 	b->queues = calloc(b->nr_queues, sizeof(*b->queues));
-	if (!b->queues) {
+	b->iothreads = calloc(b->nr_iothreads, sizeof(*b->iothreads));
+	if (!b->queues || !b->iothreads) {
 		ret = -ENOMEM;
-		goto close_file;
+		goto free_queues;
+	}
+	for (unsigned int i = 0; i < b->nr_iothreads; i++) {
+		b->iothreads[i].blk = b;
+		b->iothreads[i].index = i;
+		b->iothreads[i].stop_fd = -1;
 	}
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
 		struct vblk_queue *q = &b->queues[i];
 
 		q->blk = b;
 		q->index = i;
-		q->stop_fd = -1;
+		q->t = &b->iothreads[i % b->nr_iothreads];
 		q->reqs = calloc(VBLK_QUEUE_SIZE, sizeof(*q->reqs));
 		q->merges = calloc(MERGE_SLOTS, sizeof(*q->merges));
 		if (!q->reqs || !q->merges) {
@@ -794,8 +713,10 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 	ret = virtio_pci_init(&b->vp, ops, &vpp);
 	if (ret)
 		goto free_queues;
-	for (unsigned int i = 0; i < b->nr_queues; i++) {
-		ret = queue_io_setup(b, &b->queues[i]);
+	for (unsigned int i = 0; i < b->nr_queues; i++)
+		b->queues[i].kick_fd = virtio_pci_queue(&b->vp, i)->kick_fd;
+	for (unsigned int i = 0; i < b->nr_iothreads; i++) {
+		ret = iothread_io_setup(b, &b->iothreads[i]);
 		if (ret)
 			goto teardown_io;
 	}
@@ -804,15 +725,10 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 
 teardown_io:
 	virtio_pci_exit(&b->vp);
-	for (unsigned int i = 0; i < b->nr_queues; i++)
-		queue_io_teardown(&b->queues[i]);
+	for (unsigned int i = 0; i < b->nr_iothreads; i++)
+		iothread_io_teardown(&b->iothreads[i]);
 free_queues:
-	for (unsigned int i = 0; i < b->nr_queues; i++) {
-		free(b->queues[i].reqs);
-		free(b->queues[i].merges);
-	}
-	free(b->queues);
-close_file:
+	free_queues(b);
 	free(b->bufs);
 	blk_file_close(&b->file);
 free_b:
@@ -828,28 +744,34 @@ struct pci_dev *vblk_pci(struct vblk *b)
 
 void vblk_destroy(struct vblk *b)
 {
-	uint64_t requests = 0, kicks = 0, irqs = 0, fixed = 0, unaligned = 0, merged = 0, mops = 0;
+	uint64_t requests = 0, kicks = 0, irqs = 0, wakeups = 0, fixed = 0, unaligned = 0;
+	uint64_t merged = 0, mops = 0;
 	int ret;
 
 	if (!b)
 		return;
 	device_unregister(&b->dev);
-	/* Resets the device: every queue thread finishes its in-flight
+	/* Resets the device: every I/O thread finishes its in-flight
 	 * requests and exits before this returns. */
 	virtio_pci_exit(&b->vp);
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
 		requests += b->queues[i].requests;
 		kicks += b->queues[i].kicks;
 		irqs += b->queues[i].interrupts;
-		fixed += b->queues[i].io.fixed;
-		unaligned += b->queues[i].io.unaligned;
 		merged += b->queues[i].merged;
 		mops += b->queues[i].merged_ops;
 	}
+	for (unsigned int i = 0; i < b->nr_iothreads; i++) {
+		wakeups += b->iothreads[i].wakeups;
+		fixed += b->iothreads[i].io.fixed;
+		unaligned += b->iothreads[i].io.unaligned;
+	}
 	/* The slow-path count says whether notifications stayed in KVM. */
-	pr_debug("%s: %llu requests, %llu wake-ups, %llu interrupts, %llu notifications through MMIO exits",
+	pr_debug("%s: %llu requests, %llu kicks served, %llu I/O-thread wake-ups (%u thread(s)), "
+		 "%llu interrupts, %llu notifications through MMIO exits",
 		 b->name, (unsigned long long)requests, (unsigned long long)kicks,
-		 (unsigned long long)irqs, (unsigned long long)b->vp.slow_notifies);
+		 (unsigned long long)wakeups, b->nr_iothreads, (unsigned long long)irqs,
+		 (unsigned long long)b->vp.slow_notifies);
 	pr_debug("%s: %llu reads/writes on fixed buffers, %llu unaligned for O_DIRECT (done buffered); "
 		 "%llu requests merged into %llu reads/writes",
 		 b->name, (unsigned long long)fixed, (unsigned long long)unaligned,
@@ -857,12 +779,9 @@ void vblk_destroy(struct vblk *b)
 	ret = blk_file_flush(&b->file);
 	if (ret)
 		pr_err("%s: flushing the image at exit: %s", b->name, strerror(-ret));
-	for (unsigned int i = 0; i < b->nr_queues; i++) {
-		queue_io_teardown(&b->queues[i]);
-		free(b->queues[i].reqs);
-		free(b->queues[i].merges);
-	}
-	free(b->queues);
+	for (unsigned int i = 0; i < b->nr_iothreads; i++)
+		iothread_io_teardown(&b->iothreads[i]);
+	free_queues(b);
 	free(b->bufs);
 	blk_file_close(&b->file);
 	free(b);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * virtio-blk (virtio 1.2 §5.2) on the modern PCI transport, served by
- * io_uring (blk_io.h): one I/O thread and one ring per queue, a queue per
- * vCPU by default (VIRTIO_BLK_F_MQ). A guest notification wakes the
- * queue's thread through its ioeventfd, completions go back through the
- * queue's MSI-X irqfd: a request never stops a vCPU in userspace.
+ * io_uring (blk_io.h): a queue per vCPU by default (VIRTIO_BLK_F_MQ), all
+ * served by one I/O thread with one ring unless more are asked for (a
+ * thread per queue at most). A guest notification wakes the queue's thread
+ * through its ioeventfd, completions go back through the queue's MSI-X
+ * irqfd: a request never stops a vCPU in userspace.
+ * Requests are taken apart and planned in blk_req.c.
  */
 #ifndef MINIVMM_VIRTIO_BLK_H
 #define MINIVMM_VIRTIO_BLK_H
@@ -89,6 +91,7 @@ struct vblk_params {
 	bool direct;			/* O_DIRECT: bypass the host page cache */
 	const char *serial;		/* GET_ID, at most 20 bytes used; may be NULL */
 	unsigned int queues;		/* 1..VBLK_MAX_QUEUES */
+	unsigned int iothreads;		/* 1..queues threads serving them; 0: 1 */
 	bool register_ram;		/* guest RAM as io_uring fixed buffers */
 	const char *name;		/* "virtio-blk0" */
 };

@@ -12,7 +12,7 @@
  * The harness plays the queue thread of devices/virtio/blk.c, one
  * request at a time and synchronously, so runs are repeatable: the
  * transport is virtio_pci with the device's feature set and config
- * layout, activation resolves the rings as blk.c's queue_start() does,
+ * layout, activation resolves the rings as blk.c's queue_prepare() does,
  * and a chain is served as its req_start()/req_finish() do.
  *
  * Invariants: every planned operation lies inside the disk, reads and
@@ -189,7 +189,7 @@ static int dev_set_features(void *opaque, uint64_t features)
 	return 0;
 }
 
-/* blk.c's vblk_activate()/queue_start(), without the thread. */
+/* blk.c's vblk_activate()/queue_prepare(), without the thread. */
 static int dev_activate(void *opaque)
 {
 	struct dev *d = to_dev(opaque);

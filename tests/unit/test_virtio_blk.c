@@ -296,11 +296,11 @@ struct e2e {
 	uint16_t next_desc[2], last_used[2];
 };
 
-static int e2e_setup_ro(void **state, bool ro, unsigned int queues)
+static int e2e_setup_ro(void **state, bool ro, unsigned int queues, unsigned int iothreads)
 {
 	struct e2e *t = calloc(1, sizeof(*t));
 	struct vblk_params p = { .readonly = ro, .serial = "minivmm-test-serial", .queues = queues,
-				 .name = "virtio-blk0" };
+				 .iothreads = iothreads, .name = "virtio-blk0" };
 	int fd;
 
 	assert_non_null(t);
@@ -328,14 +328,21 @@ static int e2e_setup_ro(void **state, bool ro, unsigned int queues)
 	return 0;
 }
 
+/* Two queues on the default one I/O thread. */
 static int e2e_setup(void **state)
 {
-	return e2e_setup_ro(state, false, 2);
+	return e2e_setup_ro(state, false, 2, 0);
+}
+
+/* Two queues, a thread each (iothreads=2). */
+static int e2e_setup_thread_per_queue(void **state)
+{
+	return e2e_setup_ro(state, false, 2, 2);
 }
 
 static int e2e_setup_readonly(void **state)
 {
-	return e2e_setup_ro(state, true, 1);
+	return e2e_setup_ro(state, true, 1, 1);
 }
 
 static int e2e_teardown(void **state)
@@ -717,6 +724,40 @@ static void test_e2e_io_error(void **state)
 	assert_int_equal(blk_request(t, 0, VIRTIO_BLK_T_IN, 0, 4096, true, NULL), VIRTIO_BLK_S_OK);
 }
 
+/* Both queues busy at once: whichever thread serves them, each queue's
+ * requests complete on its own ring with its own vector. */
+static void test_e2e_queues_together(void **state)
+{
+	struct e2e *t = *state;
+	enum { N = 16 };
+
+	e2e_start(t, 2);
+	for (unsigned int q = 0; q < 2; q++) {
+		for (unsigned int i = 0; i < N; i++) {
+			uint64_t base = DATA + (uint64_t)q * 0x40000 + 0x1000ULL * i;
+			struct hdr h = { VIRTIO_BLK_T_IN, 0, i + 64 * q };
+
+			memcpy(gpa(&t->mem, base), &h, sizeof(h));
+			*(uint8_t *)gpa(&t->mem, base + 0x10) = 0xee;
+			post(t, q, 3, (uint64_t[]){ base, base + 0x200, base + 0x10 },
+			     (uint32_t[]){ 16, 512, 1 }, (bool[]){ false, true, true });
+		}
+	}
+	kick(t, 0);
+	kick(t, 1);
+	for (unsigned int q = 0; q < 2; q++) {
+		for (unsigned int done = 0; done < N; done++) {
+			struct virtq_used_elem e = wait_used(t, q);
+			uint64_t base = DATA + (uint64_t)q * 0x40000 + 0x1000ULL * (e.id / 3);
+
+			assert_int_equal(e.len, 513);
+			assert_true(e.id / 3 < N);
+			assert_int_equal(*(uint8_t *)gpa(&t->mem, base + 0x10), VIRTIO_BLK_S_OK);
+		}
+	}
+	assert_int_equal(vd_status(&t->d) & VIRTIO_STATUS_NEEDS_RESET, 0);
+}
+
 static void test_e2e_create_errors(void **state)
 {
 	struct fake_vm fvm;
@@ -728,6 +769,10 @@ static void test_e2e_create_errors(void **state)
 	assert_int_equal(errno, ENOENT);
 	p.path = "/";
 	p.queues = 0;
+	assert_null(vblk_create(&fvm.ops, &mem, &p));
+	assert_int_equal(errno, EINVAL);
+	p.queues = 2;
+	p.iothreads = 3;		/* more threads than queues */
 	assert_null(vblk_create(&fvm.ops, &mem, &p));
 	assert_int_equal(errno, EINVAL);
 }
@@ -749,6 +794,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_e2e_malformed_ring, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_hostile_shapes, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_reset_cycles, e2e_setup, e2e_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_queues_together, e2e_setup, e2e_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_io, e2e_setup_thread_per_queue, e2e_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_queues_together, e2e_setup_thread_per_queue,
+						e2e_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_reset_cycles, e2e_setup_thread_per_queue,
+						e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_readonly, e2e_setup_readonly, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_io_error, e2e_setup, e2e_teardown),
 		cmocka_unit_test(test_e2e_create_errors),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 44-virtio-blk-fixed-mq: the other engine paths under a real Linux guest — guest
 # RAM on 2 MiB hugepages (registered as io_uring fixed buffers: single-segment
-# requests are READ_FIXED/WRITE_FIXED), 4 vCPUs with 4 request queues, and the
+# requests are READ_FIXED/WRITE_FIXED), 4 vCPUs with 4 request queues on 2 I/O
+# threads (iothreads=2: queues 0 and 2 on one, 1 and 3 on the other), and the
 # data disk opened with O_DIRECT on a block device (L1's own virtio disk, whose
 # backing file L0 then checks byte for byte). Same guest checks as
 # 41-virtio-blk-linux (test "linux").
@@ -21,7 +22,7 @@ if in_l1; then
 	truncate -s 64M /tmp/full/full.img
 	set +e
 	timeout 600 ./minivmm --ovmf /usr/share/ovmf/OVMF.fd --memory 512M --cpus 4 --verbose \
-		--hugepages 2M --disk "path=/dev/vda,direct=on,serial=MINIVMM-DATA,queues=4" \
+		--hugepages 2M --disk "path=/dev/vda,direct=on,serial=MINIVMM-DATA,queues=4,iothreads=2" \
 		--disk "path=$O/esp.img,readonly=on" --disk /tmp/full/full.img \
 		--serial "file:$O/serial.txt" < /dev/null > "$O/minivmm.log" 2>&1
 	rc=$?
@@ -32,8 +33,8 @@ if in_l1; then
 	grep -aq "MINIVMM-GUEST-FAIL" "$O/serial.txt" &&
 		fail "the guest says: $(grep -a MINIVMM-GUEST-FAIL "$O/serial.txt" | head -1)"
 	grep -aq "MINIVMM-GUEST-DONE" "$O/serial.txt" || fail "the guest did not finish its checks"
-	grep -q "virtio-blk0: /dev/vda at 00:01.0, 4 queue(s), O_DIRECT" "$O/minivmm.log" ||
-		fail "the data disk is not O_DIRECT with 4 queues"
+	grep -q "virtio-blk0: /dev/vda at 00:01.0, 4 queue(s), 2 I/O thread(s), O_DIRECT" "$O/minivmm.log" ||
+		fail "the data disk is not O_DIRECT with 4 queues on 2 I/O threads"
 	grep -q "virtio-blk0: .* 0 notifications through MMIO exits" "$O/minivmm.log" ||
 		fail "notifications exited to userspace (no ioeventfd?)"
 	grep -q "virtio-blk0: [1-9][0-9]* reads/writes on fixed buffers" "$O/minivmm.log" ||
