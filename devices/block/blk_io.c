@@ -523,7 +523,7 @@ bool blk_io_can_time_out(const struct blk_io *io)
 	return io->ring.features & IORING_FEAT_EXT_ARG;
 }
 
-int blk_io_run_timeout(struct blk_io *io, uint64_t ns, blk_io_done_fn done,
+int blk_io_run_timeout(struct blk_io *io, unsigned int min, uint64_t ns, blk_io_done_fn done,
 		       blk_io_event_fn ev, void *arg)
 {
 	struct __kernel_timespec ts = { .tv_sec = (long long)(ns / 1000000000u),
@@ -537,7 +537,7 @@ int blk_io_run_timeout(struct blk_io *io, uint64_t ns, blk_io_done_fn done,
 		return -EOPNOTSUPP;
 	if (vmm_thread_uring_test_pending())
 		forge_openat(io);
-	ret = io_uring_submit_and_wait_timeout(&io->ring, &cqe, 1, &ts, NULL);
+	ret = io_uring_submit_and_wait_timeout(&io->ring, &cqe, min ? min : 1, &ts, NULL);
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 		return ret;
 	return reap(io, done, ev, arg);

@@ -285,11 +285,20 @@ t_fio() {
 	for _ in $(seq 100); do [ -b "/dev/$FIO_DEV" ] && break; sleep 0.1; done
 	[ -b "/dev/$FIO_DEV" ] || fail "no /dev/$FIO_DEV to run fio on"
 	clock_say before-fio dmesg
+	# What the guest made of its CPU and interrupts: where the time of a
+	# job went (steal included) is told by /proc/stat around it.
+	say "cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2)"
+	dmesg | grep -iE 'x2apic|kvm-guest|pv eoi|apic:' | head -n 12 |
+		while read -r l; do say "cpu dmesg: $l"; done
 	for j in /fio/*.fio; do
 		say "fio $(basename "$j") for ${FIO_RUNTIME}s"
+		say "STAT before-$(basename "$j" .fio): $(head -n1 /proc/stat)"
+		say "IRQ before-$(basename "$j" .fio): $(grep -E 'virtio0|LOC|RES|CAL' /proc/interrupts | tr -s ' ' | tr '\n' '|')"
 		fio --output-format=json "$j" > /tmp/out 2>/tmp/err || {
 			cat /tmp/err; fail "fio $j"
 		}
+		say "STAT after-$(basename "$j" .fio): $(head -n1 /proc/stat)"
+		say "IRQ after-$(basename "$j" .fio): $(grep -E 'virtio0|LOC|RES|CAL' /proc/interrupts | tr -s ' ' | tr '\n' '|')"
 		# One line per job for the host: "MINIVMM-FIO name {json}".
 		echo "MINIVMM-FIO $(basename "$j" .fio) $(tr -d '\n\t' < /tmp/out)"
 		clock_say "after-$(basename "$j" .fio)"
