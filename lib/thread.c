@@ -93,6 +93,15 @@ void vmm_thread_set_enter_hook(void (*hook)(enum vmm_thread_type type))
 	enter_hook = hook;
 }
 
+int vmm_thread_no_wakeup_preemption(void)
+{
+	struct sched_param p = { .sched_priority = 0 };
+
+	/* Linux's CFS (and EEVDF) do not let a waking SCHED_BATCH task
+	 * preempt the running one (check_preempt_wakeup). */
+	return sched_setscheduler(0, SCHED_BATCH, &p) ? -errno : 0;
+}
+
 void vmm_thread_enter(enum vmm_thread_type type)
 {
 	if (enter_hook)

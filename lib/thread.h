@@ -75,6 +75,17 @@ void vmm_thread_enter(enum vmm_thread_type type);
 void vmm_thread_set_enter_hook(void (*hook)(enum vmm_thread_type type));
 
 /*
+ * For a thread that serves the vCPUs' I/O (virtio-blk's): SCHED_BATCH, so
+ * that its wake-ups never preempt a running vCPU. It runs on an idle CPU
+ * at once, else when a vCPU halts or its time slice ends (a few ms on a
+ * host whose CPUs are all busy). The weight stays that of nice 0: its
+ * share of a busy CPU is a vCPU's. Called by the thread itself, before
+ * vmm_thread_enter (the creating vCPU's filter allows exactly this call).
+ * 0 or -errno; a failure only costs the preemptions, the caller goes on.
+ */
+int vmm_thread_no_wakeup_preemption(void);
+
+/*
  * Test mode (--test-forbidden io:uring-openat): true once, on the first
  * I/O thread that asks, which then forges an openat SQE on its ring and
  * reports the result with vmm_thread_uring_test_done (which ends the

@@ -28,7 +28,7 @@ enum disk_bus {
 
 /*
  * --disk path=FILE[,bus=virtio|sata][,readonly=on][,direct=on][,serial=S][,queues=N]
- *        [,iothreads=N][,coalesce=on|off]
+ *        [,iothreads=N]
  * --cdrom FILE: bus sata, cdrom, readonly
  */
 struct disk_config {
@@ -40,7 +40,6 @@ struct disk_config {
 	bool direct;			/* O_DIRECT: no host page cache */
 	unsigned int queues;		/* 0: one per vCPU (virtio only) */
 	unsigned int iothreads;		/* 0: one (virtio only) */
-	bool no_coalesce;		/* coalesce=off: every completion at once (virtio only) */
 };
 
 #define CLI_MAX_NICS		8

@@ -85,12 +85,6 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 			return -EINVAL;
 		}
 		d->queues = (unsigned int)n;
-	} else if (!strcmp(key, "coalesce")) {
-		bool on;
-
-		if (disk_bool(arg, key, val, &on))
-			return -EINVAL;
-		d->no_coalesce = !on;
 	} else if (!strcmp(key, "iothreads")) {
 		errno = 0;
 		n = strtol(val, &end, 10);
@@ -105,7 +99,7 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 	}
 	return 0;
 unknown:
-	pr_err("--disk %s: unknown disk option '%s' (known: path, bus, readonly, direct, serial, queues, iothreads, coalesce)",
+	pr_err("--disk %s: unknown disk option '%s' (known: path, bus, readonly, direct, serial, queues, iothreads)",
 	       arg, key);
 	return -EINVAL;
 }
@@ -160,10 +154,6 @@ int cli_parse_disk(const char *arg, struct disk_config *d)
 	if (d->bus == DISK_BUS_SATA && d->iothreads) {
 		pr_err("--disk %s: iothreads= is for virtio-blk disks (a SATA port has its own thread; drop iothreads=)",
 		       arg);
-		return -EINVAL;
-	}
-	if (d->bus == DISK_BUS_SATA && d->no_coalesce) {
-		pr_err("--disk %s: coalesce= is for virtio-blk disks (drop it for a SATA disk)", arg);
 		return -EINVAL;
 	}
 	if (d->queues && d->iothreads > d->queues) {

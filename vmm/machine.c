@@ -202,7 +202,6 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 			 * as io_uring fixed buffers costs nothing more. */
 			.register_ram = vm->cfg->backing != MEM_BACKING_ANON,
 			.iothreads = d->iothreads,
-			.coalesce = !d->no_coalesce,
 			.name = name,
 		};
 		struct vblk *disk;

@@ -152,6 +152,9 @@ const struct seccomp_call seccomp_calls[] = {
 	{ "sched_setaffinity", SECCOMP_ARG_ANY, M | V | N },
 	{ "membarrier", SECCOMP_ARG_ANY, M | V | N },
 	{ "prctl", SECCOMP_ARG_NNP, M | V | N },
+	/* a virtio-blk I/O thread, before it confines itself (its
+	 * creator's filter): no real-time policy, no other thread's */
+	{ "sched_setscheduler", SECCOMP_ARG_SCHED_BATCH, M | V | I },
 	{ "seccomp", SECCOMP_ARG_FILTER, M | V | N },
 	/* signals and time */
 	{ "rt_sigprocmask", SECCOMP_ARG_ANY, ALL },
@@ -405,6 +408,9 @@ static int add_call(scmp_filter_ctx ctx, const struct seccomp_call *c, int nr,
 	case SECCOMP_ARG_OWN_TGID:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	case SECCOMP_ARG_SCHED_BATCH:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_A0(SCMP_CMP_EQ, 0),
+					SCMP_A1(SCMP_CMP_EQ, SCHED_BATCH));
 	}
 	return -EINVAL;
 }

@@ -42,6 +42,7 @@ enum seccomp_arg {
 	SECCOMP_ARG_NNP,	/* prctl(PR_SET_NO_NEW_PRIVS) only */
 	SECCOMP_ARG_FILTER,	/* seccomp(SECCOMP_SET_MODE_FILTER, 0, ...) only */
 	SECCOMP_ARG_OWN_TGID,	/* tgkill to this process's threads only */
+	SECCOMP_ARG_SCHED_BATCH, /* sched_setscheduler(0, SCHED_BATCH, ...) only */
 };
 
 /* One row of the allow-list: the thread types (1 << VMM_THREAD_*) it is

@@ -503,53 +503,18 @@ static void forge_openat(struct blk_io *io)
 	io_uring_sqe_set_data64(sqe, TEST_UD);
 }
 
-static int reap(struct blk_io *io, blk_io_done_fn done, blk_io_event_fn ev, void *arg);
-
 int blk_io_run(struct blk_io *io, unsigned int min, blk_io_done_fn done,
 	       blk_io_event_fn ev, void *arg)
 {
-	int ret;
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int reported = 0, ret;
 
 	if (vmm_thread_uring_test_pending())
 		forge_openat(io);
 	ret = min ? io_uring_submit_and_wait(&io->ring, min) : io_uring_submit_and_get_events(&io->ring);
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 		return ret;
-	return reap(io, done, ev, arg);
-}
-
-bool blk_io_can_time_out(const struct blk_io *io)
-{
-	return io->ring.features & IORING_FEAT_EXT_ARG;
-}
-
-int blk_io_run_timeout(struct blk_io *io, unsigned int min, uint64_t ns, blk_io_done_fn done,
-		       blk_io_event_fn ev, void *arg)
-{
-	struct __kernel_timespec ts = { .tv_sec = (long long)(ns / 1000000000u),
-					.tv_nsec = (long long)(ns % 1000000000u) };
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	/* Without IORING_FEAT_EXT_ARG (Linux 5.11) liburing would queue a
-	 * timeout SQE, an opcode the ring's restrictions refuse. */
-	if (!blk_io_can_time_out(io))
-		return -EOPNOTSUPP;
-	if (vmm_thread_uring_test_pending())
-		forge_openat(io);
-	ret = io_uring_submit_and_wait_timeout(&io->ring, &cqe, min ? min : 1, &ts, NULL);
-	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
-		return ret;
-	return reap(io, done, ev, arg);
-}
-
-/* Report every completion and event the ring holds. */
-static int reap(struct blk_io *io, blk_io_done_fn done, blk_io_event_fn ev, void *arg)
-{
-	struct io_uring_cqe *cqe;
-	unsigned int head, seen = 0;
-	int reported = 0;
-
 	io_uring_for_each_cqe(&io->ring, head, cqe) {
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 

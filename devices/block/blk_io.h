@@ -121,14 +121,5 @@ int blk_io_enable(struct blk_io *io);
  */
 int blk_io_run(struct blk_io *io, unsigned int min, blk_io_done_fn done,
 	       blk_io_event_fn ev, void *arg);
-/*
- * The same (min at least 1), but waiting ns nanoseconds at most: what is
- * there then is reported, 0 if nothing. -EOPNOTSUPP where the kernel cannot
- * bound the wait without a timeout SQE (blk_io_can_time_out false: before
- * Linux 5.11).
- */
-int blk_io_run_timeout(struct blk_io *io, unsigned int min, uint64_t ns, blk_io_done_fn done,
-		       blk_io_event_fn ev, void *arg);
-bool blk_io_can_time_out(const struct blk_io *io);
 
 #endif

@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "devices/virtio/blk.h"
@@ -51,10 +50,6 @@
 #define MERGE_BYTES	(4u << 20)	/* bytes of one merged operation */
 #define MERGE_SLOTS	8		/* merged operations in flight per queue */
 #define RING_MAX	4096		/* SQ entries of one thread's ring */
-#define WINDOW_SHIFT	3		/* a batch window: 1/8 of a request's mean time, */
-#define WINDOW_MIN_NS	20000		/* at least 20 us */
-#define WINDOW_MAX_NS	2000000		/* and at most 2 ms */
-#define BATCH_DEPTH	4		/* requests in flight before batching starts */
 
 /* What an operation's opaque points at: one request, or a merged run. */
 struct vblk_owner {
@@ -70,7 +65,6 @@ struct vblk_req {
 	uint8_t result;
 	uint32_t used;
 	unsigned int pending;		/* operations still in flight */
-	uint64_t start_ns;		/* taken from the ring (coalescing only) */
 	struct blk_io_op ops[VBLK_MAX_DWZ_SEG];
 	struct iovec iov[VBLK_MAX_IOV];
 };
@@ -93,12 +87,9 @@ struct vblk_iothread {
 	bool running;
 	bool io_up;			/* the ring exists (device lifetime) */
 	bool stopping;
-	bool coalesce;			/* interrupt coalescing on, and the ring can time out */
 	int stop_fd;
 	struct blk_io io;
-	uint64_t now;			/* CLOCK_MONOTONIC ns of this wake-up; 0: not read yet */
-	int64_t mean_ns;		/* requests' time from ring to completion, EWMA 1/8 */
-	uint64_t wakeups, windows;	/* since creation: wake-ups, batch windows */
+	uint64_t wakeups;		/* since creation */
 	unsigned int inflight_at_stop;	/* I/O in flight when the stop came */
 };
 
@@ -117,8 +108,6 @@ struct vblk_queue {
 	unsigned int run_len, run_iov;
 	uint64_t run_bytes;
 	bool kicked, starved, need_notify;
-	unsigned int inflight;		/* requests taken, not completed */
-	bool batching;			/* kicks off while requests are in flight */
 	uint64_t requests, kicks, interrupts;	/* since creation */
 	uint64_t merged, merged_ops;	/* requests merged, operations they became */
 };
@@ -133,7 +122,6 @@ struct vblk {
 	struct virtio_blk_config cfg;
 	struct vblk_disk disk;
 	unsigned int nr_queues, nr_iothreads;
-	bool coalesce;			/* vblk_params.coalesce */
 	struct vblk_queue *queues;
 	struct vblk_iothread *iothreads;
 	struct iovec *bufs;
@@ -154,24 +142,8 @@ static void queue_broken(struct vblk_queue *q)
 	virtio_pci_needs_reset(&b->vp);
 }
 
-static uint64_t thread_now(struct vblk_iothread *t)
-{
-	struct timespec ts;
-
-	if (!t->now) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		t->now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	}
-	return t->now;
-}
-
 static void req_finish(struct vblk_queue *q, struct vblk_req *req)
 {
-	struct vblk_iothread *t = q->t;
-
-	q->inflight--;
-	if (t->coalesce)
-		t->mean_ns += ((int64_t)(thread_now(t) - req->start_ns) - t->mean_ns) / 8;
 	/* A broken ring (or one being torn down) gets nothing more. */
 	if (!q->vq.broken && !q->t->stopping) {
 		*req->status = req->result;
@@ -266,7 +238,6 @@ static void req_start(struct vblk_queue *q, struct vblk_req *req)
 
 	if (vblk_parse(&req->elem, &info)) {
 		q->vq.why = "a request without room for its header or status";
-		q->inflight--;
 		req->next_free = q->free;
 		q->free = req;
 		queue_broken(q);
@@ -308,18 +279,9 @@ static void queue_drain(struct vblk_queue *q)
 			}
 			q->free = req->next_free;
 			q->requests++;
-			q->inflight++;
-			if (q->t->coalesce)
-				req->start_ns = thread_now(q->t);
 			req_start(q, req);
 		}
 		q->starved = false;
-		/* At depth, batched: the guest's kicks stay off (avail_event
-		 * is left behind), the thread looks at the ring again at the
-		 * end of its batch window (iothread_main). */
-		q->batching = q->t->coalesce && q->inflight >= BATCH_DEPTH;
-		if (q->batching)
-			break;
 	} while (!q->vq.broken && vq_enable_notify(&q->vq));
 flush:
 	if (q->run_len)
@@ -330,12 +292,12 @@ flush:
  * everything completed since the last. */
 static void queue_serve(struct vblk_queue *q)
 {
-	if ((q->kicked || q->batching) && !q->t->stopping) {
+	if (q->kicked && !q->t->stopping) {
 		/* The eventfd is never read: the multishot poll reports every
 		 * signal (a wake-up each), whatever the counter says, so a
 		 * kick after this drain wakes the thread again. */
-		q->kicks += q->kicked;
 		q->kicked = false;
+		q->kicks++;
 		queue_drain(q);
 	} else if (q->starved && q->free && !q->t->stopping) {
 		queue_drain(q);
@@ -402,57 +364,25 @@ static void on_event(void *arg, uint64_t tag)
 	}
 }
 
-/*
- * Batching at depth (coalesce=on): while a queue has BATCH_DEPTH requests
- * or more in flight, its thread keeps the guest's kicks off and sleeps
- * until a quarter of its I/O completed or a window of 1/8 of a request's
- * mean time (EWMA, 20 us to 2 ms) passed; then it takes every completion and every new
- * request at once and sends one interrupt per queue. One wake-up, one
- * injection, one pass of the guest's handler for several requests where
- * each had its own: what costs at depth is exits (and, where the VMM
- * shares CPUs with the vCPUs, the wake-ups that preempt them), not the
- * disk. The price is at most a window of latency per request, nothing at
- * shallow depths (fewer than BATCH_DEPTH in flight: kicks and completions
- * at once, as without it), and the window follows the disk: microseconds on NVMe, milliseconds on a
- * slow one. docs/virtio-blk.md, "Batching at depth".
- */
-static uint64_t batch_window(const struct vblk_iothread *t)
-{
-	uint64_t w = (uint64_t)(t->mean_ns > 0 ? t->mean_ns : 0) >> WINDOW_SHIFT;
-
-	return w < WINDOW_MIN_NS ? WINDOW_MIN_NS : w > WINDOW_MAX_NS ? WINDOW_MAX_NS : w;
-}
-
 static void *iothread_main(void *arg)
 {
 	struct vblk_iothread *t = arg;
 	struct vblk *b = t->blk;
 	int ret;
 
+	/* Before its filter, under its creator's (which allows just this). */
+	if (vmm_thread_no_wakeup_preemption())
+		pr_debug("%s: I/O thread %u: SCHED_BATCH refused; its wake-ups may preempt vCPUs",
+			 b->name, t->index);
 	vmm_thread_enter(VMM_THREAD_IO);
 	for (;;) {
-		bool batching = false;
-
 		t->wakeups++;
-		for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads) {
-			struct vblk_queue *q = &b->queues[i];
-
-			if (!q->active)
-				continue;
-			queue_serve(q);
-			batching |= q->batching;
-		}
+		for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads)
+			if (b->queues[i].active)
+				queue_serve(&b->queues[i]);
 		if (t->stopping && !t->io.inflight)
 			break;
-		t->now = 0;
-		if (batching) {
-			/* A quarter of what is in flight, or the window. */
-			t->windows++;
-			ret = blk_io_run_timeout(&t->io, t->io.inflight / 4, batch_window(t), on_done,
-						 on_event, t);
-		} else {
-			ret = blk_io_run(&t->io, 1, on_done, on_event, t);
-		}
+		ret = blk_io_run(&t->io, 1, on_done, on_event, t);
 		if (ret < 0) {
 			pr_err("%s: I/O thread %u: io_uring: %s; its queues stop", b->name, t->index,
 			       strerror(-ret));
@@ -544,8 +474,6 @@ static int queue_prepare(struct vblk *b, struct vblk_queue *q, const struct virt
 	 * the thread's first wake-up. */
 	q->kicked = true;
 	q->starved = q->need_notify = false;
-	q->inflight = 0;
-	q->batching = false;
 	q->active = true;
 	return 0;
 }
@@ -672,7 +600,6 @@ static int iothread_io_setup(struct vblk *b, struct vblk_iothread *t)
 	if (ret)
 		goto exit_io;
 	t->io_up = true;
-	t->coalesce = b->coalesce && blk_io_can_time_out(&t->io);
 	return 0;
 
 exit_io:
@@ -737,7 +664,6 @@ struct vblk *vblk_create(const struct vm_ops *ops, const struct guest_mem *mem,
 		memcpy(b->serial, p->serial, strnlen(p->serial, VIRTIO_BLK_ID_BYTES));
 	b->nr_queues = p->queues;
 	b->nr_iothreads = p->iothreads ? p->iothreads : 1;
-	b->coalesce = p->coalesce;
 	ret = blk_file_open(&b->file, p->path, p->readonly, p->direct);
 	if (ret)
 		goto free_b;
@@ -822,7 +748,7 @@ struct pci_dev *vblk_pci(struct vblk *b)
 
 void vblk_destroy(struct vblk *b)
 {
-	uint64_t requests = 0, kicks = 0, irqs = 0, wakeups = 0, windows = 0, fixed = 0, unaligned = 0;
+	uint64_t requests = 0, kicks = 0, irqs = 0, wakeups = 0, fixed = 0, unaligned = 0;
 	uint64_t merged = 0, mops = 0;
 	int ret;
 
@@ -841,16 +767,15 @@ void vblk_destroy(struct vblk *b)
 	}
 	for (unsigned int i = 0; i < b->nr_iothreads; i++) {
 		wakeups += b->iothreads[i].wakeups;
-		windows += b->iothreads[i].windows;
 		fixed += b->iothreads[i].io.fixed;
 		unaligned += b->iothreads[i].io.unaligned;
 	}
 	/* The slow-path count says whether notifications stayed in KVM. */
-	pr_debug("%s: %llu requests, %llu kicks served, %llu I/O-thread wake-ups (%u thread(s); "
-		 "%llu batch windows), %llu interrupts, %llu notifications through MMIO exits",
+	pr_debug("%s: %llu requests, %llu kicks served, %llu I/O-thread wake-ups (%u thread(s)), "
+		 "%llu interrupts, %llu notifications through MMIO exits",
 		 b->name, (unsigned long long)requests, (unsigned long long)kicks,
-		 (unsigned long long)wakeups, b->nr_iothreads, (unsigned long long)windows,
-		 (unsigned long long)irqs, (unsigned long long)b->vp.slow_notifies);
+		 (unsigned long long)wakeups, b->nr_iothreads, (unsigned long long)irqs,
+		 (unsigned long long)b->vp.slow_notifies);
 	pr_debug("%s: %llu reads/writes on fixed buffers, %llu unaligned for O_DIRECT (done buffered); "
 		 "%llu requests merged into %llu reads/writes",
 		 b->name, (unsigned long long)fixed, (unsigned long long)unaligned,

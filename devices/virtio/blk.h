@@ -92,7 +92,6 @@ struct vblk_params {
 	const char *serial;		/* GET_ID, at most 20 bytes used; may be NULL */
 	unsigned int queues;		/* 1..VBLK_MAX_QUEUES */
 	unsigned int iothreads;		/* 1..queues threads serving them; 0: 1 */
-	bool coalesce;			/* hold interrupts at depth (blk.c, notify_due) */
 	bool register_ram;		/* guest RAM as io_uring fixed buffers */
 	const char *name;		/* "virtio-blk0" */
 };

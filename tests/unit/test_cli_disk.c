@@ -40,9 +40,6 @@ static void test_forms(void **state)
 	assert_int_equal(d.iothreads, 2);
 	assert_int_equal(cli_parse_disk("d.img,iothreads=4", &d), 0);	/* queues: per vCPU */
 	assert_int_equal(d.iothreads, 4);
-	assert_false(d.no_coalesce);
-	assert_int_equal(cli_parse_disk("d.img,coalesce=off", &d), 0);
-	assert_true(d.no_coalesce);
 	/* A bare path first, then options; file= as QEMU spells it. */
 	assert_int_equal(cli_parse_disk("a.img,readonly=yes,direct=off", &d), 0);
 	assert_string_equal(d.path, "a.img");
@@ -75,8 +72,6 @@ static void test_bad(void **state)
 	assert_int_equal(cli_parse_disk("d.img,iothreads=65", &d), -EINVAL);
 	assert_int_equal(cli_parse_disk("d.img,queues=2,iothreads=3", &d), -EINVAL);
 	assert_int_equal(cli_parse_disk("d.img,bus=sata,iothreads=1", &d), -EINVAL);
-	assert_int_equal(cli_parse_disk("d.img,bus=sata,coalesce=off", &d), -EINVAL);
-	assert_int_equal(cli_parse_disk("d.img,coalesce=maybe", &d), -EINVAL);
 	assert_int_equal(cli_parse_disk("d.img,serial=012345678901234567890", &d), -EINVAL);
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[sizeof(longpath) - 1] = '\0';

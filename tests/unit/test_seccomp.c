@@ -28,6 +28,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <setjmp.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -258,6 +259,9 @@ static bool call_harmless(const char *name, long *res)
 	} else if (!strcmp(name, "mprotect")) {
 		a[0] = 0;
 		a[2] = PROT_READ;
+	} else if (!strcmp(name, "sched_setscheduler")) {
+		a[0] = 0;			/* itself, SCHED_BATCH, no param: EINVAL */
+		a[1] = SCHED_BATCH;
 	} else if (!strcmp(name, "ppoll")) {
 		a[0] = 0;			/* 1 fd at NULL: EFAULT */
 		a[1] = 1;
@@ -371,7 +375,7 @@ static void test_thread_allows_its_rows(void **state)
 enum forbidden {
 	F_OPENAT, F_EXECVE, F_SOCKET, F_URING_SETUP, F_URING_REGISTER, F_FORK, F_MMAP_EXEC,
 	F_MPROTECT_EXEC, F_TIOCSTI, F_KVM_CREATE_VM, F_PTRACE, F_PROCESS_VM_WRITEV,
-	F_PRCTL_DUMPABLE, F_SECCOMP_TSYNC, F_TGKILL_OTHER, F_KILL, F_NR
+	F_PRCTL_DUMPABLE, F_SECCOMP_TSYNC, F_TGKILL_OTHER, F_KILL, F_SCHED_FIFO, F_NR
 };
 
 static const char *const forbidden_name[F_NR] = {
@@ -384,6 +388,7 @@ static const char *const forbidden_name[F_NR] = {
 	[F_PTRACE] = "system call ptrace", [F_PROCESS_VM_WRITEV] = "system call process_vm_writev",
 	[F_PRCTL_DUMPABLE] = "system call prctl", [F_SECCOMP_TSYNC] = "system call seccomp",
 	[F_TGKILL_OTHER] = "system call tgkill", [F_KILL] = "system call kill",
+	[F_SCHED_FIFO] = "system call sched_setscheduler",
 };
 
 static void forbidden_child(enum vmm_thread_type type, const void *arg)
@@ -441,6 +446,9 @@ static void forbidden_child(enum vmm_thread_type type, const void *arg)
 		break;
 	case F_KILL:
 		syscall(SYS_kill, parent, 0);
+		break;
+	case F_SCHED_FIFO:
+		syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, NULL);
 		break;
 	case F_NR:
 		break;

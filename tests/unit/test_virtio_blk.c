@@ -296,12 +296,11 @@ struct e2e {
 	uint16_t next_desc[2], last_used[2];
 };
 
-static int e2e_setup_dev(void **state, bool ro, unsigned int queues, unsigned int iothreads,
-			 bool coalesce)
+static int e2e_setup_ro(void **state, bool ro, unsigned int queues, unsigned int iothreads)
 {
 	struct e2e *t = calloc(1, sizeof(*t));
 	struct vblk_params p = { .readonly = ro, .serial = "minivmm-test-serial", .queues = queues,
-				 .iothreads = iothreads, .coalesce = coalesce, .name = "virtio-blk0" };
+				 .iothreads = iothreads, .name = "virtio-blk0" };
 	int fd;
 
 	assert_non_null(t);
@@ -329,27 +328,21 @@ static int e2e_setup_dev(void **state, bool ro, unsigned int queues, unsigned in
 	return 0;
 }
 
-/* Two queues on the default one I/O thread, every completion at once. */
+/* Two queues on the default one I/O thread. */
 static int e2e_setup(void **state)
 {
-	return e2e_setup_dev(state, false, 2, 0, false);
+	return e2e_setup_ro(state, false, 2, 0);
 }
 
 /* Two queues, a thread each (iothreads=2). */
 static int e2e_setup_thread_per_queue(void **state)
 {
-	return e2e_setup_dev(state, false, 2, 2, false);
-}
-
-/* The default of the command line: interrupts coalesced at depth. */
-static int e2e_setup_coalesce(void **state)
-{
-	return e2e_setup_dev(state, false, 2, 0, true);
+	return e2e_setup_ro(state, false, 2, 2);
 }
 
 static int e2e_setup_readonly(void **state)
 {
-	return e2e_setup_dev(state, true, 1, 1, false);
+	return e2e_setup_ro(state, true, 1, 1);
 }
 
 static int e2e_teardown(void **state)
@@ -802,14 +795,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_e2e_hostile_shapes, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_reset_cycles, e2e_setup, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_queues_together, e2e_setup, e2e_teardown),
-		/* Held interrupts still come: by their deadline, or when the
-		 * queue's last request completes. */
-		cmocka_unit_test_setup_teardown(test_e2e_io, e2e_setup_coalesce, e2e_teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_many_in_flight, e2e_setup_coalesce,
-						e2e_teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_queues_together, e2e_setup_coalesce,
-						e2e_teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_merged_runs, e2e_setup_coalesce, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_io, e2e_setup_thread_per_queue, e2e_teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_queues_together, e2e_setup_thread_per_queue,
 						e2e_teardown),
