@@ -16,10 +16,10 @@
  * operation (a sequential writer's 128 KiB requests as one 1 MiB write).
  *
  * Why one thread by default: like QEMU's one event loop per disk, it
- * serves every queue's kicks and completions of one wake-up together, and
- * it does not compete with the vCPUs for CPUs the way a thread per queue
- * does on a host with as few CPUs as the guest has vCPUs (docs/benchmarks.md,
- * virtio-blk at depth). More threads pay off when one is saturated.
+ * serves every queue's kicks and completions of one wake-up together, with
+ * one thread fewer per queue next to the vCPUs. More threads pay off when
+ * one is saturated. A thread runs SCHED_BATCH: its wake-ups never preempt
+ * a vCPU (docs/virtio-blk.md, "I/O threads do not preempt vCPUs").
  *
  * Untrusted input: chains come from vq_pop() with every address already
  * checked against guest RAM; lengths and sectors are checked by
