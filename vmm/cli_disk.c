@@ -31,13 +31,28 @@ static int disk_bool(const char *arg, const char *key, const char *val, bool *ou
 	return 0;
 }
 
+/* queues=, iothreads=: 1 to CLI_DISK_MAX_QUEUES. */
+static int disk_count(const char *arg, const char *key, const char *val, unsigned int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(val, &end, 10);
+	if (errno || end == val || *end || n < 1 || n > CLI_DISK_MAX_QUEUES) {
+		pr_err("--disk %s: %s=%s is not a number from 1 to %d", arg, key, val,
+		       CLI_DISK_MAX_QUEUES);
+		return -EINVAL;
+	}
+	*out = (unsigned int)n;
+	return 0;
+}
+
 /* One "key=value" (or, first, a bare path) of a --disk value. */
 static int disk_item(const char *arg, char *item, bool first, struct disk_config *d)
 {
 	const char *key = item;
 	char *val = strchr(item, '=');
-	char *end;
-	long n;
 
 	if (val) {
 		*val++ = '\0';
@@ -77,23 +92,9 @@ static int disk_item(const char *arg, char *item, bool first, struct disk_config
 			return -EINVAL;
 		}
 	} else if (!strcmp(key, "queues")) {
-		errno = 0;
-		n = strtol(val, &end, 10);
-		if (errno || end == val || *end || n < 1 || n > CLI_DISK_MAX_QUEUES) {
-			pr_err("--disk %s: queues=%s is not a number from 1 to %d", arg, val,
-			       CLI_DISK_MAX_QUEUES);
-			return -EINVAL;
-		}
-		d->queues = (unsigned int)n;
+		return disk_count(arg, key, val, &d->queues);
 	} else if (!strcmp(key, "iothreads")) {
-		errno = 0;
-		n = strtol(val, &end, 10);
-		if (errno || end == val || *end || n < 1 || n > CLI_DISK_MAX_QUEUES) {
-			pr_err("--disk %s: iothreads=%s is not a number from 1 to %d", arg, val,
-			       CLI_DISK_MAX_QUEUES);
-			return -EINVAL;
-		}
-		d->iothreads = (unsigned int)n;
+		return disk_count(arg, key, val, &d->iothreads);
 	} else {
 		goto unknown;
 	}
