@@ -17,8 +17,9 @@
 #   * every passed device reset (edu: the reset tried) at start and at exit, with
 #     bus mastering off, and its IOMMU group free: opened again at once, and by
 #     the next run; after the last run both are still on vfio-pci;
-#   * every virtio-blk queue stopped only after the I/O it had in flight at the
-#     stop completed ("waited for them: 0 left"), then the image flushed. A guest
+#   * the virtio-blk disk's I/O thread (one per disk: both queues) stopped only
+#     after the I/O it had in flight at the stop completed ("waited for them:
+#     0 left"), then the image flushed. A guest
 #     that shuts down orderly (power-off, reboot) resets its disks itself (Linux's
 #     virtio_dev_shutdown), so those stops come before the end; after a signal or
 #     a crash minivmm's teardown stops the running queues.
@@ -155,31 +156,28 @@ if in_l1; then
 		cmp /tmp/got "$O/pattern.bin" || fail "$name: the flushed pattern is not in the image"
 		echo "ok: $name: the flushed pattern is in the image"
 
-		# io_uring drained: every stop of a virtio-blk queue waits for the
-		# I/O it has in flight, and minivmm stops every running queue at
-		# teardown. A guest that shuts down orderly resets its disks itself
-		# (Linux's virtio_dev_shutdown); after a signal or a crash the
-		# queues still run, and teardown stops them.
+		# io_uring drained: every stop of a virtio-blk I/O thread waits for
+		# the I/O it has in flight, and minivmm stops every running thread
+		# at teardown. A guest that shuts down orderly resets its disks
+		# itself (Linux's virtio_dev_shutdown); after a signal or a crash
+		# the thread still runs, and teardown stops it.
 		! grep -E "stop with .* waited for them: [1-9][0-9]* left" "$mlog" ||
-			fail "$name: a virtio-blk queue stopped with I/O still in flight"
+			fail "$name: a virtio-blk I/O thread stopped with I/O still in flight"
 		inflight="" where=""
-		for qi in 0 1; do
-			re="virtio-blk0: queue $qi: stop with [0-9]+ I/O\(s\) in flight; waited for them: 0 left"
-			grep -qE "$re" "$mlog" || fail "$name: virtio-blk0 queue $qi never stopped cleanly"
-			n=$(grep -E "$re" "$mlog" | tail -1 | grep -oE "stop with [0-9]+" | cut -d' ' -f3)
-			if grep -qE "$re" <<< "$teardown"; then
-				w="at teardown"
-			else
-				[[ $sig == - && $end != crash ]] ||
-					fail "$name: virtio-blk0 queue $qi was not stopped at teardown"
-				w="by the guest's reset"
-			fi
-			inflight+="${inflight:+, }queue $qi: $n"
-			[[ $where == *"$w"* ]] || where+="${where:+, }$w"
-		done
+		re="virtio-blk0: I/O thread 0: stop with [0-9]+ I/O\(s\) in flight; waited for them: 0 left"
+		grep -qE "$re" "$mlog" || fail "$name: virtio-blk0's I/O thread never stopped cleanly"
+		n=$(grep -E "$re" "$mlog" | tail -1 | grep -oE "stop with [0-9]+" | cut -d' ' -f3)
+		if grep -qE "$re" <<< "$teardown"; then
+			where="at teardown"
+		else
+			[[ $sig == - && $end != crash ]] ||
+				fail "$name: virtio-blk0's I/O thread was not stopped at teardown"
+			where="by the guest's reset"
+		fi
+		inflight=$n
 		! grep -q "flushing the image at exit" "$mlog" || fail "$name: the image flush at exit failed"
-		echo "ok: $name: virtio-blk0 queues stopped $where after their I/O (in flight at the stop: $inflight), 0 left"
-		summary+=("$name: status $rc, $total s, $stop s from $by to exit; queues stopped $where, I/O in flight then: $inflight")
+		echo "ok: $name: virtio-blk0's I/O thread (both queues) stopped $where after its I/O (in flight at the stop: $inflight), 0 left"
+		summary+=("$name: status $rc, $total s, $stop s from $by to exit; the disk's I/O thread stopped $where, I/O in flight then: $inflight")
 
 		# Resets at start and exit; released; bus mastering off.
 		[[ $(grep -c "$NVME: reset (" "$mlog") == 2 ]] || fail "$name: the NVMe was not reset exactly twice"
