@@ -210,7 +210,7 @@ static int machine_disks(struct vm *vm, struct pci_root *root)
 		if (d->bus != DISK_BUS_VIRTIO)
 			continue;
 		if (p.iothreads > p.queues) {
-			pr_err("--disk %s: iothreads=%u is more than the disk's %u queues (one per vCPU; "
+			pr_err("--disk %s: iothreads=%u is more than the disk's %u queue(s) (one per vCPU; "
 			       "set queues= or fewer threads)", d->path, p.iothreads, p.queues);
 			return -EINVAL;
 		}

@@ -56,8 +56,12 @@ if in_l1; then
 		--disk /tmp/busy.img
 	kill -TERM $pid; wait $pid || true
 
-	expect 2 "unknown disk option 'cache' (known: path, bus, readonly, direct, serial, queues)" -- \
+	expect 2 "unknown disk option 'cache' (known: path, bus, readonly, direct, serial, queues, iothreads)" -- \
 		--disk /tmp/ro.img,cache=none
+	expect 2 "iothreads=3 is more than the disk's 2 queues" -- --disk /tmp/ro.img,queues=2,iothreads=3
+	# One vCPU, so one queue by default: known only once the machine is built.
+	expect 1 "iothreads=2 is more than the disk's 1 queue(s) (one per vCPU; set queues= or fewer threads)" -- \
+		--disk /tmp/ro.img,readonly=on,iothreads=2
 	expect 2 "readonly=maybe is neither on nor off" -- --disk path=/tmp/ro.img,readonly=maybe
 	expect 2 "queues=0 is not a number from 1 to 64" -- --disk /tmp/ro.img,queues=0
 	expect 2 "is longer than 20 characters" -- --disk /tmp/ro.img,serial=a-serial-far-too-long-for-it
