@@ -149,6 +149,13 @@ int topo_parse(const char *arg, unsigned int max_cpus, struct cpu_topology *t,
 		sockets = cpus / (cores * threads);
 	} else if (!threads) {
 		threads = cpus / (sockets * cores);
+		if (threads > TOPO_MAX_THREADS) {
+			/* What threads= itself may not say, the division may
+			 * not make either. */
+			pr_err("--cpus %s: that leaves %u threads per core, more than %d (give more cores=, or sockets=)",
+			       arg, threads, TOPO_MAX_THREADS);
+			return -EINVAL;
+		}
 	}
 	product = (unsigned long long)sockets * cores * threads;
 	if (!cpus) {

@@ -92,6 +92,8 @@ static void test_parse_errors(void **state)
 	expect_error("-1", "cpus=-1");
 	expect_error("4097", "from 1 to 4096");
 	expect_error("16,threads=16", "threads=16 is not a number from 1 to 8");
+	/* Derived, the same limit (found by fuzz_cli). */
+	expect_error("60,sockets=1,cores=6", "that leaves 10 threads per core, more than 8");
 	expect_error("16,cores=", "cores= is not a number");
 	expect_error("16,cores=x", "cores=x");
 	expect_error("16,dies=2", "unknown key 'dies'");
