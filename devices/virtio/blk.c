@@ -79,7 +79,11 @@ struct vblk_merge {
 	struct iovec iov[MERGE_IOV];
 };
 
-/* A thread and its ring; it serves queues index, index + N, ... */
+/* The queues I/O thread t of disk b serves: index, index + N, ... */
+#define for_each_queue_of(b, t, i) \
+	for (unsigned int i = (t)->index; i < (b)->nr_queues; i += (b)->nr_iothreads)
+
+/* A thread and its ring. */
 struct vblk_iothread {
 	struct vblk *blk;
 	unsigned int index;
@@ -377,7 +381,7 @@ static void *iothread_main(void *arg)
 	vmm_thread_enter(VMM_THREAD_IO);
 	for (;;) {
 		t->wakeups++;
-		for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads)
+		for_each_queue_of(b, t, i)
 			if (b->queues[i].active)
 				queue_serve(&b->queues[i]);
 		if (t->stopping && !t->io.inflight)
@@ -386,7 +390,7 @@ static void *iothread_main(void *arg)
 		if (ret < 0) {
 			pr_err("%s: I/O thread %u: io_uring: %s; its queues stop", b->name, t->index,
 			       strerror(-ret));
-			for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads) {
+			for_each_queue_of(b, t, i) {
 				b->queues[i].vq.why = "the host's io_uring failed";
 				queue_broken(&b->queues[i]);
 			}
@@ -494,7 +498,7 @@ static int vblk_activate(void *opaque)
 		struct vblk_iothread *t = &b->iothreads[i];
 		bool serves = false;
 
-		for (unsigned int j = i; j < b->nr_queues; j += b->nr_iothreads)
+		for_each_queue_of(b, t, j)
 			serves |= b->queues[j].active;
 		if (!serves)
 			continue;
@@ -567,7 +571,6 @@ static int ram_buffers(struct vblk *b)
 	return 0;
 }
 
-
 /*
  * A thread's io_uring lives as long as the device, threads come and go
  * with activations: created here, during set-up, it can pin guest RAM as
@@ -583,7 +586,7 @@ static int iothread_io_setup(struct vblk *b, struct vblk_iothread *t)
 	unsigned int nq = 0, entries;
 	int ret;
 
-	for (unsigned int i = t->index; i < b->nr_queues; i += b->nr_iothreads)
+	for_each_queue_of(b, t, i)
 		nq++;
 	entries = 2 * VBLK_QUEUE_SIZE * nq < RING_MAX ? 2 * VBLK_QUEUE_SIZE * nq : RING_MAX;
 	t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -593,8 +596,9 @@ static int iothread_io_setup(struct vblk *b, struct vblk_iothread *t)
 	if (ret)
 		goto close_stop;
 	ret = blk_io_watch(&t->io, t->stop_fd, TAG_STOP);
-	for (unsigned int i = t->index; i < b->nr_queues && !ret; i += b->nr_iothreads)
-		ret = blk_io_watch(&t->io, b->queues[i].kick_fd, TAG_KICK0 + i);
+	for_each_queue_of(b, t, i)
+		if (!ret)
+			ret = blk_io_watch(&t->io, b->queues[i].kick_fd, TAG_KICK0 + i);
 	if (!ret)
 		ret = blk_io_enable(&t->io);
 	if (ret)
